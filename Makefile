@@ -1,0 +1,82 @@
+# The commands a user types. `make run` is the local demo, `make test` runs
+# every test; see README.md.
+
+SHELL := /bin/bash
+HANDLERS := $(notdir $(patsubst %/main.go,%,$(wildcard lambdas/*/main.go)))
+BUILD    := build
+SM_NODE  := statemachine/node_modules
+INFRA_NODE := infra/node_modules
+# Node 22 from npm comes first: jsii (CDK) and aws-local-stepfunctions need it.
+NODE_PATH_PREFIX := $(CURDIR)/$(SM_NODE)/.bin:$(CURDIR)/$(INFRA_NODE)/.bin
+export PATH := $(NODE_PATH_PREFIX):$(PATH)
+
+# Demo defaults; any handler setting (see README) can be set in the environment.
+export SOURCE_REGION ?= ap-southeast-2
+export DESTINATION_REGIONS ?= ap-southeast-1
+
+.PHONY: all build build-local deps test test-go test-e2e lint run run-backup emulator bench sizes synth deploy destroy test-live clean
+
+all: lint test
+
+## build: one stripped linux/arm64 bootstrap per handler, in build/lambda/<name>/
+build: $(HANDLERS:%=$(BUILD)/lambda/%/bootstrap)
+
+$(BUILD)/lambda/%/bootstrap: FORCE
+	@mkdir -p $(dir $@)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $@ ./lambdas/$*
+
+FORCE:
+
+## build-local: the local handler host used by `make run` and the end-to-end tests
+build-local:
+	go build -o $(BUILD)/local ./lambdas/internal/localhost/cmd/local
+
+## deps: Go modules and npm packages (Node 22 comes from npm)
+deps: $(SM_NODE)/.installed $(INFRA_NODE)/.installed
+	go mod download
+
+$(SM_NODE)/.installed: statemachine/package.json statemachine/package-lock.json
+	cd statemachine && npm ci --no-audit --no-fund
+	@touch $@
+
+$(INFRA_NODE)/.installed: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund
+	@touch $@
+
+## test: every test the project has (Go unit, emulator, infra synthesis, end-to-end ASL)
+test: deps build build-local test-go test-e2e
+
+test-go:
+	go test ./...
+
+test-e2e:
+	cd statemachine && node --test
+
+## lint: go vet and a gofmt check
+lint:
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## run: the local demo: emulator, demo tables, one backup execution, what now exists
+run: deps build-local
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed
+
+## run-backup: one backup execution (INPUT=file.json optional) against
+## AWS_ENDPOINT_URL_DYNAMODB when set, else a fresh demo emulator
+run-backup: deps build-local
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local \
+		$(if $(AWS_ENDPOINT_URL_DYNAMODB),,--seed) $(if $(INPUT),--input $(abspath $(INPUT)))
+
+## emulator: the DynamoDB emulator in the foreground on EMULATOR_ADDR (default 127.0.0.1:8000)
+emulator:
+	go run ./lambdas/internal/emulator/cmd/emulator
+
+## bench: the figures quoted in the docs (poll schedule, binary sizes)
+bench: sizes
+	go test -run 'TestPollFigures' -v ./lambdas/internal/core/ | grep -v '^=== RUN'
+
+sizes: build
+	@for f in $(BUILD)/lambda/*/bootstrap; do printf '%-40s %8d bytes\n' $$f $$(stat -c %s $$f); done
+
+clean:
+	rm -rf $(BUILD) cdk.out

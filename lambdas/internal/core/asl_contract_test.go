@@ -1,0 +1,72 @@
+package core_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+// TestASLErrorNamesAreGoTypes checks the contract between the state
+// machines and the handlers: every error name that a Retry or Catch matches
+// is either a Step Functions name or the type name of a Go contract error,
+// which is what Lambda reports as errorType.
+func TestASLErrorNamesAreGoTypes(t *testing.T) {
+	goTypes := map[string]bool{}
+	for _, err := range core.ContractErrors() {
+		goTypes[reflect.TypeOf(err).Elem().Name()] = true
+	}
+	files, err := filepath.Glob(filepath.Join("..", "..", "..", "statemachine", "*.asl.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no state machine definitions found: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var def any
+			if err := json.Unmarshal(raw, &def); err != nil {
+				t.Fatalf("%s is not JSON: %v", file, err)
+			}
+			names := errorNames(def)
+			if len(names) == 0 {
+				t.Fatal("no ErrorEquals found; the walk is broken")
+			}
+			for _, name := range names {
+				if strings.HasPrefix(name, "States.") || strings.HasPrefix(name, "Lambda.") {
+					continue
+				}
+				if !goTypes[name] {
+					t.Errorf("ErrorEquals %q is not a Go contract error type (core.ContractErrors)", name)
+				}
+			}
+		})
+	}
+}
+
+func errorNames(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, child := range v {
+			if k == "ErrorEquals" {
+				for _, n := range child.([]any) {
+					out = append(out, n.(string))
+				}
+				continue
+			}
+			out = append(out, errorNames(child)...)
+		}
+	case []any:
+		for _, child := range v {
+			out = append(out, errorNames(child)...)
+		}
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// The error types below are the contract with the state machines: a Lambda
+// handler returns them unwrapped, Lambda reports the Go type name as the
+// errorType, and the ASL matches that name in Retry and Catch.
+
+// InvalidInput reports bad configuration or execution input. It is never
+// retried: the input has to be fixed.
+type InvalidInput struct {
+	Field   string // the setting or input field, e.g. RETENTION_DAYS or pointInTime
+	Problem string // what is wrong and what would be right
+}
+
+func (e *InvalidInput) Error() string {
+	return fmt.Sprintf("invalid %s: %s", e.Field, e.Problem)
+}
+
+// TableNotOwned is returned when the tool is asked to delete, or to reuse, a
+// table that does not carry its ownership marks. Nothing was changed.
+type TableNotOwned struct {
+	Table  string
+	Region string
+	Reason string
+}
+
+func (e *TableNotOwned) Error() string {
+	return fmt.Sprintf("table %s in %s is not owned by dynamodb-xregion-backup (%s); it was left alone", e.Table, e.Region, e.Reason)
+}
+
+// TableInProgressElsewhere means another execution is working on the same
+// source table right now: its temporary table exists. The state machine
+// treats this as a skip, not a failure.
+type TableInProgressElsewhere struct {
+	Table  string // the source table
+	Region string // the destination region holding the temporary table
+	RunID  string // the run that owns the temporary table, when known
+}
+
+func (e *TableInProgressElsewhere) Error() string {
+	return fmt.Sprintf("table %s is being processed by run %q (its temporary table exists in %s); skipped", e.Table, e.RunID, e.Region)
+}
+
+// TableNotFound means the table does not exist in the region.
+type TableNotFound struct {
+	Table  string
+	Region string
+}
+
+func (e *TableNotFound) Error() string {
+	return fmt.Sprintf("table %s not found in %s", e.Table, e.Region)
+}
+
+// BackupNotFound means the backup ARN does not exist (or was deleted).
+type BackupNotFound struct {
+	BackupArn string
+}
+
+func (e *BackupNotFound) Error() string {
+	return fmt.Sprintf("backup %s not found", e.BackupArn)
+}
+
+// QuotaExceeded is DynamoDB's LimitExceededException: too many concurrent
+// restores or control-plane operations. It is retried with backoff.
+type QuotaExceeded struct {
+	Operation string
+	Region    string
+	Message   string
+}
+
+func (e *QuotaExceeded) Error() string {
+	return fmt.Sprintf("%s in %s hit a DynamoDB quota: %s", e.Operation, e.Region, e.Message)
+}
+
+// Throttled is a request-rate throttle that outlasted the SDK's own retries.
+// It is retried with backoff.
+type Throttled struct {
+	Operation string
+	Region    string
+	Message   string
+}
+
+func (e *Throttled) Error() string {
+	return fmt.Sprintf("%s in %s was throttled: %s", e.Operation, e.Region, e.Message)
+}
+
+// ResourceBusy is DynamoDB's ResourceInUseException on an operation that will
+// succeed later, such as deleting a table whose backup is still being created.
+// It is retried with backoff.
+type ResourceBusy struct {
+	Operation string
+	Resource  string
+	Region    string
+	Message   string
+}
+
+func (e *ResourceBusy) Error() string {
+	return fmt.Sprintf("%s on %s in %s: resource busy: %s", e.Operation, e.Resource, e.Region, e.Message)
+}
+
+// PollTimedOut means a backup or table did not become ready within the
+// configured bound. The temporary table is cleaned up and the table fails.
+type PollTimedOut struct {
+	What    string // "backup <arn>" or "table <name>"
+	Region  string
+	Status  string
+	Elapsed time.Duration
+	Limit   time.Duration
+}
+
+func (e *PollTimedOut) Error() string {
+	return fmt.Sprintf("%s in %s still %s after %s (limit %s)", e.What, e.Region, e.Status, e.Elapsed.Round(time.Second), e.Limit)
+}
+
+// ResourceFailed means a backup or restore ended in a state it cannot leave,
+// such as a backup that went to DELETED while being created.
+type ResourceFailed struct {
+	What   string
+	Region string
+	Status string
+}
+
+func (e *ResourceFailed) Error() string {
+	return fmt.Sprintf("%s in %s ended in status %s", e.What, e.Region, e.Status)
+}
+
+// ContractErrors lists one value of every contract error type. The handler
+// edge uses it to return typed errors unwrapped, and tests use it to check the
+// ASL's ErrorEquals names.
+func ContractErrors() []error {
+	return []error{
+		&InvalidInput{}, &TableNotOwned{}, &TableInProgressElsewhere{}, &TableNotFound{},
+		&BackupNotFound{}, &QuotaExceeded{}, &Throttled{}, &ResourceBusy{},
+		&PollTimedOut{}, &ResourceFailed{},
+	}
+}

@@ -1,0 +1,37 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// OwnerTags are the tags put on a temporary table restored from backupArn.
+func OwnerTags(runID string, startedAt time.Time, sourceRegion, sourceTable, backupArn string) map[string]string {
+	return map[string]string{
+		TagOwner:        OwnerValue,
+		TagRunID:        runID,
+		TagStartedAt:    startedAt.UTC().Format(time.RFC3339),
+		TagSourceTable:  sourceTable,
+		TagSourceRegion: sourceRegion,
+		TagSourceBackup: BackupID(backupArn),
+	}
+}
+
+// OwnershipProblem says why t, with its tags, is not a temporary table of
+// this tool, or returns "" when it is. All three marks must agree: the name
+// follows the temporary-table scheme and is the one derived from the
+// source-table tags; the owner tag is set; and the table's RestoreSummary,
+// where present, names the source backup recorded in the tags.
+func OwnershipProblem(t Table, tags map[string]string) string {
+	switch {
+	case !IsTempTableName(t.Name):
+		return "its name does not follow the temporary-table scheme " + TempPrefix + "<hash>.<table>"
+	case tags[TagOwner] != OwnerValue:
+		return fmt.Sprintf("it lacks the tag %s=%s", TagOwner, OwnerValue)
+	case TempTableName(tags[TagSourceRegion], tags[TagSourceTable]) != t.Name:
+		return "its name does not match its source-table and source-region tags"
+	case t.RestoredFrom != "" && BackupID(t.RestoredFrom) != tags[TagSourceBackup]:
+		return fmt.Sprintf("it was restored from %s, not from the backup its tags record", t.RestoredFrom)
+	}
+	return ""
+}

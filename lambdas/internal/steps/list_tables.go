@@ -1,0 +1,178 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+// TableLister is the part of DynamoDB that ListTables needs.
+type TableLister interface {
+	ListTableNames(ctx context.Context) ([]string, error) // every page
+	DescribeTable(ctx context.Context, name string) (core.Table, error)
+	ListTags(ctx context.Context, arn string) (map[string]string, error)
+}
+
+// ListTablesInput is the first step's input.
+type ListTablesInput struct {
+	// Input is the execution input: optional overrides of the settings.
+	Input     json.RawMessage `json:"input,omitempty"`
+	RunID     string          `json:"runId"`     // the execution name
+	StartedAt time.Time       `json:"startedAt"` // the execution start time
+}
+
+// ListTablesOutput carries the resolved settings of the run and the tables
+// to back up. Tables is a plain list of names, the Map's items, so that
+// 2,500 tables fit well within a 256 KiB state payload.
+type ListTablesOutput struct {
+	RunID     string        `json:"runId"`
+	StartedAt time.Time     `json:"startedAt"`
+	Settings  core.Settings `json:"settings"`
+	Tables    []string      `json:"tables"`
+	// Considered counts the source tables seen before filtering.
+	Considered int `json:"considered"`
+	// NotActive lists matching tables skipped because they were not ACTIVE.
+	NotActive []string `json:"notActive,omitempty"`
+}
+
+// ListTables resolves the run's settings and lists the source tables to back
+// up. It validates everything before calling DynamoDB.
+type ListTables struct {
+	// Defaults are the settings from the environment, or DefaultsErr when
+	// the environment is invalid.
+	Defaults    core.Settings
+	DefaultsErr error
+	Clients     func(region string) TableLister
+	// Parallel bounds the concurrent DescribeTable calls (default 8).
+	Parallel int
+}
+
+func (h *ListTables) Handle(ctx context.Context, in ListTablesInput) (ListTablesOutput, error) {
+	if h.DefaultsErr != nil {
+		return ListTablesOutput{}, h.DefaultsErr
+	}
+	if in.RunID == "" {
+		return ListTablesOutput{}, &core.InvalidInput{Field: "runId", Problem: "is required (the state machine passes $$.Execution.Name)"}
+	}
+	overrides, err := core.ParseOverrides(in.Input)
+	if err != nil {
+		return ListTablesOutput{}, err
+	}
+	settings, err := overrides.Apply(h.Defaults)
+	if err != nil {
+		return ListTablesOutput{}, err
+	}
+	out := ListTablesOutput{RunID: in.RunID, StartedAt: in.StartedAt.UTC(), Settings: settings, Tables: []string{}}
+	if out.StartedAt.IsZero() {
+		return ListTablesOutput{}, &core.InvalidInput{Field: "startedAt", Problem: "is required (the state machine passes $$.Execution.StartTime)"}
+	}
+
+	db := h.Clients(settings.SourceRegion)
+	names, err := db.ListTableNames(ctx)
+	if err != nil {
+		return ListTablesOutput{}, fmt.Errorf("list tables in %s: %w", settings.SourceRegion, err)
+	}
+	out.Considered = len(names)
+	filter := core.FilterFromSettings(settings)
+	var candidates []string
+	for _, n := range names {
+		if filter.MatchName(n) {
+			candidates = append(candidates, n)
+		}
+	}
+	tables, err := h.inspect(ctx, db, filter, candidates)
+	if err != nil {
+		return ListTablesOutput{}, err
+	}
+	for i, n := range candidates {
+		switch tables[i] {
+		case selected:
+			out.Tables = append(out.Tables, n)
+		case inactive:
+			out.NotActive = append(out.NotActive, n)
+		}
+	}
+	slog.InfoContext(ctx, "tables listed", "runId", in.RunID, "region", settings.SourceRegion,
+		"considered", out.Considered, "selected", len(out.Tables), "notActive", len(out.NotActive))
+	return out, nil
+}
+
+type verdict int
+
+const (
+	filteredOut verdict = iota
+	selected
+	inactive
+)
+
+// inspect describes each candidate (and reads its tags when a tag filter is
+// set) with bounded parallelism. A table deleted in between is dropped.
+func (h *ListTables) inspect(ctx context.Context, db TableLister, filter core.TableFilter, names []string) ([]verdict, error) {
+	verdicts := make([]verdict, len(names))
+	parallel := h.Parallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		errs  []error
+		slots = make(chan struct{}, parallel)
+	)
+	for i, name := range names {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			v, err := h.inspectOne(ctx, db, filter, name)
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+				return
+			}
+			verdicts[i] = v
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return nil, errs[0]
+	}
+	return verdicts, nil
+}
+
+func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core.TableFilter, name string) (verdict, error) {
+	t, err := db.DescribeTable(ctx, name)
+	var notFound *core.TableNotFound
+	if errors.As(err, &notFound) {
+		return filteredOut, nil
+	}
+	if err != nil {
+		return filteredOut, fmt.Errorf("describe %s: %w", name, err)
+	}
+	if filter.NeedsTags() {
+		tags, err := db.ListTags(ctx, t.Arn)
+		if errors.As(err, &notFound) {
+			return filteredOut, nil
+		}
+		if err != nil {
+			return filteredOut, fmt.Errorf("list tags of %s: %w", name, err)
+		}
+		if !filter.MatchTags(tags) {
+			return filteredOut, nil
+		}
+	}
+	if t.Status != core.TableActive {
+		return inactive, nil
+	}
+	return selected, nil
+}

@@ -1,0 +1,91 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+// BackupPruner is the part of DynamoDB that PruneBackups needs.
+type BackupPruner interface {
+	// ListBackups returns every USER backup of table created at or after
+	// since (zero: all), reading every page.
+	ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error)
+	DeleteBackup(ctx context.Context, arn string) error
+}
+
+// PruneBackupsInput prunes one source table's backups in one region. In the
+// source region the backups are those of the source table; in a destination
+// region they are those of its temporary table.
+type PruneBackupsInput struct {
+	Region        string `json:"region"`
+	SourceRegion  string `json:"sourceRegion"`
+	SourceTable   string `json:"sourceTable"`
+	RetentionDays int    `json:"retentionDays"`
+	KeepLast      int    `json:"keepLast"`
+	DryRun        bool   `json:"dryRun,omitempty"`
+}
+
+// PruneBackupsOutput reports the outcome.
+type PruneBackupsOutput struct {
+	Region string `json:"region"`
+	// Deleted lists the backups deleted, or in a dry run those that would be.
+	Deleted []string `json:"deleted"`
+	// Available counts the tool's AVAILABLE backups left for the table.
+	Available int       `json:"available"`
+	DryRun    bool      `json:"dryRun,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// PruneBackups deletes the tool's own expired backups and nothing else.
+type PruneBackups struct {
+	Clients func(region string) BackupPruner
+	Now     Clock
+}
+
+func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneBackupsOutput, error) {
+	if err := core.ValidateRegion("region", in.Region); err != nil {
+		return PruneBackupsOutput{}, err
+	}
+	if err := core.ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
+		return PruneBackupsOutput{}, err
+	}
+	if err := core.ValidateName("sourceTable", in.SourceTable); err != nil {
+		return PruneBackupsOutput{}, err
+	}
+	if in.RetentionDays < 1 || in.KeepLast < 1 {
+		return PruneBackupsOutput{}, &core.InvalidInput{Field: "retentionDays/keepLast", Problem: fmt.Sprintf("both must be at least 1, got %d and %d", in.RetentionDays, in.KeepLast)}
+	}
+	table := in.SourceTable
+	if in.Region != in.SourceRegion {
+		table = core.TempTableName(in.SourceRegion, in.SourceTable)
+	}
+	db := h.Clients(in.Region)
+	now := h.Now.now()
+	backups, err := db.ListBackups(ctx, table, time.Time{})
+	if err != nil {
+		return PruneBackupsOutput{}, fmt.Errorf("list backups of %s in %s: %w", table, in.Region, err)
+	}
+	remove, keep := core.PlanPrune(backups, core.Retention{Days: in.RetentionDays, KeepLast: in.KeepLast}, now)
+	out := PruneBackupsOutput{Region: in.Region, Deleted: []string{}, DryRun: in.DryRun, At: now}
+	for _, b := range keep {
+		if b.Status == core.BackupStatusAvail && core.IsOwnedBackupName(b.Name) && b.Type == core.BackupTypeUser {
+			out.Available++
+		}
+	}
+	var notFound *core.BackupNotFound
+	for _, b := range remove {
+		if !in.DryRun {
+			if err := db.DeleteBackup(ctx, b.Arn); err != nil && !errors.As(err, &notFound) {
+				return out, fmt.Errorf("delete backup %s in %s: %w", b.Arn, in.Region, err)
+			}
+		}
+		slog.InfoContext(ctx, "backup pruned", "table", in.SourceTable, "region", in.Region, "backup", b.Name, "created", b.Created, "dryRun", in.DryRun)
+		out.Deleted = append(out.Deleted, b.Name)
+	}
+	return out, nil
+}

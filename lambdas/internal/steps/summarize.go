@@ -1,0 +1,159 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Outcomes of a table, or of one destination of a table.
+const (
+	StatusSucceeded = "succeeded"
+	StatusSkipped   = "skipped"
+	StatusFailed    = "failed"
+)
+
+// DestinationResult is the outcome of copying one table to one region.
+type DestinationResult struct {
+	Region string `json:"region"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+}
+
+// TableResult is the compact result of one table's iteration. Status is the
+// table-level outcome (a failure before the copies, or their success);
+// Destinations holds each region's outcome.
+type TableResult struct {
+	Table        string              `json:"table"`
+	Status       string              `json:"status"`
+	Error        string              `json:"error,omitempty"` // the error name
+	Cause        string              `json:"cause,omitempty"`
+	Region       string              `json:"region,omitempty"` // the region that failed, when it was a copy
+	Destinations []DestinationResult `json:"destinations,omitempty"`
+	StartedAt    time.Time           `json:"startedAt,omitzero"`
+	FinishedAt   time.Time           `json:"finishedAt,omitzero"`
+}
+
+// SummarizeInput folds the Map's results.
+type SummarizeInput struct {
+	RunID     string          `json:"runId"`
+	StartedAt time.Time       `json:"startedAt"`
+	Results   []TableResult   `json:"results"`
+	Sweep     json.RawMessage `json:"sweep,omitempty"` // the sweep step's output, or its error
+}
+
+// Summary is the run's outcome, and the execution's output.
+type Summary struct {
+	RunID            string          `json:"runId"`
+	Tables           int             `json:"tables"`
+	Succeeded        int             `json:"succeeded"`
+	Skipped          int             `json:"skipped"`
+	Failed           int             `json:"failed"`
+	DurationSeconds  int             `json:"durationSeconds"`
+	SlowestTable     string          `json:"slowestTable,omitempty"`
+	SlowestSeconds   int             `json:"slowestSeconds,omitempty"`
+	MeanTableSeconds int             `json:"meanTableSeconds,omitempty"`
+	Failures         []TableResult   `json:"failures"`
+	SkippedTables    []TableResult   `json:"skippedTables,omitempty"`
+	Sweep            json.RawMessage `json:"sweep,omitempty"`
+	// Cause is the failure list as one line of JSON, for the Fail state
+	// that ends a run with failures.
+	Cause string `json:"cause,omitempty"`
+}
+
+// Summarize folds per-table results into counts, durations and failures.
+type Summarize struct {
+	Now Clock
+}
+
+// maxCause bounds each failure's cause, so the summary of thousands of
+// failures still fits a state payload.
+const maxCause = 300
+
+func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, error) {
+	s := Summary{RunID: in.RunID, Tables: len(in.Results), Failures: []TableResult{}, Sweep: in.Sweep}
+	if !in.StartedAt.IsZero() {
+		s.DurationSeconds = int(h.Now.now().Sub(in.StartedAt).Seconds())
+	}
+	var total time.Duration
+	timed := 0
+	for _, r := range in.Results {
+		r = fold(r)
+		switch r.Status {
+		case StatusSucceeded:
+			s.Succeeded++
+		case StatusSkipped:
+			s.Skipped++
+			s.SkippedTables = append(s.SkippedTables, r)
+		default:
+			s.Failed++
+			s.Failures = append(s.Failures, r)
+		}
+		if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
+			d := r.FinishedAt.Sub(r.StartedAt)
+			total += d
+			timed++
+			if secs := int(d.Seconds()); secs >= s.SlowestSeconds {
+				s.SlowestTable, s.SlowestSeconds = r.Table, secs
+			}
+		}
+	}
+	if timed > 0 {
+		s.MeanTableSeconds = int((total / time.Duration(timed)).Seconds())
+	}
+	slices.SortFunc(s.Failures, func(a, b TableResult) int { return strings.Compare(a.Table, b.Table) })
+	if s.Failed > 0 {
+		cause, _ := json.Marshal(struct {
+			Message  string        `json:"message"`
+			Failures []TableResult `json:"failures"`
+		}{fmt.Sprintf("%d of %d tables failed", s.Failed, s.Tables), s.Failures})
+		s.Cause = string(cause)
+	}
+	slog.InfoContext(ctx, "run summary", "runId", in.RunID, "tables", s.Tables, "succeeded", s.Succeeded,
+		"skipped", s.Skipped, "failed", s.Failed, "durationSeconds", s.DurationSeconds)
+	return s, nil
+}
+
+// fold decides a table's outcome from its own status and its destinations':
+// any failure fails the table; otherwise any skip skips it. The first
+// failing (or skipped) destination's error becomes the table's.
+func fold(r TableResult) TableResult {
+	switch r.Status {
+	case StatusSucceeded, StatusSkipped, StatusFailed:
+	default:
+		r.Cause = strings.TrimSpace(fmt.Sprintf("unexpected result status %q. %s", r.Status, r.Cause))
+		r.Status = StatusFailed
+	}
+	if r.Status == StatusSucceeded {
+		for _, want := range []string{StatusFailed, StatusSkipped} {
+			if i := slices.IndexFunc(r.Destinations, func(d DestinationResult) bool { return d.Status == want }); i >= 0 {
+				d := r.Destinations[i]
+				r.Status, r.Error, r.Cause, r.Region = want, d.Error, d.Cause, d.Region
+				break
+			}
+		}
+	}
+	r.Cause = lambdaMessage(r.Cause)
+	if len(r.Cause) > maxCause {
+		r.Cause = r.Cause[:maxCause] + "..."
+	}
+	r.Destinations = nil
+	return r
+}
+
+// lambdaMessage extracts errorMessage from a Lambda error cause
+// ({"errorMessage": ..., "errorType": ...}); other causes pass unchanged.
+func lambdaMessage(cause string) string {
+	var lambdaErr struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(cause), &lambdaErr) == nil && lambdaErr.ErrorMessage != "" {
+		return lambdaErr.ErrorMessage
+	}
+	return cause
+}
