@@ -18,14 +18,20 @@ import (
 )
 
 var (
-	_ steps.TableLister     = (*ddb.Client)(nil)
-	_ steps.BackupMaker     = (*ddb.Client)(nil)
-	_ steps.BackupDescriber = (*ddb.Client)(nil)
-	_ steps.TableDescriber  = (*ddb.Client)(nil)
-	_ steps.Restorer        = (*ddb.Client)(nil)
-	_ steps.TableDeleter    = (*ddb.Client)(nil)
-	_ steps.Sweeper         = (*ddb.Client)(nil)
-	_ steps.BackupPruner    = (*ddb.Client)(nil)
+	_ steps.TableLister         = (*ddb.Client)(nil)
+	_ steps.BackupMaker         = (*ddb.Client)(nil)
+	_ steps.BackupDescriber     = (*ddb.Client)(nil)
+	_ steps.TableDescriber      = (*ddb.Client)(nil)
+	_ steps.Restorer            = (*ddb.Client)(nil)
+	_ steps.TableDeleter        = (*ddb.Client)(nil)
+	_ steps.Sweeper             = (*ddb.Client)(nil)
+	_ steps.BackupPruner        = (*ddb.Client)(nil)
+	_ steps.CatalogEntryDeleter = (*ddb.Client)(nil)
+	_ steps.SettingsReader      = (*ddb.Client)(nil)
+	_ steps.CatalogWriter       = (*ddb.Client)(nil)
+	_ steps.RestorePlanner      = (*ddb.Client)(nil)
+	_ steps.TargetRestorer      = (*ddb.Client)(nil)
+	_ steps.SettingsApplier     = (*ddb.Client)(nil)
 )
 
 // Handlers holds every step, wired to DynamoDB.
@@ -39,6 +45,12 @@ type Handlers struct {
 	deleteTable    steps.DeleteTable
 	pruneBackups   steps.PruneBackups
 	summarize      steps.Summarize
+
+	captureSettings steps.CaptureSettings
+	recordBackup    steps.RecordBackup
+	planRestore     steps.PlanRestore
+	startRestore    steps.StartRestore
+	applySettings   steps.ApplySettings
 }
 
 // New wires the handlers to the SDK config cfg, with settings read through
@@ -46,6 +58,9 @@ type Handlers struct {
 func New(cfg aws.Config, getenv func(string) string) *Handlers {
 	r := ddb.NewRegions(cfg)
 	defaults, defaultsErr := core.SettingsFromEnv(getenv)
+	// A restore must not depend on the backup settings (the source region
+	// may be gone); an invalid value here is reported by plan-restore.
+	restore, restoreErr := core.RestoreDefaultsFromEnv(getenv)
 	return &Handlers{
 		listTables:     steps.ListTables{Defaults: defaults, DefaultsErr: defaultsErr, Clients: func(region string) steps.TableLister { return r.For(region) }},
 		sweep:          steps.Sweep{Clients: func(region string) steps.Sweeper { return r.For(region) }},
@@ -54,7 +69,18 @@ func New(cfg aws.Config, getenv func(string) string) *Handlers {
 		restoreTable:   steps.RestoreTable{Clients: func(region string) steps.Restorer { return r.For(region) }},
 		describeTable:  steps.DescribeTable{Clients: func(region string) steps.TableDescriber { return r.For(region) }, Schedule: core.DefaultPoll},
 		deleteTable:    steps.DeleteTable{Clients: func(region string) steps.TableDeleter { return r.For(region) }},
-		pruneBackups:   steps.PruneBackups{Clients: func(region string) steps.BackupPruner { return r.For(region) }},
+		pruneBackups: steps.PruneBackups{
+			Clients: func(region string) steps.BackupPruner { return r.For(region) },
+			Catalog: func(region string) steps.CatalogEntryDeleter { return r.For(region) },
+		},
+		captureSettings: steps.CaptureSettings{Clients: func(region string) steps.SettingsReader { return r.For(region) }},
+		recordBackup:    steps.RecordBackup{Clients: func(region string) steps.CatalogWriter { return r.For(region) }},
+		planRestore: steps.PlanRestore{
+			DefaultRegion: restore.TargetRegion, CatalogTable: restore.CatalogTable, PollLimitMinutes: restore.PollLimitMinutes,
+			DefaultsErr: restoreErr, Clients: func(region string) steps.RestorePlanner { return r.For(region) },
+		},
+		startRestore:  steps.StartRestore{Clients: func(region string) steps.TargetRestorer { return r.For(region) }},
+		applySettings: steps.ApplySettings{Clients: func(region string) steps.SettingsApplier { return r.For(region) }},
 	}
 }
 
@@ -99,19 +125,44 @@ func (h *Handlers) Summarize(ctx context.Context, in steps.SummarizeInput) (step
 	return edge(ctx, "summarize", in, h.summarize.Handle)
 }
 
+func (h *Handlers) CaptureSettings(ctx context.Context, in steps.CaptureSettingsInput) (core.Manifest, error) {
+	return edge(ctx, "capture-settings", in, h.captureSettings.Handle)
+}
+
+func (h *Handlers) RecordBackup(ctx context.Context, in steps.RecordBackupInput) (steps.RecordBackupOutput, error) {
+	return edge(ctx, "record-backup", in, h.recordBackup.Handle)
+}
+
+func (h *Handlers) PlanRestore(ctx context.Context, in steps.PlanRestoreInput) (steps.RestorePlan, error) {
+	return edge(ctx, "plan-restore", in, h.planRestore.Handle)
+}
+
+func (h *Handlers) StartRestore(ctx context.Context, in steps.StartRestoreInput) (steps.StartRestoreOutput, error) {
+	return edge(ctx, "start-restore", in, h.startRestore.Handle)
+}
+
+func (h *Handlers) ApplySettings(ctx context.Context, in steps.ApplySettingsInput) (steps.ApplySettingsOutput, error) {
+	return edge(ctx, "apply-settings", in, h.applySettings.Handle)
+}
+
 // ByName returns every handler under its Lambda's name (the directory
 // under lambdas/), for hosts that run them all in one process.
 func (h *Handlers) ByName() map[string]any {
 	return map[string]any{
-		"list-tables":     h.ListTables,
-		"sweep":           h.Sweep,
-		"create-backup":   h.CreateBackup,
-		"describe-backup": h.DescribeBackup,
-		"restore-table":   h.RestoreTable,
-		"describe-table":  h.DescribeTable,
-		"delete-table":    h.DeleteTable,
-		"prune-backups":   h.PruneBackups,
-		"summarize":       h.Summarize,
+		"list-tables":      h.ListTables,
+		"sweep":            h.Sweep,
+		"create-backup":    h.CreateBackup,
+		"describe-backup":  h.DescribeBackup,
+		"restore-table":    h.RestoreTable,
+		"describe-table":   h.DescribeTable,
+		"delete-table":     h.DeleteTable,
+		"prune-backups":    h.PruneBackups,
+		"summarize":        h.Summarize,
+		"capture-settings": h.CaptureSettings,
+		"record-backup":    h.RecordBackup,
+		"plan-restore":     h.PlanRestore,
+		"start-restore":    h.StartRestore,
+		"apply-settings":   h.ApplySettings,
 	}
 }
 

@@ -28,6 +28,9 @@ type Settings struct {
 	DryRun             bool              `json:"dryRun"`
 	SweepAfterHours    int               `json:"sweepAfterHours"`
 	PollLimitMinutes   int               `json:"pollLimitMinutes"`
+	// CatalogTable names the catalog in each destination region. It is a
+	// deployment setting: the execution input cannot change it.
+	CatalogTable string `json:"catalogTable"`
 }
 
 // Defaults for the settings that have one.
@@ -42,7 +45,7 @@ const (
 // EnvVars lists the environment variables that configure the handlers.
 var EnvVars = []string{
 	"SOURCE_REGION", "DESTINATION_REGIONS", "RETENTION_DAYS", "KEEP_LAST", "INCLUDE", "EXCLUDE",
-	"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES",
+	"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES", "CATALOG_TABLE",
 }
 
 // SettingsFromEnv reads the settings from environment variables through
@@ -57,6 +60,10 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		MaxConcurrency:   DefaultMaxConcurrency,
 		SweepAfterHours:  DefaultSweepAfterHours,
 		PollLimitMinutes: DefaultPollLimitMinutes,
+		CatalogTable:     DefaultCatalogTable,
+	}
+	if v := strings.TrimSpace(getenv("CATALOG_TABLE")); v != "" {
+		s.CatalogTable = v
 	}
 	var err error
 	list := func(name string, dst *[]string) {
@@ -144,6 +151,8 @@ func decodeError(err error, v any) error {
 		return &InvalidInput{Field: "input", Problem: fmt.Sprintf("must be a JSON object, got a JSON %s", typeErr.Value)}
 	case errors.As(err, &syntaxErr):
 		return &InvalidInput{Field: "input", Problem: fmt.Sprintf("is not valid JSON: %v", err)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &InvalidInput{Field: "input", Problem: "is not valid JSON: it ends before the object is closed"}
 	}
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		return &InvalidInput{Field: strings.Trim(field, `"`), Problem: "unknown field; allowed fields are " + strings.Join(jsonFields(v), ", ")}
@@ -196,7 +205,7 @@ var envNames = fieldNames{
 	"sourceRegion": "SOURCE_REGION", "destinationRegions": "DESTINATION_REGIONS", "retentionDays": "RETENTION_DAYS",
 	"keepLast": "KEEP_LAST", "include": "INCLUDE", "exclude": "EXCLUDE", "tagFilter": "TAG_FILTER",
 	"kmsKeyId": "KMS_KEY_ID", "maxConcurrency": "MAX_CONCURRENCY", "sweepAfterHours": "SWEEP_AFTER_HOURS",
-	"pollLimitMinutes": "POLL_LIMIT_MINUTES",
+	"pollLimitMinutes": "POLL_LIMIT_MINUTES", "catalogTable": "CATALOG_TABLE",
 }
 
 var inputNames = fieldNames{}
@@ -253,10 +262,13 @@ func (s Settings) Validate(names fieldNames) error {
 	if len(s.Include) == 0 {
 		return bad("include", "must hold at least one pattern; use * for every table")
 	}
-	for field, patterns := range map[string][]string{"include": s.Include, "exclude": s.Exclude} {
-		for _, p := range patterns {
+	for _, list := range []struct {
+		field    string
+		patterns []string
+	}{{"include", s.Include}, {"exclude", s.Exclude}} {
+		for _, p := range list.patterns {
 			if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
-				return bad(field, "%q is not a valid glob pattern (use *, ? and [...])", p)
+				return bad(list.field, "%q is not a valid glob pattern (use *, ? and [...])", p)
 			}
 		}
 	}
@@ -277,7 +289,44 @@ func (s Settings) Validate(names fieldNames) error {
 	if s.PollLimitMinutes < 1 || s.PollLimitMinutes > 7*24*60 {
 		return bad("pollLimitMinutes", "must be from 1 to 10080 (one week), got %d", s.PollLimitMinutes)
 	}
-	return nil
+	return ValidateName(names.name("catalogTable"), s.CatalogTable)
+}
+
+// RestoreDefaults are the settings a restore reads from the environment.
+type RestoreDefaults struct {
+	TargetRegion     string // the first of DESTINATION_REGIONS
+	CatalogTable     string
+	PollLimitMinutes int
+}
+
+// RestoreDefaultsFromEnv reads them; unlike a backup, a restore needs no
+// source region, since it must work when that region is gone.
+func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error) {
+	d := RestoreDefaults{CatalogTable: DefaultCatalogTable, PollLimitMinutes: DefaultPollLimitMinutes}
+	if v := strings.TrimSpace(getenv("DESTINATION_REGIONS")); v != "" {
+		regions, err := splitList("DESTINATION_REGIONS", v)
+		if err != nil {
+			return d, err
+		}
+		if err := ValidateRegion("DESTINATION_REGIONS", regions[0]); err != nil {
+			return d, err
+		}
+		d.TargetRegion = regions[0]
+	}
+	if v := strings.TrimSpace(getenv("CATALOG_TABLE")); v != "" {
+		d.CatalogTable = v
+	}
+	if v := strings.TrimSpace(getenv("POLL_LIMIT_MINUTES")); v != "" {
+		n, err := parseInt("POLL_LIMIT_MINUTES", v)
+		if err != nil {
+			return d, err
+		}
+		d.PollLimitMinutes = n
+	}
+	if err := ValidateName("CATALOG_TABLE", d.CatalogTable); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 var kmsRE = regexp.MustCompile(`^(alias/[a-zA-Z0-9/_-]+|(mrk-)?[0-9a-f]{8}-?[0-9a-f-]{0,40}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_-]+)$`)

@@ -81,12 +81,26 @@ func IsTempTableName(name string) bool {
 // Long table names are shortened and suffixed with a hash so the name stays
 // unique and within 255 characters.
 func BackupName(sourceTable, runID string, startedAt time.Time) string {
-	prefix := BackupPrefix + startedAt.UTC().Format(TimestampLayout) + "." + shortHash(runHashLen, runID) + "."
-	if len(prefix)+len(sourceTable) <= MaxNameLen {
-		return prefix + sourceTable
+	return BackupPrefix + startedAt.UTC().Format(TimestampLayout) + "." + shortHash(runHashLen, runID) + "." + BackupNameTable(sourceTable)
+}
+
+// backupNamePrefixLen is the length of a backup name before its table part.
+var backupNamePrefixLen = len(BackupPrefix) + len(TimestampLayout) + 1 + runHashLen + 1
+
+// BackupNameTable is the table part of the backup names of sourceTable:
+// the name itself, or when too long its start and a hash of the whole.
+func BackupNameTable(sourceTable string) string {
+	if backupNamePrefixLen+len(sourceTable) <= MaxNameLen {
+		return sourceTable
 	}
 	suffix := "." + shortHash(12, sourceTable)
-	return prefix + sourceTable[:MaxNameLen-len(prefix)-len(suffix)] + suffix
+	return sourceTable[:MaxNameLen-backupNamePrefixLen-len(suffix)] + suffix
+}
+
+// IsShortenedTable reports whether a backup name's table part is a
+// shortened one, from which the full table name cannot be recovered.
+func IsShortenedTable(part string) bool {
+	return len(part) == MaxNameLen-backupNamePrefixLen && part[len(part)-13] == '.' && isHex(part[len(part)-12:])
 }
 
 // ParsedBackupName is what a tool-made backup name carries.

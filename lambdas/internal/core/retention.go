@@ -17,6 +17,7 @@ const (
 type BackupInfo struct {
 	Arn       string    `json:"arn"`
 	Name      string    `json:"name"`
+	Table     string    `json:"table,omitempty"`
 	Type      string    `json:"type"`
 	Status    string    `json:"status"`
 	Created   time.Time `json:"created"`

@@ -29,11 +29,36 @@ type Table struct {
 type RestoreRequest struct {
 	BackupArn   string
 	TargetTable string
-	// KMSKeyID encrypts the restored table with that key; empty means the
-	// AWS-owned key.
-	KMSKeyID string
+	// SSE overrides the encryption; nil keeps the backup's (allowed only
+	// when the backup is in the target region).
+	SSE *SSE
+	// BillingMode overrides the billing mode when set, with the capacities
+	// for PROVISIONED.
+	BillingMode                 string
+	ReadCapacity, WriteCapacity int64
+}
+
+// SSE chooses the encryption key of a restored table.
+type SSE struct {
+	KMSKeyID string // empty: the AWS-owned key
 }
 
 // ErrTableExists is wrapped by adapters when a table of that name exists
 // already (TableAlreadyExistsException, or ResourceInUseException on create).
 var ErrTableExists = errors.New("table already exists")
+
+// TableUpdate is one UpdateTable change; exactly one of billing, class,
+// stream and deletion protection is set.
+type TableUpdate struct {
+	BillingMode                 string
+	ReadCapacity, WriteCapacity int64
+	TableClass                  string
+	Stream                      *StreamSetting
+	DeletionProtection          *bool
+}
+
+// StreamSetting turns a table's stream on, with a view type, or off.
+type StreamSetting struct {
+	Enabled  bool
+	ViewType string
+}

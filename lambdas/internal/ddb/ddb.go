@@ -148,10 +148,13 @@ func (c *Client) DescribeBackup(ctx context.Context, arn string) (core.BackupInf
 	}, nil
 }
 
-// ListBackups reads every page of a table's USER backups created at or
-// after since (zero: all of them).
+// ListBackups reads every page of a table's USER backups (every table's when
+// table is empty) created at or after since (zero: all of them).
 func (c *Client) ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error) {
-	in := &dynamodb.ListBackupsInput{TableName: &table, BackupType: types.BackupTypeFilterUser}
+	in := &dynamodb.ListBackupsInput{BackupType: types.BackupTypeFilterUser}
+	if table != "" {
+		in.TableName = &table
+	}
 	if !since.IsZero() {
 		in.TimeRangeLowerBound = aws.Time(since)
 	}
@@ -163,7 +166,7 @@ func (c *Client) ListBackups(ctx context.Context, table string, since time.Time)
 		}
 		for _, s := range out.BackupSummaries {
 			backups = append(backups, core.BackupInfo{
-				Arn: aws.ToString(s.BackupArn), Name: aws.ToString(s.BackupName), Type: string(s.BackupType),
+				Arn: aws.ToString(s.BackupArn), Name: aws.ToString(s.BackupName), Table: aws.ToString(s.TableName), Type: string(s.BackupType),
 				Status: string(s.BackupStatus), Created: aws.ToTime(s.BackupCreationDateTime), SizeBytes: aws.ToInt64(s.BackupSizeBytes),
 			})
 		}
@@ -180,19 +183,24 @@ func (c *Client) DeleteBackup(ctx context.Context, arn string) error {
 	return c.translate("DeleteBackup", arn, err)
 }
 
-// RestoreTable starts a restore with on-demand billing, encrypted with the
-// requested KMS key or, by default, the AWS-owned key.
+// RestoreTable starts a restore. Billing and encryption are overridden only
+// when the request says so.
 func (c *Client) RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error) {
-	sse := &types.SSESpecification{Enabled: aws.Bool(false)}
-	if req.KMSKeyID != "" {
-		sse = &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: &req.KMSKeyID}
+	in := &dynamodb.RestoreTableFromBackupInput{BackupArn: &req.BackupArn, TargetTableName: &req.TargetTable}
+	switch req.BillingMode {
+	case core.BillingPayPerRequest:
+		in.BillingModeOverride = types.BillingModePayPerRequest
+	case core.BillingProvisioned:
+		in.BillingModeOverride = types.BillingModeProvisioned
+		in.ProvisionedThroughputOverride = &types.ProvisionedThroughput{ReadCapacityUnits: &req.ReadCapacity, WriteCapacityUnits: &req.WriteCapacity}
 	}
-	out, err := c.api.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
-		BackupArn:                &req.BackupArn,
-		TargetTableName:          &req.TargetTable,
-		BillingModeOverride:      types.BillingModePayPerRequest,
-		SSESpecificationOverride: sse,
-	})
+	if req.SSE != nil {
+		in.SSESpecificationOverride = &types.SSESpecification{Enabled: aws.Bool(false)} // the AWS-owned key
+		if req.SSE.KMSKeyID != "" {
+			in.SSESpecificationOverride = &types.SSESpecification{Enabled: aws.Bool(true), SSEType: types.SSETypeKms, KMSMasterKeyId: &req.SSE.KMSKeyID}
+		}
+	}
+	out, err := c.api.RestoreTableFromBackup(ctx, in)
 	if err != nil {
 		return core.Table{}, c.translate("RestoreTableFromBackup", req.TargetTable, err)
 	}

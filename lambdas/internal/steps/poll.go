@@ -28,7 +28,7 @@ type PollOutput struct {
 	WaitSeconds    int   `json:"waitSeconds"`
 	ElapsedSeconds int   `json:"elapsedSeconds"`
 	SizeBytes      int64 `json:"sizeBytes"`
-	ItemCount      int64 `json:"itemCount,omitempty"`
+	ItemCount      int64 `json:"itemCount"`
 }
 
 func (in PollInput) validate() error {
@@ -127,7 +127,7 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 	}
 	switch t.Status {
 	case core.TableActive:
-		if err := ensureTags(ctx, db, t, in.Tags); err != nil {
+		if err := ensureTags(ctx, db, t, in.Region, in.Tags); err != nil {
 			return PollOutput{}, err
 		}
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
@@ -139,13 +139,22 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 	}
 }
 
-func ensureTags(ctx context.Context, db TableDescriber, t core.Table, want map[string]string) error {
+// ensureTags applies the ownership tags the restore could not apply, but
+// only to the table this run restored: tagging any other table would mark it
+// as the tool's, and so as deletable.
+func ensureTags(ctx context.Context, db TableDescriber, t core.Table, region string, want map[string]string) error {
 	if len(want) == 0 {
 		return nil
 	}
 	have, err := db.ListTags(ctx, t.Arn)
 	if err != nil {
 		return fmt.Errorf("read tags of %s: %w", t.Name, err)
+	}
+	if core.BackupID(t.RestoredFrom) != want[core.TagSourceBackup] {
+		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it was not restored from backup %s of this run", want[core.TagSourceBackup])}
+	}
+	if run := have[core.TagRunID]; run != "" && run != want[core.TagRunID] {
+		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it carries the tags of run %s", run)}
 	}
 	missing := maps.Clone(want)
 	maps.DeleteFunc(missing, func(k, v string) bool { return have[k] == v })

@@ -28,6 +28,14 @@ type PruneBackupsInput struct {
 	RetentionDays int    `json:"retentionDays"`
 	KeepLast      int    `json:"keepLast"`
 	DryRun        bool   `json:"dryRun,omitempty"`
+	// CatalogTable, in a destination region, is the catalog whose entries
+	// of deleted backups are removed with them.
+	CatalogTable string `json:"catalogTable,omitempty"`
+}
+
+// CatalogEntryDeleter removes catalog entries.
+type CatalogEntryDeleter interface {
+	DeleteEntry(ctx context.Context, catalog, sourceTable, backupArn string) error
 }
 
 // PruneBackupsOutput reports the outcome.
@@ -44,6 +52,7 @@ type PruneBackupsOutput struct {
 // PruneBackups deletes the tool's own expired backups and nothing else.
 type PruneBackups struct {
 	Clients func(region string) BackupPruner
+	Catalog func(region string) CatalogEntryDeleter
 	Now     Clock
 }
 
@@ -83,9 +92,26 @@ func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneB
 			if err := db.DeleteBackup(ctx, b.Arn); err != nil && !errors.As(err, &notFound) {
 				return out, fmt.Errorf("delete backup %s in %s: %w", b.Arn, in.Region, err)
 			}
+			if err := h.forget(ctx, in, b.Arn); err != nil {
+				return out, err
+			}
 		}
 		slog.InfoContext(ctx, "backup pruned", "table", in.SourceTable, "region", in.Region, "backup", b.Name, "created", b.Created, "dryRun", in.DryRun)
 		out.Deleted = append(out.Deleted, b.Name)
 	}
 	return out, nil
+}
+
+// forget removes a deleted backup's catalog entry. A restore also checks
+// that a catalog entry's backup exists, so a stale entry does no harm.
+func (h *PruneBackups) forget(ctx context.Context, in PruneBackupsInput, backupArn string) error {
+	if in.CatalogTable == "" || h.Catalog == nil || in.Region == in.SourceRegion {
+		return nil
+	}
+	var notFound *core.TableNotFound
+	err := h.Catalog(in.Region).DeleteEntry(ctx, in.CatalogTable, in.SourceTable, backupArn)
+	if err != nil && !errors.As(err, &notFound) {
+		return fmt.Errorf("remove catalog entry of %s in %s: %w", backupArn, in.Region, err)
+	}
+	return nil
 }

@@ -64,7 +64,9 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 	out := RestoreTableOutput{Table: temp, Tags: tags, Since: h.Now.now()}
 	log := slog.With("table", in.SourceTable, "tempTable", temp, "region", in.Region, "runId", in.RunID)
 
-	t, err := db.RestoreTable(ctx, core.RestoreRequest{BackupArn: in.BackupArn, TargetTable: temp, KMSKeyID: in.KMSKeyID})
+	t, err := db.RestoreTable(ctx, core.RestoreRequest{
+		BackupArn: in.BackupArn, TargetTable: temp, BillingMode: core.BillingPayPerRequest, SSE: &core.SSE{KMSKeyID: in.KMSKeyID},
+	})
 	if errors.Is(err, core.ErrTableExists) {
 		t, err = h.resume(ctx, db, in, temp)
 		if err != nil {

@@ -37,6 +37,16 @@ type TableResult struct {
 	Destinations []DestinationResult `json:"destinations,omitempty"`
 	StartedAt    time.Time           `json:"startedAt,omitzero"`
 	FinishedAt   time.Time           `json:"finishedAt,omitzero"`
+
+	// A restore's report: what was restored from which backup.
+	Target           string    `json:"target,omitempty"`
+	BackupArn        string    `json:"backupArn,omitempty"`
+	BackupCreatedAt  time.Time `json:"backupCreatedAt,omitzero"`
+	BackupAgeSeconds int64     `json:"backupAgeSeconds,omitempty"`
+	RestoreSeconds   int       `json:"restoreSeconds,omitempty"`
+	ItemCount        int64     `json:"itemCount,omitempty"`
+	SettingsApplied  []string  `json:"settingsApplied,omitempty"`
+	NoManifest       bool      `json:"noManifest,omitempty"`
 }
 
 // SummarizeInput folds the Map's results.
@@ -45,6 +55,9 @@ type SummarizeInput struct {
 	StartedAt time.Time       `json:"startedAt"`
 	Results   []TableResult   `json:"results"`
 	Sweep     json.RawMessage `json:"sweep,omitempty"` // the sweep step's output, or its error
+	// Detailed puts every table's result in the summary (a restore's
+	// report); otherwise only failures and skips are listed.
+	Detailed bool `json:"detailed,omitempty"`
 }
 
 // Summary is the run's outcome, and the execution's output.
@@ -60,6 +73,7 @@ type Summary struct {
 	MeanTableSeconds int             `json:"meanTableSeconds,omitempty"`
 	Failures         []TableResult   `json:"failures"`
 	SkippedTables    []TableResult   `json:"skippedTables,omitempty"`
+	Results          []TableResult   `json:"results,omitempty"`
 	Sweep            json.RawMessage `json:"sweep,omitempty"`
 	// Cause is the failure list as one line of JSON, for the Fail state
 	// that ends a run with failures.
@@ -82,8 +96,15 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	}
 	var total time.Duration
 	timed := 0
+	now := h.Now.now()
 	for _, r := range in.Results {
 		r = fold(r)
+		if !r.BackupCreatedAt.IsZero() {
+			r.BackupAgeSeconds = age(now, r.BackupCreatedAt)
+		}
+		if in.Detailed {
+			s.Results = append(s.Results, r)
+		}
 		switch r.Status {
 		case StatusSucceeded:
 			s.Succeeded++
