@@ -150,11 +150,13 @@ func ensureTags(ctx context.Context, db TableDescriber, t core.Table, region str
 	if err != nil {
 		return fmt.Errorf("read tags of %s: %w", t.Name, err)
 	}
-	if core.BackupID(t.RestoredFrom) != want[core.TagSourceBackup] {
-		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it was not restored from backup %s of this run", want[core.TagSourceBackup])}
-	}
-	if run := have[core.TagRunID]; run != "" && run != want[core.TagRunID] {
-		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it carries the tags of run %s", run)}
+	if want[core.TagOwner] != "" {
+		if core.BackupID(t.RestoredFrom) != want[core.TagSourceBackup] {
+			return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it was not restored from backup %s of this run", want[core.TagSourceBackup])}
+		}
+		if run := have[core.TagRunID]; run != "" && run != want[core.TagRunID] {
+			return &core.TableNotOwned{Table: t.Name, Region: region, Reason: fmt.Sprintf("it carries the tags of run %s", run)}
+		}
 	}
 	missing := maps.Clone(want)
 	maps.DeleteFunc(missing, func(k, v string) bool { return have[k] == v })

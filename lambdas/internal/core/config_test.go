@@ -1,0 +1,310 @@
+package core_test
+
+import (
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+func getenv(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+// validEnv is the smallest valid environment, changed by set.
+func validEnv(set map[string]string) map[string]string {
+	env := map[string]string{"SOURCE_REGION": "us-east-1", "DESTINATION_REGIONS": "eu-west-1"}
+	maps.Copy(env, set)
+	return env
+}
+
+func TestSettingsFromEnvDefaults(t *testing.T) {
+	s, err := core.SettingsFromEnv(getenv(validEnv(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SourceRegion != "us-east-1" || !slices.Equal(s.DestinationRegions, []string{"eu-west-1"}) ||
+		s.RetentionDays != 7 || s.KeepLast != 3 || !slices.Equal(s.Include, []string{"*"}) || len(s.Exclude) != 0 ||
+		len(s.TagFilter) != 0 || s.KMSKeyID != "" || s.MaxConcurrency != 10 || s.DryRun ||
+		s.SweepAfterHours != 24 || s.PollLimitMinutes != 720 {
+		t.Errorf("defaults = %+v", s)
+	}
+}
+
+func TestSettingsFromEnvValid(t *testing.T) {
+	defaults, err := core.SettingsFromEnv(getenv(validEnv(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		change func(s *core.Settings)
+	}{
+		{
+			name: "everything set, with spaces",
+			env: validEnv(map[string]string{
+				"SOURCE_REGION": " us-east-1 ", "DESTINATION_REGIONS": "eu-west-1, eu-central-1 ,ap-southeast-2",
+				"RETENTION_DAYS": "35", "KEEP_LAST": " 5", "INCLUDE": "orders*,users", "EXCLUDE": "*-test",
+				"TAG_FILTER": "backup=true, env = prod", "KMS_KEY_ID": "alias/backup", "MAX_CONCURRENCY": "40",
+				"DRY_RUN": "true", "SWEEP_AFTER_HOURS": "48", "POLL_LIMIT_MINUTES": "1440",
+			}),
+			change: func(s *core.Settings) {
+				s.DestinationRegions = []string{"eu-west-1", "eu-central-1", "ap-southeast-2"}
+				s.RetentionDays, s.KeepLast = 35, 5
+				s.Include, s.Exclude = []string{"orders*", "users"}, []string{"*-test"}
+				s.TagFilter = map[string]string{"backup": "true", "env": "prod"}
+				s.KMSKeyID, s.MaxConcurrency, s.DryRun, s.SweepAfterHours, s.PollLimitMinutes = "alias/backup", 40, true, 48, 1440
+			},
+		},
+		{
+			name: "KMS key ARN in the only destination",
+			env:  validEnv(map[string]string{"KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}),
+			change: func(s *core.Settings) {
+				s.KMSKeyID = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+			},
+		},
+		{
+			name: "multi-Region key id with two destinations",
+			env:  validEnv(map[string]string{"DESTINATION_REGIONS": "eu-west-1,eu-central-1", "KMS_KEY_ID": "mrk-1234abcd12ab34cd56ef1234567890ab"}),
+			change: func(s *core.Settings) {
+				s.DestinationRegions, s.KMSKeyID = []string{"eu-west-1", "eu-central-1"}, "mrk-1234abcd12ab34cd56ef1234567890ab"
+			},
+		},
+		{
+			name:   "DRY_RUN false",
+			env:    validEnv(map[string]string{"DRY_RUN": "false"}),
+			change: func(s *core.Settings) {},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := core.SettingsFromEnv(getenv(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cloneSettings(defaults)
+			tc.change(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestSettingsFromEnvInvalid is invariant 8 for the environment: each bad
+// value is refused with the variable's name and a hint at the fix.
+func TestSettingsFromEnvInvalid(t *testing.T) {
+	otherRegionKey := "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	tests := []struct {
+		name  string
+		env   map[string]string
+		field string
+		hint  string // a phrase of the message that tells what to do
+	}{
+		{"missing SOURCE_REGION", validEnv(map[string]string{"SOURCE_REGION": ""}), "SOURCE_REGION", "is required"},
+		{"blank SOURCE_REGION", validEnv(map[string]string{"SOURCE_REGION": "  "}), "SOURCE_REGION", "is required"},
+		{"bad SOURCE_REGION", validEnv(map[string]string{"SOURCE_REGION": "mars-1"}), "SOURCE_REGION", "such as us-east-1"},
+		{"upper-case SOURCE_REGION", validEnv(map[string]string{"SOURCE_REGION": "US-EAST-1"}), "SOURCE_REGION", "such as us-east-1"},
+		{"missing DESTINATION_REGIONS", validEnv(map[string]string{"DESTINATION_REGIONS": ""}), "DESTINATION_REGIONS", "at least one region"},
+		{"bad destination", validEnv(map[string]string{"DESTINATION_REGIONS": "eu-west-1,mars-1"}), "DESTINATION_REGIONS", `"mars-1" is not an AWS region`},
+		{"destination equals source", validEnv(map[string]string{"DESTINATION_REGIONS": "us-east-1"}), "DESTINATION_REGIONS", "is the source region"},
+		{"duplicate destination", validEnv(map[string]string{"DESTINATION_REGIONS": "eu-west-1,eu-central-1,eu-west-1"}), "DESTINATION_REGIONS", "listed twice"},
+		{"empty list item", validEnv(map[string]string{"DESTINATION_REGIONS": "eu-west-1,,eu-central-1"}), "DESTINATION_REGIONS", "comma-separated"},
+		{"RETENTION_DAYS not a number", validEnv(map[string]string{"RETENTION_DAYS": "x"}), "RETENTION_DAYS", "not a whole number"},
+		{"RETENTION_DAYS with unit", validEnv(map[string]string{"RETENTION_DAYS": "7d"}), "RETENTION_DAYS", "not a whole number"},
+		{"RETENTION_DAYS zero", validEnv(map[string]string{"RETENTION_DAYS": "0"}), "RETENTION_DAYS", "from 1 to 36500"},
+		{"RETENTION_DAYS negative", validEnv(map[string]string{"RETENTION_DAYS": "-3"}), "RETENTION_DAYS", "from 1 to 36500"},
+		{"KEEP_LAST zero", validEnv(map[string]string{"KEEP_LAST": "0"}), "KEEP_LAST", "from 1 to 1000"},
+		{"KEEP_LAST not a number", validEnv(map[string]string{"KEEP_LAST": "three"}), "KEEP_LAST", "not a whole number"},
+		{"INCLUDE bad glob", validEnv(map[string]string{"INCLUDE": "["}), "INCLUDE", "glob"},
+		{"INCLUDE bad glob among good", validEnv(map[string]string{"INCLUDE": "orders*,users[,x"}), "INCLUDE", "glob"},
+		{"EXCLUDE bad glob", validEnv(map[string]string{"EXCLUDE": "a[b"}), "EXCLUDE", "glob"},
+		{"TAG_FILTER without value", validEnv(map[string]string{"TAG_FILTER": "novalue"}), "TAG_FILTER", "key=value"},
+		{"TAG_FILTER without key", validEnv(map[string]string{"TAG_FILTER": "env=prod,=x"}), "TAG_FILTER", "key=value"},
+		{"KMS_KEY_ID ARN in another region", validEnv(map[string]string{"KMS_KEY_ID": otherRegionKey}), "KMS_KEY_ID", "use an alias or a multi-Region key"},
+		{"KMS_KEY_ID ARN with two destinations", validEnv(map[string]string{"DESTINATION_REGIONS": "eu-west-1,us-west-2", "KMS_KEY_ID": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}), "KMS_KEY_ID", "every destination region"},
+		{"KMS_KEY_ID not a key", validEnv(map[string]string{"KMS_KEY_ID": "my key"}), "KMS_KEY_ID", "alias/"},
+		{"MAX_CONCURRENCY zero", validEnv(map[string]string{"MAX_CONCURRENCY": "0"}), "MAX_CONCURRENCY", "from 1 to 1000"},
+		{"MAX_CONCURRENCY huge", validEnv(map[string]string{"MAX_CONCURRENCY": "100000"}), "MAX_CONCURRENCY", "from 1 to 1000"},
+		{"DRY_RUN not a boolean", validEnv(map[string]string{"DRY_RUN": "maybe"}), "DRY_RUN", "true or false"},
+		{"SWEEP_AFTER_HOURS zero", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "0"}), "SWEEP_AFTER_HOURS", "at least 1 hour"},
+		{"POLL_LIMIT_MINUTES too long", validEnv(map[string]string{"POLL_LIMIT_MINUTES": "20000"}), "POLL_LIMIT_MINUTES", "one week"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := core.SettingsFromEnv(getenv(tc.env))
+			checkInvalid(t, err, tc.field, tc.hint)
+		})
+	}
+}
+
+func checkInvalid(t *testing.T, err error, field, hint string) {
+	t.Helper()
+	var invalid *core.InvalidInput
+	if !errors.As(err, &invalid) {
+		t.Fatalf("err = %v, want *core.InvalidInput", err)
+	}
+	if invalid.Field != field {
+		t.Errorf("Field = %q, want %q (message: %s)", invalid.Field, field, err)
+	}
+	if !strings.Contains(err.Error(), hint) {
+		t.Errorf("message %q does not say %q", err, hint)
+	}
+	if !strings.Contains(err.Error(), field) {
+		t.Errorf("message %q does not name %s", err, field)
+	}
+}
+
+func TestOverridesValid(t *testing.T) {
+	defaults, err := core.SettingsFromEnv(getenv(validEnv(map[string]string{"TAG_FILTER": "backup=true", "EXCLUDE": "tmp*"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		input  string
+		change func(s *core.Settings)
+	}{
+		{"empty", ``, nil},
+		{"blank", " \n", nil},
+		{"null", `null`, nil},
+		{"empty object", `{}`, nil},
+		{"explicit nulls", `{"destinationRegions":null,"keepLast":null}`, nil},
+		{"regions", `{"sourceRegion":"us-west-2","destinationRegions":["us-east-1","eu-west-1"]}`, func(s *core.Settings) {
+			s.SourceRegion, s.DestinationRegions = "us-west-2", []string{"us-east-1", "eu-west-1"}
+		}},
+		{"numbers and flags", `{"retentionDays":30,"keepLast":1,"maxConcurrency":50,"dryRun":true,"sweepAfterHours":6,"pollLimitMinutes":60}`, func(s *core.Settings) {
+			s.RetentionDays, s.KeepLast, s.MaxConcurrency, s.DryRun, s.SweepAfterHours, s.PollLimitMinutes = 30, 1, 50, true, 6, 60
+		}},
+		{"selection", `{"include":["orders"],"exclude":[],"tagFilter":{}}`, func(s *core.Settings) {
+			s.Include, s.Exclude, s.TagFilter = []string{"orders"}, []string{}, map[string]string{}
+		}},
+		{"kms key", `{"kmsKeyId":" alias/other "}`, func(s *core.Settings) { s.KMSKeyID = "alias/other" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := core.ParseOverrides([]byte(tc.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := cloneSettings(defaults)
+			got, err := o.Apply(defaults)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cloneSettings(defaults)
+			if tc.change != nil {
+				tc.change(&want)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+			if !reflect.DeepEqual(defaults, before) {
+				t.Errorf("Apply changed the defaults to %+v", defaults)
+			}
+		})
+	}
+}
+
+func cloneSettings(s core.Settings) core.Settings {
+	s.DestinationRegions = slices.Clone(s.DestinationRegions)
+	s.Include, s.Exclude = slices.Clone(s.Include), slices.Clone(s.Exclude)
+	s.TagFilter = maps.Clone(s.TagFilter)
+	return s
+}
+
+// TestOverridesInvalid is invariant 8 for execution input: errors name the
+// JSON field as the user wrote it.
+func TestOverridesInvalid(t *testing.T) {
+	defaults, err := core.SettingsFromEnv(getenv(validEnv(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		input string
+		field string
+		hint  string
+	}{
+		{"unknown field", `{"retention":3}`, "retention", "allowed fields are"},
+		{"env-style name", `{"KEEP_LAST":3}`, "KEEP_LAST", "keepLast"},
+		{"wrong type: string for number", `{"keepLast":"3"}`, "keepLast", "expected int"},
+		{"wrong type: fraction", `{"retentionDays":1.5}`, "retentionDays", "expected int"},
+		{"wrong type: string for list", `{"destinationRegions":"eu-west-1"}`, "destinationRegions", "expected []string"},
+		{"wrong type: string for tag filter", `{"tagFilter":"novalue"}`, "tagFilter", "expected map"},
+		{"wrong type: string for boolean", `{"dryRun":"yes"}`, "dryRun", "expected bool"},
+		{"non-object: array", `[{"keepLast":3}]`, "input", "must be a JSON object"},
+		{"non-object: string", `"keepLast=3"`, "input", "must be a JSON object"},
+		{"non-object: number", `42`, "input", "must be a JSON object"},
+		{"trailing object", `{} {}`, "input", "single JSON object"},
+		{"trailing garbage", `{"keepLast":3} x`, "input", "single JSON object"},
+		{"not JSON", `{"keepLast":`, "input", "JSON"},
+		{"bad source region", `{"sourceRegion":"mars-1"}`, "sourceRegion", "such as us-east-1"},
+		{"empty source region", `{"sourceRegion":""}`, "sourceRegion", "is required"},
+		{"bad destination", `{"destinationRegions":["mars-1"]}`, "destinationRegions", "not an AWS region"},
+		{"no destinations", `{"destinationRegions":[]}`, "destinationRegions", "at least one region"},
+		{"destination equals source", `{"destinationRegions":["us-east-1"]}`, "destinationRegions", "is the source region"},
+		{"duplicate destination", `{"destinationRegions":["eu-west-1","eu-west-1"]}`, "destinationRegions", "listed twice"},
+		{"zero retention", `{"retentionDays":0}`, "retentionDays", "from 1 to 36500"},
+		{"zero keep-last", `{"keepLast":0}`, "keepLast", "from 1 to 1000"},
+		{"bad include glob", `{"include":["["]}`, "include", "glob"},
+		{"no include", `{"include":[]}`, "include", "use * for every table"},
+		{"blank exclude", `{"exclude":[" "]}`, "exclude", "glob"},
+		{"empty tag key", `{"tagFilter":{"":"x"}}`, "tagFilter", "empty tag key"},
+		{"KMS ARN in another region", `{"kmsKeyId":"arn:aws:kms:us-east-1:123456789012:key/abc"}`, "kmsKeyId", "use an alias"},
+		{"zero concurrency", `{"maxConcurrency":0}`, "maxConcurrency", "from 1 to 1000"},
+		{"zero sweep bound", `{"sweepAfterHours":0}`, "sweepAfterHours", "at least 1"},
+		{"zero poll limit", `{"pollLimitMinutes":0}`, "pollLimitMinutes", "from 1 to 10080"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := core.ParseOverrides([]byte(tc.input))
+			if err == nil {
+				_, err = o.Apply(defaults)
+			}
+			checkInvalid(t, err, tc.field, tc.hint)
+		})
+	}
+}
+
+func TestUnknownFieldListsAllowedFields(t *testing.T) {
+	_, err := core.ParseOverrides([]byte(`{"retention":3}`))
+	for _, name := range []string{"sourceRegion", "destinationRegions", "retentionDays", "keepLast", "include", "exclude", "tagFilter", "kmsKeyId", "maxConcurrency", "dryRun", "sweepAfterHours", "pollLimitMinutes"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not list %s", err, name)
+		}
+	}
+}
+
+func TestEnvVarsAreAllRead(t *testing.T) {
+	read := map[string]bool{}
+	_, _ = core.SettingsFromEnv(func(k string) string { read[k] = true; return "" })
+	for _, name := range core.EnvVars {
+		if !read[name] {
+			t.Errorf("%s is listed in EnvVars but never read", name)
+		}
+	}
+	for name := range read {
+		if !slices.Contains(core.EnvVars, name) {
+			t.Errorf("%s is read but not listed in EnvVars", name)
+		}
+	}
+}
+
+// TestValidateReportsTheFirstProblemDeterministically: with several bad
+// settings, the same one is reported every time, in the documented order.
+func TestValidateReportsTheFirstProblemDeterministically(t *testing.T) {
+	env := validEnv(map[string]string{"INCLUDE": "[", "EXCLUDE": "]["})
+	for range 50 {
+		_, err := core.SettingsFromEnv(getenv(env))
+		checkInvalid(t, err, "INCLUDE", "glob")
+		if t.Failed() {
+			return
+		}
+	}
+}

@@ -1,0 +1,437 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+const (
+	src  = "us-east-1"
+	dst  = "eu-west-1"
+	dst2 = "ap-southeast-2"
+	run1 = "run-1"
+	run2 = "run-2"
+)
+
+func sourceBackupArn(table, id string) string {
+	return "arn:aws:dynamodb:" + src + ":" + account + ":table/" + table + "/backup/" + id
+}
+
+// ownedTemp is the temporary table that run restored from backupArn: the
+// derived name, the owner tags and the RestoreSummary all agree.
+func ownedTemp(sourceTable, backupArn, runID string) (core.Table, map[string]string) {
+	t := core.Table{
+		Name:         core.TempTableName(src, sourceTable),
+		Status:       core.TableActive,
+		Created:      t0.Add(-time.Hour),
+		RestoredFrom: backupArn,
+	}
+	return t, core.OwnerTags(runID, t0.Add(-time.Hour), src, sourceTable, backupArn)
+}
+
+// notOwnedTables are tables the tool must never delete, each with the
+// ownership mark it lacks.
+func notOwnedTables() []struct {
+	name  string
+	table core.Table
+	tags  map[string]string
+} {
+	type tc = struct {
+		name  string
+		table core.Table
+		tags  map[string]string
+	}
+	var cases []tc
+	// Each case has its own source table, so that all of them can live in
+	// one region together.
+	add := func(name string, mutate func(t *core.Table, tags map[string]string)) {
+		source := fmt.Sprintf("orders%02d", len(cases))
+		t, tags := ownedTemp(source, sourceBackupArn(source, "01748779200000-aaaaaaaa"), run1)
+		mutate(&t, tags)
+		cases = append(cases, tc{name, t, tags})
+	}
+	add("real table with a normal name, even with owner tags", func(t *core.Table, tags map[string]string) {
+		t.Name = tags[core.TagSourceTable]
+	})
+	add("real table with a normal name and no tags", func(t *core.Table, tags map[string]string) {
+		t.Name, t.RestoredFrom = tags[core.TagSourceTable], ""
+		clear(tags)
+	})
+	add("temporary prefix but no owner tag", func(t *core.Table, tags map[string]string) {
+		delete(tags, core.TagOwner)
+	})
+	add("temporary prefix and no tags at all", func(t *core.Table, tags map[string]string) {
+		clear(tags)
+	})
+	add("owner tag with another owner's value", func(t *core.Table, tags map[string]string) {
+		tags[core.TagOwner] = "someone-else"
+	})
+	add("temporary prefix without the hex hash", func(t *core.Table, tags map[string]string) {
+		t.Name = core.TempPrefix + "not-a-hash-at-all." + tags[core.TagSourceTable]
+	})
+	add("owner tag but name not derived from the source-table tag", func(t *core.Table, tags map[string]string) {
+		tags[core.TagSourceTable] = "payments"
+	})
+	add("owner tag but name not derived from the source-region tag", func(t *core.Table, tags map[string]string) {
+		tags[core.TagSourceRegion] = "us-west-2"
+	})
+	add("owner tag but no source tags", func(t *core.Table, tags map[string]string) {
+		delete(tags, core.TagSourceTable)
+		delete(tags, core.TagSourceRegion)
+	})
+	add("RestoreSummary names another backup than the tag records", func(t *core.Table, tags map[string]string) {
+		t.RestoredFrom = sourceBackupArn(tags[core.TagSourceTable], "01748779299999-bbbbbbbb")
+	})
+	add("RestoreSummary present but no source-backup tag", func(t *core.Table, tags map[string]string) {
+		delete(tags, core.TagSourceBackup)
+	})
+	return cases
+}
+
+func TestDeleteTableRefusesTablesItDidNotCreate(t *testing.T) {
+	for _, tc := range notOwnedTables() {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			db.addTable(tc.table, tc.tags)
+			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+
+			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: tc.table.Name})
+
+			var notOwned *core.TableNotOwned
+			if !errors.As(err, &notOwned) {
+				t.Fatalf("err = %v, want TableNotOwned", err)
+			}
+			if notOwned.Table != tc.table.Name || notOwned.Region != dst || notOwned.Reason == "" {
+				t.Errorf("TableNotOwned = %+v, want table, region and reason", notOwned)
+			}
+			if n := db.count("DeleteTable"); n != 0 {
+				t.Errorf("DeleteTable called %d times on a table the tool does not own", n)
+			}
+			if !db.hasTable(tc.table.Name) || out.Deleted {
+				t.Errorf("table deleted: out = %+v", out)
+			}
+		})
+	}
+}
+
+func TestDeleteTableRefusesWrongExpectedBackup(t *testing.T) {
+	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+	tests := []struct {
+		name      string
+		expected  string
+		wantError bool
+	}{
+		{"the backup it was restored from", arn, false},
+		{"another backup of the same table", sourceBackupArn("orders", "01748779299999-bbbbbbbb"), true},
+		{"a backup of another table", sourceBackupArn("payments", "01748779299999-cccccccc"), true},
+		{"not a backup ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", true},
+		{"no expectation", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			table, tags := ownedTemp("orders", arn, run1)
+			db.addTable(table, tags)
+			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+
+			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: tc.expected})
+
+			if !tc.wantError {
+				if err != nil || !out.Deleted || db.hasTable(table.Name) {
+					t.Fatalf("out = %+v, err = %v; want the owned table deleted", out, err)
+				}
+				return
+			}
+			var notOwned *core.TableNotOwned
+			var invalid *core.InvalidInput
+			if !errors.As(err, &notOwned) && !errors.As(err, &invalid) {
+				t.Fatalf("err = %v, want TableNotOwned or InvalidInput", err)
+			}
+			if n := db.count("DeleteTable"); n != 0 || !db.hasTable(table.Name) {
+				t.Errorf("DeleteTable called %d times; table left: %v", n, db.hasTable(table.Name))
+			}
+		})
+	}
+}
+
+func TestDeleteTableDeletesOwnedTable(t *testing.T) {
+	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+	tests := []struct {
+		name        string
+		setup       func(db *fakeDB, table core.Table, tags map[string]string)
+		dryRun      bool
+		wantDeleted bool
+		wantGone    bool
+		wantCalls   int // DeleteTable calls
+	}{
+		{
+			name:        "owned and active",
+			setup:       func(db *fakeDB, table core.Table, tags map[string]string) { db.addTable(table, tags) },
+			wantDeleted: true, wantCalls: 1,
+		},
+		{
+			name: "owned, restored before tags applied by a tool run, without RestoreSummary",
+			setup: func(db *fakeDB, table core.Table, tags map[string]string) {
+				table.RestoredFrom = ""
+				db.addTable(table, tags)
+			},
+			wantDeleted: true, wantCalls: 1,
+		},
+		{
+			name:     "already gone",
+			setup:    func(db *fakeDB, table core.Table, tags map[string]string) {},
+			wantGone: true,
+		},
+		{
+			name: "already deleting",
+			setup: func(db *fakeDB, table core.Table, tags map[string]string) {
+				table.Status = core.TableDeleting
+				db.addTable(table, tags)
+			},
+			wantGone: true,
+		},
+		{
+			name: "gone between describe and delete",
+			setup: func(db *fakeDB, table core.Table, tags map[string]string) {
+				db.addTable(table, tags)
+				db.fail["DeleteTable"] = &core.TableNotFound{Table: table.Name, Region: dst}
+			},
+			wantGone: true, wantCalls: 1,
+		},
+		{
+			name:   "dry run",
+			setup:  func(db *fakeDB, table core.Table, tags map[string]string) { db.addTable(table, tags) },
+			dryRun: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			table, tags := ownedTemp("orders", arn, run1)
+			tc.setup(db, table, tags)
+			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+
+			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn, DryRun: tc.dryRun})
+
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if out.Deleted != tc.wantDeleted || out.AlreadyGone != tc.wantGone || out.Table != table.Name {
+				t.Errorf("out = %+v, want deleted=%v alreadyGone=%v", out, tc.wantDeleted, tc.wantGone)
+			}
+			if n := db.count("DeleteTable"); n != tc.wantCalls {
+				t.Errorf("DeleteTable called %d times, want %d", n, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestDeleteTableErrors(t *testing.T) {
+	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+	table, tags := ownedTemp("orders", arn, run1)
+	tests := []struct {
+		name    string
+		in      DeleteTableInput
+		fail    map[string]error
+		wantErr any
+		deletes int
+	}{
+		{"bad region", DeleteTableInput{Region: "mars-1", Table: table.Name}, nil, new(*core.InvalidInput), 0},
+		{"bad table name", DeleteTableInput{Region: dst, Table: "a b"}, nil, new(*core.InvalidInput), 0},
+		{"backup still being created", DeleteTableInput{Region: dst, Table: table.Name}, map[string]error{"DeleteTable": &core.ResourceBusy{Operation: "DeleteTable"}}, new(*core.ResourceBusy), 1},
+		{"tags unreadable", DeleteTableInput{Region: dst, Table: table.Name}, map[string]error{"ListTags": &core.Throttled{Operation: "ListTagsOfResource"}}, new(*core.Throttled), 0},
+		{"describe throttled", DeleteTableInput{Region: dst, Table: table.Name}, map[string]error{"DescribeTable": &core.Throttled{Operation: "DescribeTable"}}, new(*core.Throttled), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			db.addTable(table, tags)
+			maps.Copy(db.fail, tc.fail)
+			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+
+			_, err := h.Handle(context.Background(), tc.in)
+
+			if !errors.As(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %T", err, tc.wantErr)
+			}
+			if n := db.count("DeleteTable"); n != tc.deletes {
+				t.Errorf("DeleteTable called %d times, want %d", n, tc.deletes)
+			}
+		})
+	}
+}
+
+func TestSweepDeletesOnlyOldOwnedTemporaryTables(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	old := t0.Add(-48 * time.Hour)
+
+	// Tables the tool does not own, all old enough to sweep.
+	for _, tc := range notOwnedTables() {
+		tc.table.Created = old
+		db.addTable(tc.table, tc.tags)
+	}
+	if n := len(db.tables); n != len(notOwnedTables()) {
+		t.Fatalf("setup: %d tables, want %d distinct ones", n, len(notOwnedTables()))
+	}
+	// Owned temporary tables.
+	orphan, tags := ownedTemp("orphan", sourceBackupArn("orphan", "01748600000000-11111111"), "crashed-run")
+	orphan.Created = old
+	db.addTable(orphan, tags)
+	young, tags := ownedTemp("young", sourceBackupArn("young", "01748779000000-22222222"), run2)
+	young.Created = t0.Add(-time.Hour)
+	db.addTable(young, tags)
+	stuck, tags := ownedTemp("stuck", sourceBackupArn("stuck", "01748600000000-33333333"), "slow-run")
+	stuck.Created, stuck.Status = old, core.TableCreating
+	db.addTable(stuck, tags)
+	// An owned orphan in a second region.
+	db2 := cloud.db(dst2)
+	orphan2, tags := ownedTemp("orphan", sourceBackupArn("orphan", "01748600000000-44444444"), "crashed-run")
+	orphan2.Created = old
+	db2.addTable(orphan2, tags)
+
+	h := &Sweep{Clients: clients[Sweeper](cloud), Now: fixedClock(t0)}
+	out, err := h.Handle(context.Background(), SweepInput{Regions: []string{dst, dst2}, SweepAfterHours: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := []SweptTable{{dst, orphan.Name}, {dst2, orphan2.Name}}
+	if !slices.Equal(out.Deleted, want) {
+		t.Errorf("Deleted = %v, want %v", out.Deleted, want)
+	}
+	if out.Young != 2 {
+		t.Errorf("Young = %d, want 2 (one young, one still creating)", out.Young)
+	}
+	// Every prefixed table that fails the checks is counted; "orders" has no
+	// prefix and is not even looked at.
+	wantNotOwned := 0
+	for _, tc := range notOwnedTables() {
+		if core.IsTempTableName(tc.table.Name) {
+			wantNotOwned++
+		}
+	}
+	if out.NotOwned != wantNotOwned {
+		t.Errorf("NotOwned = %d, want %d", out.NotOwned, wantNotOwned)
+	}
+	for _, d := range []*fakeDB{db, db2} {
+		d.mu.Lock()
+		calls := slices.Clone(d.calls)
+		d.mu.Unlock()
+		for _, c := range calls {
+			if strings.HasPrefix(c, "DeleteTable ") && c != "DeleteTable "+orphan.Name {
+				t.Errorf("%s: unexpected call %q", d.region, c)
+			}
+		}
+	}
+	for _, tc := range notOwnedTables() {
+		if !db.hasTable(tc.table.Name) {
+			t.Errorf("not-owned table %q (%s) was deleted", tc.table.Name, tc.name)
+		}
+	}
+	if db.hasTable(orphan.Name) || db2.hasTable(orphan2.Name) || !db.hasTable(young.Name) || !db.hasTable(stuck.Name) {
+		t.Error("wrong tables left behind")
+	}
+}
+
+func TestSweepDryRunAndErrors(t *testing.T) {
+	old := t0.Add(-48 * time.Hour)
+	orphan, tags := ownedTemp("orphan", sourceBackupArn("orphan", "01748600000000-11111111"), "crashed-run")
+	orphan.Created = old
+	tests := []struct {
+		name        string
+		in          SweepInput
+		fail        map[string]error
+		wantErr     any
+		wantDeleted int
+		wantCalls   int // DeleteTable
+	}{
+		{name: "dry run reports but deletes nothing", in: SweepInput{Regions: []string{dst}, SweepAfterHours: 24, DryRun: true}, wantDeleted: 1},
+		{name: "deleted meanwhile", in: SweepInput{Regions: []string{dst}, SweepAfterHours: 24}, fail: map[string]error{"DeleteTable": &core.TableNotFound{}}, wantDeleted: 1, wantCalls: 1},
+		{name: "not old enough under a longer bound", in: SweepInput{Regions: []string{dst}, SweepAfterHours: 72}},
+		{name: "zero bound", in: SweepInput{Regions: []string{dst}, SweepAfterHours: 0}, wantErr: new(*core.InvalidInput)},
+		{name: "bad region", in: SweepInput{Regions: []string{"mars-1"}, SweepAfterHours: 24}, wantErr: new(*core.InvalidInput)},
+		{name: "delete busy", in: SweepInput{Regions: []string{dst}, SweepAfterHours: 24}, fail: map[string]error{"DeleteTable": &core.ResourceBusy{}}, wantErr: new(*core.ResourceBusy), wantCalls: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			db.addTable(orphan, tags)
+			maps.Copy(db.fail, tc.fail)
+			h := &Sweep{Clients: clients[Sweeper](cloud), Now: fixedClock(t0)}
+
+			out, err := h.Handle(context.Background(), tc.in)
+
+			if tc.wantErr != nil {
+				if !errors.As(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %T", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Deleted) != tc.wantDeleted {
+				t.Errorf("Deleted = %v, want %d", out.Deleted, tc.wantDeleted)
+			}
+			if n := cloud.totalCalls("DeleteTable"); n != tc.wantCalls {
+				t.Errorf("DeleteTable called %d times, want %d", n, tc.wantCalls)
+			}
+		})
+	}
+}
+
+// TestDeleteTableBySourceTable covers the clean-up path, which names the
+// source table rather than the temporary one.
+func TestDeleteTableBySourceTable(t *testing.T) {
+	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+	tests := []struct {
+		name        string
+		in          DeleteTableInput
+		wantDeleted bool
+		wantErr     any
+	}{
+		{"owned temporary table", DeleteTableInput{Region: dst, SourceRegion: src, SourceTable: "orders", BackupArn: arn}, true, nil},
+		{"another source region's temporary name", DeleteTableInput{Region: dst, SourceRegion: "us-west-2", SourceTable: "orders"}, false, nil},
+		{"missing source region", DeleteTableInput{Region: dst, SourceTable: "orders"}, false, new(*core.InvalidInput)},
+		{"neither table nor source table", DeleteTableInput{Region: dst}, false, new(*core.InvalidInput)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			table, tags := ownedTemp("orders", arn, run1)
+			db.addTable(table, tags)
+			// The real table of the same name is never the target.
+			db.addTable(core.Table{Name: "orders"}, nil)
+			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+
+			out, err := h.Handle(context.Background(), tc.in)
+
+			if tc.wantErr != nil {
+				if !errors.As(err, tc.wantErr) {
+					t.Fatalf("err = %v, want %T", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if out.Deleted != tc.wantDeleted || db.hasTable(table.Name) == tc.wantDeleted || !db.hasTable("orders") {
+				t.Errorf("out = %+v; temporary left %v, real left %v", out, db.hasTable(table.Name), db.hasTable("orders"))
+			}
+			if n := db.count("DeleteTable orders"); n != 0 {
+				t.Errorf("DeleteTable called on the real table")
+			}
+		})
+	}
+}

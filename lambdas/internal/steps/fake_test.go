@@ -1,0 +1,364 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// t0 is the fixed "now" of every test.
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+func fixedClock(t time.Time) Clock { return func() time.Time { return t } }
+
+const account = "123456789012"
+
+// fakeDB is one region of an in-memory DynamoDB. It implements every
+// interface the steps declare, records each call as "Operation argument", and
+// returns the error set in fail[Operation], if any, from that operation.
+//
+// Unlike the real adapter, ListBackups returns every backup type, not only
+// USER ones, so tests see that pruning guards against SYSTEM and AWS_BACKUP
+// backups itself.
+type fakeDB struct {
+	region string
+	now    func() time.Time
+
+	mu      sync.Mutex
+	tables  map[string]*fakeTable
+	backups []*fakeBackup
+	seq     int
+	calls   []string
+	fail    map[string]error
+	// newBackupStatus is the status CreateBackup gives a new backup.
+	newBackupStatus string
+	restores        []core.RestoreRequest
+}
+
+type fakeTable struct {
+	core.Table
+	tags map[string]string
+}
+
+type fakeBackup struct {
+	core.BackupInfo
+	table string
+}
+
+var (
+	_ TableLister     = (*fakeDB)(nil)
+	_ BackupMaker     = (*fakeDB)(nil)
+	_ BackupDescriber = (*fakeDB)(nil)
+	_ TableDescriber  = (*fakeDB)(nil)
+	_ Restorer        = (*fakeDB)(nil)
+	_ TableDeleter    = (*fakeDB)(nil)
+	_ Sweeper         = (*fakeDB)(nil)
+	_ BackupPruner    = (*fakeDB)(nil)
+)
+
+// fakeCloud holds one fakeDB per region, made on first use.
+type fakeCloud struct {
+	mu  sync.Mutex
+	dbs map[string]*fakeDB
+}
+
+func newCloud() *fakeCloud { return &fakeCloud{dbs: map[string]*fakeDB{}} }
+
+func (c *fakeCloud) db(region string) *fakeDB {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.dbs[region]; ok {
+		return d
+	}
+	d := &fakeDB{region: region, now: func() time.Time { return t0 }, tables: map[string]*fakeTable{}, fail: map[string]error{}, newBackupStatus: core.BackupStatusCreate}
+	c.dbs[region] = d
+	return d
+}
+
+// totalCalls counts op calls over every region.
+func (c *fakeCloud) totalCalls(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, d := range c.dbs {
+		n += d.count(op)
+	}
+	return n
+}
+
+// allCalls counts every call in every region.
+func (c *fakeCloud) allCalls() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var all []string
+	for _, d := range c.dbs {
+		d.mu.Lock()
+		all = append(all, d.calls...)
+		d.mu.Unlock()
+	}
+	return all
+}
+
+// clients adapts the cloud to a step's Clients field.
+func clients[T any](c *fakeCloud) func(string) T {
+	return func(region string) T { return any(c.db(region)).(T) }
+}
+
+func (d *fakeDB) tableArn(name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", d.region, account, name)
+}
+
+// addTable creates a table with tags; missing Arn and Status are filled in.
+func (d *fakeDB) addTable(t core.Table, tags map[string]string) core.Table {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t.Arn == "" {
+		t.Arn = d.tableArn(t.Name)
+	}
+	if t.Status == "" {
+		t.Status = core.TableActive
+	}
+	d.tables[t.Name] = &fakeTable{Table: t, tags: maps.Clone(tags)}
+	return t
+}
+
+// addBackup records a backup of table; a missing Arn, Type or Status is
+// filled in.
+func (d *fakeDB) addBackup(table string, b core.BackupInfo) core.BackupInfo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b.Arn == "" {
+		b.Arn = d.nextBackupArn(table)
+	}
+	if b.Type == "" {
+		b.Type = core.BackupTypeUser
+	}
+	if b.Status == "" {
+		b.Status = core.BackupStatusAvail
+	}
+	d.backups = append(d.backups, &fakeBackup{BackupInfo: b, table: table})
+	return b
+}
+
+func (d *fakeDB) nextBackupArn(table string) string {
+	d.seq++
+	return fmt.Sprintf("%s/backup/%017d-%08x", d.tableArn(table), 1748779200000+d.seq, d.seq)
+}
+
+func (d *fakeDB) tagsOf(name string) map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t, ok := d.tables[name]; ok {
+		return maps.Clone(t.tags)
+	}
+	return nil
+}
+
+func (d *fakeDB) hasTable(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.tables[name]
+	return ok
+}
+
+func (d *fakeDB) setStatus(name, status string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tables[name].Status = status
+}
+
+func (d *fakeDB) backupNames() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var names []string
+	for _, b := range d.backups {
+		names = append(names, b.Name)
+	}
+	return names
+}
+
+// count returns how many times op was called.
+func (d *fakeDB) count(op string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, c := range d.calls {
+		if c == op || strings.HasPrefix(c, op+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// record logs a call and returns the injected failure for op, if any. The
+// caller holds d.mu.
+func (d *fakeDB) record(op, arg string) error {
+	d.calls = append(d.calls, op+" "+arg)
+	return d.fail[op]
+}
+
+func (d *fakeDB) ListTableNames(ctx context.Context) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("ListTableNames", ""); err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(d.tables)), nil
+}
+
+func (d *fakeDB) DescribeTable(ctx context.Context, name string) (core.Table, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("DescribeTable", name); err != nil {
+		return core.Table{}, err
+	}
+	t, ok := d.tables[name]
+	if !ok {
+		return core.Table{}, &core.TableNotFound{Table: name, Region: d.region}
+	}
+	return t.Table, nil
+}
+
+func (d *fakeDB) byArn(arn string) *fakeTable {
+	for _, t := range d.tables {
+		if t.Arn == arn {
+			return t
+		}
+	}
+	return nil
+}
+
+func (d *fakeDB) ListTags(ctx context.Context, arn string) (map[string]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("ListTags", arn); err != nil {
+		return nil, err
+	}
+	t := d.byArn(arn)
+	if t == nil {
+		return nil, &core.TableNotFound{Table: arn, Region: d.region}
+	}
+	return maps.Clone(t.tags), nil
+}
+
+func (d *fakeDB) TagTable(ctx context.Context, arn string, tags map[string]string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("TagTable", arn); err != nil {
+		return err
+	}
+	t := d.byArn(arn)
+	if t == nil {
+		return &core.TableNotFound{Table: arn, Region: d.region}
+	}
+	if t.tags == nil {
+		t.tags = map[string]string{}
+	}
+	maps.Copy(t.tags, tags)
+	return nil
+}
+
+func (d *fakeDB) DeleteTable(ctx context.Context, name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("DeleteTable", name); err != nil {
+		return err
+	}
+	if _, ok := d.tables[name]; !ok {
+		return &core.TableNotFound{Table: name, Region: d.region}
+	}
+	delete(d.tables, name)
+	return nil
+}
+
+func (d *fakeDB) RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("RestoreTable", req.TargetTable); err != nil {
+		return core.Table{}, err
+	}
+	d.restores = append(d.restores, req)
+	if _, ok := d.tables[req.TargetTable]; ok {
+		return core.Table{}, fmt.Errorf("RestoreTableFromBackup %s in %s: %w", req.TargetTable, d.region, core.ErrTableExists)
+	}
+	t := &fakeTable{Table: core.Table{
+		Name: req.TargetTable, Arn: d.tableArn(req.TargetTable), Status: core.TableCreating,
+		Created: d.now(), RestoredFrom: req.BackupArn,
+	}}
+	d.tables[t.Name] = t
+	return t.Table, nil
+}
+
+func (d *fakeDB) CreateBackup(ctx context.Context, table, name string) (core.BackupInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("CreateBackup", table); err != nil {
+		return core.BackupInfo{}, err
+	}
+	if _, ok := d.tables[table]; !ok {
+		return core.BackupInfo{}, &core.TableNotFound{Table: table, Region: d.region}
+	}
+	b := &fakeBackup{table: table, BackupInfo: core.BackupInfo{
+		Arn: d.nextBackupArn(table), Name: name, Type: core.BackupTypeUser, Status: d.newBackupStatus, Created: d.now(),
+	}}
+	d.backups = append(d.backups, b)
+	return b.BackupInfo, nil
+}
+
+func (d *fakeDB) ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("ListBackups", table); err != nil {
+		return nil, err
+	}
+	var out []core.BackupInfo
+	for _, b := range d.backups {
+		if b.table == table && (since.IsZero() || !b.Created.Before(since)) {
+			out = append(out, b.BackupInfo)
+		}
+	}
+	return out, nil
+}
+
+func (d *fakeDB) DescribeBackup(ctx context.Context, arn string) (core.BackupInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("DescribeBackup", arn); err != nil {
+		return core.BackupInfo{}, err
+	}
+	for _, b := range d.backups {
+		if b.Arn == arn {
+			return b.BackupInfo, nil
+		}
+	}
+	return core.BackupInfo{}, &core.BackupNotFound{BackupArn: arn}
+}
+
+func (d *fakeDB) DeleteBackup(ctx context.Context, arn string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("DeleteBackup", arn); err != nil {
+		return err
+	}
+	for i, b := range d.backups {
+		if b.Arn == arn {
+			d.backups = slices.Delete(d.backups, i, i+1)
+			return nil
+		}
+	}
+	return &core.BackupNotFound{BackupArn: arn}
+}
