@@ -38,7 +38,7 @@ const (
 	DefaultRetentionDays    = 7
 	DefaultKeepLast         = 3
 	DefaultMaxConcurrency   = 10
-	DefaultSweepAfterHours  = 24
+	DefaultSweepAfterHours  = 36
 	DefaultPollLimitMinutes = 12 * 60
 )
 
@@ -288,6 +288,11 @@ func (s Settings) Validate(names fieldNames) error {
 	}
 	if s.PollLimitMinutes < 1 || s.PollLimitMinutes > 7*24*60 {
 		return bad("pollLimitMinutes", "must be from 1 to 10080 (one week), got %d", s.PollLimitMinutes)
+	}
+	// A live run's temporary table waits for its restore and then for its
+	// backup, each up to the poll limit; the sweeper must not take it.
+	if need := 2*s.PollLimitMinutes + 60; s.SweepAfterHours*60 < need {
+		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes: a live run's temporary table can exist for two poll limits, and the sweeper must not delete it", (need+59)/60, s.PollLimitMinutes)
 	}
 	return ValidateName(names.name("catalogTable"), s.CatalogTable)
 }

@@ -11,9 +11,9 @@ type PollSchedule struct {
 	Fraction float64
 }
 
-// DefaultPoll is used for backup and restore polls: 5 s at first, then a
+// DefaultPoll is used for backup and restore polls: 10 s at first, then a
 // fifth of the elapsed time, never more than 5 minutes.
-var DefaultPoll = PollSchedule{Min: 5 * time.Second, Max: 5 * time.Minute, Fraction: 0.2}
+var DefaultPoll = PollSchedule{Min: 10 * time.Second, Max: 5 * time.Minute, Fraction: 0.2}
 
 // Next returns how long to wait before the next poll, when elapsed has passed
 // since the operation started.

@@ -35,9 +35,9 @@ func TestPollScheduleIsBoundedAndNonDecreasing(t *testing.T) {
 	tests := []struct {
 		elapsed, want time.Duration
 	}{
-		{-time.Hour, 5 * time.Second},
-		{0, 5 * time.Second},
-		{20 * time.Second, 5 * time.Second},
+		{-time.Hour, 10 * time.Second},
+		{0, 10 * time.Second},
+		{20 * time.Second, 10 * time.Second},
 		{time.Minute, 12 * time.Second},
 		{10 * time.Minute, 2 * time.Minute},
 		{25 * time.Minute, 5 * time.Minute},

@@ -10,6 +10,7 @@ const (
 	TableActive   = "ACTIVE"
 	TableCreating = "CREATING"
 	TableDeleting = "DELETING"
+	TableUpdating = "UPDATING"
 )
 
 // Table is what the steps need to know about one DynamoDB table.

@@ -132,7 +132,7 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 		}
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
 		return PollOutput{Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ItemCount: t.ItemCount, ElapsedSeconds: int(h.Now.now().Sub(in.Since).Seconds())}, nil
-	case core.TableCreating:
+	case core.TableCreating, core.TableUpdating:
 		return in.next(h.Now.now(), "table "+in.Table, t.Status, h.Schedule)
 	default:
 		return PollOutput{}, &core.ResourceFailed{What: "table " + in.Table, Region: in.Region, Status: t.Status}

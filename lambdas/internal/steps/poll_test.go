@@ -25,7 +25,7 @@ func TestDescribeBackup(t *testing.T) {
 		{name: "creating", status: core.BackupStatusCreate, now: t0, limit: 60,
 			want: PollOutput{Status: core.BackupStatusCreate, WaitSeconds: 120, ElapsedSeconds: 600}},
 		{name: "creating, just started", status: core.BackupStatusCreate, now: since, limit: 60,
-			want: PollOutput{Status: core.BackupStatusCreate, WaitSeconds: 5}},
+			want: PollOutput{Status: core.BackupStatusCreate, WaitSeconds: 10}},
 		{name: "creating, wait capped at the limit", status: core.BackupStatusCreate, now: since.Add(59*time.Minute + 30*time.Second), limit: 60,
 			want: PollOutput{Status: core.BackupStatusCreate, WaitSeconds: 31, ElapsedSeconds: 3570}},
 		{name: "creating past the limit", status: core.BackupStatusCreate, now: since.Add(61 * time.Minute), limit: 60, wantErr: new(*core.PollTimedOut)},

@@ -66,8 +66,11 @@ func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneB
 	if err := core.ValidateName("sourceTable", in.SourceTable); err != nil {
 		return PruneBackupsOutput{}, err
 	}
-	if in.RetentionDays < 1 || in.KeepLast < 1 {
-		return PruneBackupsOutput{}, &core.InvalidInput{Field: "retentionDays/keepLast", Problem: fmt.Sprintf("both must be at least 1, got %d and %d", in.RetentionDays, in.KeepLast)}
+	if in.RetentionDays < 1 {
+		return PruneBackupsOutput{}, &core.InvalidInput{Field: "retentionDays", Problem: fmt.Sprintf("must be at least 1, got %d", in.RetentionDays)}
+	}
+	if in.KeepLast < 1 {
+		return PruneBackupsOutput{}, &core.InvalidInput{Field: "keepLast", Problem: fmt.Sprintf("must be at least 1, got %d", in.KeepLast)}
 	}
 	table := in.SourceTable
 	if in.Region != in.SourceRegion {

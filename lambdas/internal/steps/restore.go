@@ -73,6 +73,9 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 			return RestoreTableOutput{}, err
 		}
 		out.Resumed = true
+		if !t.Created.IsZero() {
+			out.Since = t.Created // the poll limit counts from the first attempt
+		}
 		log.InfoContext(ctx, "restore already started by this run")
 	} else if err != nil {
 		return RestoreTableOutput{}, fmt.Errorf("restore %s into %s in %s: %w", in.BackupArn, temp, in.Region, err)

@@ -73,6 +73,9 @@ func (h *StartRestore) Handle(ctx context.Context, in StartRestoreInput) (StartR
 			return StartRestoreOutput{}, &core.TableNotOwned{Table: in.Target, Region: in.Region, Reason: "a table of the target name appeared after the plan was made; it was not overwritten"}
 		}
 		out.Resumed = true
+		if err == nil && !t.Created.IsZero() {
+			out.Since = t.Created
+		}
 	}
 	if err != nil {
 		return StartRestoreOutput{}, fmt.Errorf("restore %s as %s in %s: %w", in.BackupArn, in.Target, in.Region, err)

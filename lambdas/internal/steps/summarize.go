@@ -161,7 +161,7 @@ func fold(r TableResult) TableResult {
 	}
 	r.Cause = lambdaMessage(r.Cause)
 	if len(r.Cause) > maxCause {
-		r.Cause = r.Cause[:maxCause] + "..."
+		r.Cause = strings.ToValidUTF8(r.Cause[:maxCause], "") + "..."
 	}
 	r.Destinations = nil
 	return r

@@ -51,6 +51,9 @@ func (h *Sweep) Handle(ctx context.Context, in SweepInput) (SweepOutput, error) 
 	if in.SweepAfterHours < 1 {
 		return SweepOutput{}, &core.InvalidInput{Field: "sweepAfterHours", Problem: "must be at least 1"}
 	}
+	if len(in.Regions) == 0 {
+		return SweepOutput{}, &core.InvalidInput{Field: "regions", Problem: "name at least one destination region to sweep"}
+	}
 	out := SweepOutput{Deleted: []SweptTable{}}
 	cutoff := h.Now.now().Add(-time.Duration(in.SweepAfterHours) * time.Hour)
 	for _, region := range in.Regions {
