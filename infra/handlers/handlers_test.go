@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestPlaceholder(t *testing.T) {
+	tests := map[string]string{
+		"list-tables":     "ListTablesFunctionArn",
+		"sweep":           "SweepFunctionArn",
+		"describe-backup": "DescribeBackupFunctionArn",
+		"prune-backups":   "PruneBackupsFunctionArn",
+	}
+	for name, want := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Placeholder(name); got != want {
+				t.Errorf("Placeholder(%q) = %q, want %q", name, got, want)
+			}
+		})
+	}
+}
+
+func TestBackupPlaceholdersAreTheDocumentedSet(t *testing.T) {
+	want := []string{
+		"ListTablesFunctionArn", "SweepFunctionArn", "CreateBackupFunctionArn", "CaptureSettingsFunctionArn",
+		"DescribeBackupFunctionArn", "RestoreTableFunctionArn", "DescribeTableFunctionArn", "RecordBackupFunctionArn",
+		"DeleteTableFunctionArn", "PruneBackupsFunctionArn", "SummarizeFunctionArn",
+	}
+	if got := BackupPlaceholders(); !slices.Equal(got, want) {
+		t.Errorf("BackupPlaceholders() = %v, want %v", got, want)
+	}
+}
+
+func TestUsedPlaceholders(t *testing.T) {
+	def := `{"A":"${SweepFunctionArn}","B":"${ListTablesFunctionArn}","C":"${SweepFunctionArn}","D":"$.x"}`
+	want := []string{"ListTablesFunctionArn", "SweepFunctionArn"}
+	if got := UsedPlaceholders(def); !slices.Equal(got, want) {
+		t.Errorf("UsedPlaceholders() = %v, want %v", got, want)
+	}
+}
+
+func TestHandlerNamesAreUnique(t *testing.T) {
+	for name, hs := range map[string][]Handler{"Backup": Backup, "Restore": Restore} {
+		seen := map[string]bool{}
+		for _, h := range hs {
+			if seen[h.Name] {
+				t.Errorf("%s lists %s twice", name, h.Name)
+			}
+			seen[h.Name] = true
+		}
+	}
+}

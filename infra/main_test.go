@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// appProps stands in for what the cdk CLI passes through the environment.
+func appProps(t *testing.T, outdir string, context map[string]any) *awscdk.AppProps {
+	t.Helper()
+	return &awscdk.AppProps{Outdir: jsii.String(outdir), Context: &context}
+}
+
+func TestCdkJSONHoldsAValidConfiguration(t *testing.T) {
+	raw, err := os.ReadFile("cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := stacks.LoadConfig(func(k string) any { return file.Context[k] }, "")
+	if err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if cfg.Schedule != stacks.DefaultSchedule || cfg.RetentionDays != stacks.DefaultRetentionDays ||
+		cfg.KeepLast != stacks.DefaultKeepLast || cfg.MaxConcurrency != stacks.DefaultMaxConcurrency ||
+		cfg.SweepAfterHours != stacks.DefaultSweepAfterHours || cfg.PollLimitMinutes != stacks.DefaultPollLimitMinutes ||
+		cfg.LogRetentionDays != stacks.DefaultLogRetentionDays || cfg.CatalogTableName != stacks.DefaultCatalogTableName {
+		t.Errorf("cdk.json does not show the defaults: %+v", cfg)
+	}
+}
+
+func TestBadConfigurationFailsSynthesis(t *testing.T) {
+	err := run(appProps(t, t.TempDir(), map[string]any{
+		"sourceRegion": "us-east-1", "destinationRegions": "us-west-2", "schedule": "every hour",
+	}))
+	if err == nil || !strings.Contains(err.Error(), `context key "schedule"`) {
+		t.Fatalf("run() = %v, want an error naming the schedule key", err)
+	}
+}
+
+func TestSynthesisWritesTemplatesAndNagReports(t *testing.T) {
+	assets := t.TempDir()
+	for _, h := range append(handlers.Backup, handlers.Restore...) {
+		if err := os.MkdirAll(filepath.Join(assets, h.Name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(assets, h.Name, "bootstrap"), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	err := run(appProps(t, out, map[string]any{
+		"sourceRegion": "eu-central-1", "destinationRegions": "eu-west-1", "assetDir": assets,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{stacks.DefaultStackPrefix + "Backup", stacks.DefaultStackPrefix + "Restore-eu-west-1"} {
+		for _, file := range []string{name + ".template.json", "AwsSolutions--" + name + "-NagReport.csv"} {
+			if _, err := os.Stat(filepath.Join(out, file)); err != nil {
+				t.Errorf("synthesis did not write %s: %v", file, err)
+			}
+		}
+		raw, err := os.ReadFile(filepath.Join(out, name+".metadata.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), "aws:cdk:error") {
+			t.Errorf("%s.metadata.json holds errors", name)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package stacks_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+)
+
+func load(ctx map[string]any, account string) (stacks.Config, error) {
+	return stacks.LoadConfig(func(k string) any { return ctx[k] }, account)
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := load(map[string]any{"sourceRegion": "us-east-1", "destinationRegions": []any{"us-west-2"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Schedule != "rate(1 hour)" || cfg.RetentionDays != 7 || cfg.KeepLast != 3 || cfg.MaxConcurrency != 10 ||
+		cfg.SweepAfterHours != 36 || cfg.PollLimitMinutes != 720 || cfg.LogRetentionDays != 30 ||
+		cfg.CatalogTableName != "xregion-backup-catalog" || cfg.DryRun || cfg.KMSKeyID != "" || cfg.Account != "" {
+		t.Errorf("unexpected defaults: %+v", cfg)
+	}
+	if !slices.Equal(cfg.Include, []string{"*"}) || len(cfg.Exclude) != 0 || len(cfg.TagFilter) != 0 {
+		t.Errorf("unexpected table selection defaults: %+v", cfg)
+	}
+	env := cfg.Environment()
+	for _, k := range []string{"SOURCE_REGION", "DESTINATION_REGIONS", "RETENTION_DAYS", "KEEP_LAST", "INCLUDE", "EXCLUDE",
+		"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES"} {
+		if _, ok := env[k]; !ok {
+			t.Errorf("environment lacks %s", k)
+		}
+	}
+}
+
+func TestConfigAccount(t *testing.T) {
+	cfg, err := load(map[string]any{"sourceRegion": "us-east-1", "destinationRegions": "us-west-2"}, "111122223333")
+	if err != nil || cfg.Account != "111122223333" {
+		t.Errorf("account from the CLI: %q, %v", cfg.Account, err)
+	}
+	cfg, err = load(map[string]any{"sourceRegion": "us-east-1", "destinationRegions": "us-west-2", "account": "444455556666"}, "111122223333")
+	if err != nil || cfg.Account != "444455556666" {
+		t.Errorf("account from the context: %q, %v", cfg.Account, err)
+	}
+}
+
+func TestConfigScheduleOff(t *testing.T) {
+	for _, off := range []string{"off", "OFF", "none", "disabled", "false"} {
+		cfg, err := load(map[string]any{"sourceRegion": "us-east-1", "destinationRegions": "us-west-2", "schedule": off}, "")
+		if err != nil || cfg.Schedule != "" {
+			t.Errorf("schedule %q: %q, %v", off, cfg.Schedule, err)
+		}
+	}
+}
+
+func TestBadConfigNamesTheKey(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"sourceRegion", nil, "is required"},
+		{"sourceRegion", "US East", "not an AWS region"},
+		{"destinationRegions", "", "is required"},
+		{"destinationRegions", "us-west-2,,eu-west-1", "empty item"},
+		{"destinationRegions", "us-east-1", "is the source region"},
+		{"destinationRegions", "us-west-2,us-west-2", "twice"},
+		{"destinationRegions", "mars-1", "not an AWS region"},
+		{"destinationRegions", 3.0, "must be a list"},
+		{"schedule", "every hour", "not a schedule expression"},
+		{"schedule", "rate(1 hours)", "singular"},
+		{"schedule", "rate(2 hour)", "plural"},
+		{"schedule", "rate(0 minutes)", "positive"},
+		{"schedule", "cron(0 * * * *)", "6 fields"},
+		{"schedule", "cron(0 * * * * *)", "?"},
+		{"retentionDays", "seven", "whole number"},
+		{"retentionDays", "0", "from 1 to 36500"},
+		{"retentionDays", 1.5, "whole number"},
+		{"keepLast", "0", "from 1 to 1000"},
+		{"include", "orders,bad name", "not a table-name glob"},
+		{"exclude", "a/b", "not a table-name glob"},
+		{"tagFilter", "backup", "not key=value"},
+		{"kmsKeyId", "my key", "not a KMS key"},
+		{"kmsKeyId", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "is an ARN in eu-west-1"},
+		{"maxConcurrency", "1001", "from 1 to 1000"},
+		{"dryRun", "maybe", "true or false"},
+		{"sweepAfterHours", "0", "at least 1 hour"},
+		{"sweepAfterHours", "24", "at least 25 hours with pollLimitMinutes 720"},
+		{"pollLimitMinutes", "20000", "from 1 to 10080"},
+		{"notificationEmail", "ops", "not an email address"},
+		{"logRetentionDays", "31", "CloudWatch Logs accepts"},
+		{"catalogTableName", "a", "not a DynamoDB table name"},
+		{"account", "12345", "12-digit"},
+		{"stackPrefix", "1abc", "start with a letter"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key+"="+strings.ReplaceAll(stringOf(tc.value), "/", "_"), func(t *testing.T) {
+			ctx := map[string]any{"sourceRegion": "us-east-1", "destinationRegions": "us-west-2", tc.key: tc.value}
+			_, err := load(ctx, "")
+			if err == nil {
+				t.Fatalf("no error for %s=%v", tc.key, tc.value)
+			}
+			ce, ok := stacks.AsConfigError(err)
+			if !ok || ce.Key != tc.key {
+				t.Fatalf("error %q does not name the key %s", err, tc.key)
+			}
+			if !strings.Contains(err.Error(), `"`+tc.key+`"`) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want it to name %q and say %q", err, tc.key, tc.want)
+			}
+		})
+	}
+}
+
+func stringOf(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return "unset"
+	}
+	return "value"
+}

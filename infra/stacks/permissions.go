@@ -1,0 +1,186 @@
+package stacks
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+)
+
+// Naming and ownership scheme of the handlers (lambdas/internal/core).
+const (
+	TempTablePrefix = "xrb-tmp."
+	OwnerTagKey     = "xregion-backup:owner"
+	OwnerTagValue   = "dynamodb-xregion-backup"
+)
+
+// Scope is what one stack's handlers may act on: the ARNs each kind of
+// access is limited to. Every handler of the stack gets the statements for
+// the kinds of access it needs, on these resources.
+type Scope struct {
+	// Tables whose description and tags the handlers read.
+	ReadTables []ARN
+	// Tables the handlers create by restoring, then tag and write to.
+	RestoreTargets []ARN
+	// Tables the handlers back up.
+	BackupTables []ARN
+	// Backups the handlers describe.
+	ReadBackups []ARN
+	// Backups the handlers restore from.
+	RestoreSources []ARN
+	// Backups the handlers may delete.
+	PrunableBackups []ARN
+	// Temporary tables the handlers may delete, if they carry the owner tag.
+	TempTables []ARN
+	// Tables whose settings the handlers may change after a restore.
+	SettableTables []ARN
+	// The catalog tables.
+	Catalog []ARN
+	// Regions in which restores encrypt with the configured KMS key.
+	KMSRegions []string
+	KMSKeyID   string
+}
+
+// Reasons for the wildcards the scopes use, shown in the cdk-nag report.
+const (
+	reasonListActions = "dynamodb:ListTables and dynamodb:ListBackups do not support resource-level permissions, " +
+		"so IAM only accepts Resource \"*\" for them."
+	reasonAnyTable = "Table names come from the include, exclude and tagFilter settings or from the restore input at run time, " +
+		"so they are not known at deploy time; the ARN is limited to this account and the configured regions."
+	reasonBackups = "Backup ARNs have the form table/TABLE/backup/ID and do not contain the backup name, so IAM cannot tell " +
+		"the tool's backups (named xrb.<timestamp>.<run>.<table>) from others; the handlers check the name before deleting " +
+		"and never touch other backups. In destination regions the table part is limited to the tool's xrb-tmp.* tables."
+	reasonTempTables = "Temporary tables are named xrb-tmp.<hash>.<source table> at run time; the prefix limits access to " +
+		"the tool's own temporary tables, and DeleteTable also requires the xregion-backup:owner tag."
+	reasonKMS = "DynamoDB uses several GenerateDataKey and ReEncrypt variants to encrypt a restored table with the configured key; " +
+		"the statement is limited to that key and to calls made through DynamoDB (kms:ViaService)."
+	reasonKMSAlias = "The key is configured by alias, so the key id is not known at deploy time; the statement is limited to " +
+		"keys carrying that alias (kms:ResourceAliases) and to calls made through DynamoDB (kms:ViaService)."
+)
+
+// tableARN is the ARN of table name (may end in *) in region.
+func tableARN(region, name string) ARN { return NewARN("dynamodb", region, "table/"+name) }
+
+// backupARN is the ARN pattern of every backup of table (may end in *) in region.
+func backupARN(region, table string) ARN {
+	return NewARN("dynamodb", region, "table/"+table+"/backup/*")
+}
+
+// inRegions maps f over regions.
+func inRegions(regions []string, f func(region string) ARN) []ARN {
+	out := make([]ARN, len(regions))
+	for i, r := range regions {
+		out[i] = f(r)
+	}
+	return out
+}
+
+// PolicyFor returns the IAM statements that handler h needs within scope s.
+func PolicyFor(h handlers.Handler, s Scope) *Policy {
+	p := &Policy{Explain: explainDynamoDB}
+	var list []string // actions without resource-level permissions
+	if h.Has(handlers.ReadTables) {
+		list = append(list, "dynamodb:ListTables")
+		p.Allow([]string{"dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"}, s.ReadTables)
+	}
+	if h.Has(handlers.ReadSettings) {
+		p.Allow([]string{"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
+			"dynamodb:ListTagsOfResource"}, s.ReadTables)
+	}
+	if h.Has(handlers.TagTables) {
+		p.Allow([]string{"dynamodb:TagResource"}, s.RestoreTargets)
+	}
+	if h.Has(handlers.MakeBackups) {
+		list = append(list, "dynamodb:ListBackups")
+		p.Allow([]string{"dynamodb:CreateBackup"}, s.BackupTables)
+	}
+	if h.Has(handlers.ReadBackups) {
+		list = append(list, "dynamodb:ListBackups")
+		p.Allow([]string{"dynamodb:DescribeBackup"}, s.ReadBackups)
+	}
+	if h.Has(handlers.RestoreTables) {
+		// RestoreTableFromBackup is authorized on the source backup and on
+		// the target table, and the restore also needs item read and write
+		// permissions on the target table.
+		p.Allow([]string{"dynamodb:RestoreTableFromBackup"}, slices.Concat(s.RestoreSources, s.RestoreTargets))
+		p.Allow([]string{
+			"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+			"dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
+		}, s.RestoreTargets)
+		if s.KMSKeyID != "" {
+			allowKMS(p, s.KMSKeyID, s.KMSRegions)
+		}
+	}
+	if h.Has(handlers.DeleteTempTables) {
+		p.AllowIf([]string{"dynamodb:DeleteTable"}, s.TempTables, map[string]any{
+			"StringEquals": map[string]any{"aws:ResourceTag/" + OwnerTagKey: OwnerTagValue},
+		})
+	}
+	if h.Has(handlers.PruneBackups) {
+		list = append(list, "dynamodb:ListBackups")
+		p.Allow([]string{"dynamodb:DeleteBackup"}, s.PrunableBackups)
+	}
+	if h.Has(handlers.ReapplySettings) {
+		p.Allow([]string{"dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"},
+			s.SettableTables)
+	}
+	if h.Has(handlers.ReadCatalog) {
+		p.Allow([]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"}, s.Catalog)
+	}
+	if h.Has(handlers.WriteCatalog) {
+		p.Allow([]string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, s.Catalog)
+	}
+	if len(list) > 0 {
+		slices.Sort(list)
+		list = slices.Compact(list)
+		p.Allow(list, []ARN{AnyResource})
+	}
+	return p
+}
+
+// explainDynamoDB says why the handlers need each kind of wildcard.
+func explainDynamoDB(wildcard string) string {
+	switch {
+	case wildcard == "Resource::*":
+		return reasonListActions
+	case strings.HasPrefix(wildcard, "Action::kms:"):
+		return reasonKMS
+	case strings.Contains(wildcard, ":kms:") && strings.HasSuffix(wildcard, ":key/*"):
+		return reasonKMSAlias
+	case strings.HasSuffix(wildcard, "/backup/*"):
+		return reasonBackups
+	case strings.HasSuffix(wildcard, ":table/"+TempTablePrefix+"*"):
+		return reasonTempTables
+	case strings.HasSuffix(wildcard, ":table/*"):
+		return reasonAnyTable
+	}
+	return ""
+}
+
+// allowKMS lets DynamoDB use the configured key, in each region, on the
+// handler's behalf when it restores a table encrypted with that key.
+func allowKMS(p *Policy, key string, regions []string) {
+	actions := []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+	viaService := make([]string, len(regions))
+	for i, r := range regions {
+		viaService[i] = "dynamodb." + r + ".amazonaws.com"
+	}
+	conditions := map[string]any{"StringEquals": map[string]any{"kms:ViaService": viaService}}
+	alias := ""
+	switch {
+	case strings.HasPrefix(key, "alias/"):
+		alias = key
+	case strings.HasPrefix(key, "arn:") && strings.Contains(key, ":alias/"):
+		alias = key[strings.Index(key, ":alias/")+1:]
+		regions = []string{arnRegion(key)}
+	case strings.HasPrefix(key, "arn:"):
+		p.AllowIf(actions, []ARN{{IAM: key, Nag: key}}, conditions)
+		return
+	}
+	if alias != "" {
+		conditions["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": alias}
+		p.AllowIf(actions, inRegions(regions, func(r string) ARN { return NewARN("kms", r, "key/*") }), conditions)
+		return
+	}
+	p.AllowIf(actions, inRegions(regions, func(r string) ARN { return NewARN("kms", r, "key/"+key) }), conditions)
+}

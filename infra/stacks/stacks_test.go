@@ -1,0 +1,545 @@
+package stacks_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+)
+
+func TestScheduleStartsTheBackupWithEmptyInput(t *testing.T) {
+	tpl := defaultApp(t).templates[backupStack]
+	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+		"ScheduleExpression": "rate(1 hour)",
+		"State":              "ENABLED",
+		"Targets": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{"Input": "{}"}),
+		}),
+	})
+}
+
+func TestScheduleCanBeChangedOrSwitchedOff(t *testing.T) {
+	cron := synth(t, "cron", testConfig(t, map[string]any{"schedule": "cron(15 */6 * * ? *)"}))
+	cron.templates[backupStack].HasResourceProperties(jsii.String("AWS::Events::Rule"),
+		map[string]any{"ScheduleExpression": "cron(15 */6 * * ? *)"})
+
+	off := synth(t, "off", testConfig(t, map[string]any{"schedule": "off"}))
+	off.templates[backupStack].ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(0))
+	off.templates[backupStack].ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(1))
+}
+
+func TestEveryFunctionIsMadeTheSameWay(t *testing.T) {
+	app := defaultApp(t)
+	want := map[string]any{
+		"Runtime":       "provided.al2023",
+		"Architectures": []any{"arm64"},
+		"Handler":       "bootstrap",
+		"MemorySize":    256,
+		"Timeout":       300,
+		"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{
+			"LogFormat": "JSON",
+			"LogGroup":  assertions.Match_AnyValue(),
+		}),
+	}
+	for name, tpl := range app.templates {
+		t.Run(name, func(t *testing.T) {
+			tpl.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), want)
+		})
+	}
+	backup := app.json[backupStack]
+	if got, want := len(functionsByHandler(t, backup)), len(handlers.Backup); got != want {
+		t.Errorf("backup stack has %d functions, want %d", got, want)
+	}
+	restore := app.json[restoreStack(destinations[0])]
+	if got, want := len(functionsByHandler(t, restore)), len(handlers.Restore); got != want {
+		t.Errorf("restore stack has %d functions, want %d", got, want)
+	}
+}
+
+func TestFunctionsGetTheSettings(t *testing.T) {
+	cfg := testConfig(t, map[string]any{
+		"retentionDays": "14", "keepLast": 5.0, "include": []any{"orders-*", "users"}, "exclude": "tmp-*",
+		"tagFilter": map[string]any{"backup": "true"}, "kmsKeyId": "alias/backups", "maxConcurrency": "20",
+		"dryRun": "true", "sweepAfterHours": "48", "pollLimitMinutes": "600",
+	})
+	app := synth(t, "settings", cfg)
+	want := map[string]string{
+		"SOURCE_REGION": "us-east-1", "DESTINATION_REGIONS": "us-west-2,eu-west-1", "RETENTION_DAYS": "14",
+		"KEEP_LAST": "5", "INCLUDE": "orders-*,users", "EXCLUDE": "tmp-*", "TAG_FILTER": "backup=true",
+		"KMS_KEY_ID": "alias/backups", "MAX_CONCURRENCY": "20", "DRY_RUN": "true", "SWEEP_AFTER_HOURS": "48",
+		"POLL_LIMIT_MINUTES": "600", "CATALOG_TABLE": "xregion-backup-catalog",
+	}
+	// A restore runs in the first destination region: each restore stack
+	// lists its own region first.
+	firstRegion := map[string]string{
+		restoreStack("us-west-2"): "us-west-2,eu-west-1",
+		restoreStack("eu-west-1"): "eu-west-1,us-west-2",
+	}
+	for name, tpl := range app.json {
+		for id, fn := range resources(tpl, "AWS::Lambda::Function") {
+			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			for k, v := range want {
+				if k == "DESTINATION_REGIONS" && firstRegion[name] != "" {
+					v = firstRegion[name]
+				}
+				if vars[k] != v {
+					t.Errorf("%s/%s: %s = %v, want %q", name, id, k, vars[k], v)
+				}
+			}
+		}
+	}
+}
+
+func TestDefinitionReferencesEveryHandler(t *testing.T) {
+	app := defaultApp(t)
+	workflows := map[string][]handlers.Handler{backupStack: handlers.Backup}
+	if _, err := os.Stat(filepath.Join(repoDir(t, "statemachine"), "restore.asl.json")); err == nil {
+		for _, region := range destinations {
+			workflows[restoreStack(region)] = handlers.Restore
+		}
+	}
+	for name, hs := range workflows {
+		t.Run(name, func(t *testing.T) {
+			tpl := app.json[name]
+			machines := resources(tpl, "AWS::StepFunctions::StateMachine")
+			if len(machines) != 1 {
+				t.Fatalf("%d state machines, want 1", len(machines))
+			}
+			functions := functionsByHandler(t, tpl)
+			for _, sm := range machines {
+				definition := sm["DefinitionString"].(string)
+				substitutions := sm["DefinitionSubstitutions"].(map[string]any)
+				if len(substitutions) != len(hs) {
+					t.Errorf("%d substitutions, want one per handler (%d)", len(substitutions), len(hs))
+				}
+				for _, h := range hs {
+					if !strings.Contains(definition, "${"+h.Placeholder()+"}") {
+						t.Errorf("definition does not use ${%s}", h.Placeholder())
+					}
+					if got, want := render(substitutions[h.Placeholder()]), "${"+functions[h.Name]+".Arn}"; got != want {
+						t.Errorf("%s = %s, want the ARN of the %s function (%s)", h.Placeholder(), got, h.Name, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestStateMachineLogsAndTraces(t *testing.T) {
+	tpl := defaultApp(t).templates[backupStack]
+	tpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+		"StateMachineType":     "STANDARD",
+		"TracingConfiguration": map[string]any{"Enabled": true},
+		"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{
+			"Level":                "ALL",
+			"IncludeExecutionData": false,
+		}),
+	})
+}
+
+func TestStateMachineRoleRunsOnlyItsHandlersAndChildExecutions(t *testing.T) {
+	tpl := defaultApp(t).json[backupStack]
+	var role string
+	for _, sm := range resources(tpl, "AWS::StepFunctions::StateMachine") {
+		role = sm["RoleArn"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	}
+	byAction := map[string][]string{}
+	for _, s := range roleStatements(tpl, role) {
+		for _, a := range s.Actions {
+			byAction[a] = append(byAction[a], s.Resources...)
+		}
+	}
+	if got := len(byAction["lambda:InvokeFunction"]); got != len(handlers.Backup) {
+		t.Errorf("lambda:InvokeFunction on %d resources, want the %d handlers", got, len(handlers.Backup))
+	}
+	name := backupStack + "-backup"
+	checks := map[string]string{
+		"states:StartExecution":    ":states:us-east-1:${AWS::AccountId}:stateMachine:" + name,
+		"states:DescribeExecution": ":states:us-east-1:${AWS::AccountId}:execution:" + name + "/*",
+		"states:StopExecution":     ":states:us-east-1:${AWS::AccountId}:execution:" + name + "/*",
+	}
+	for action, suffix := range checks {
+		if rs := byAction[action]; len(rs) != 1 || !strings.HasSuffix(rs[0], suffix) {
+			t.Errorf("%s on %v, want only ...%s", action, rs, suffix)
+		}
+	}
+}
+
+func TestAlarmsNotifyTheTopic(t *testing.T) {
+	app := defaultApp(t)
+	tpl := app.json[backupStack]
+	topics := resources(tpl, "AWS::SNS::Topic")
+	if len(topics) != 1 {
+		t.Fatalf("%d topics, want 1", len(topics))
+	}
+	var topic string
+	for id, props := range topics {
+		topic = id
+		if props["KmsMasterKeyId"] == nil {
+			t.Error("the topic is not encrypted")
+		}
+	}
+	metrics := map[string]int{}
+	for id, alarm := range resources(tpl, "AWS::CloudWatch::Alarm") {
+		if got := strs(alarm["AlarmActions"]); !slices.Equal(got, []string{"${" + topic + "}"}) {
+			t.Errorf("alarm %s notifies %v, want the topic", id, got)
+		}
+		metrics[alarm["Namespace"].(string)+" "+alarm["MetricName"].(string)]++
+	}
+	for _, m := range []string{"AWS/States ExecutionsFailed", "AWS/States ExecutionsTimedOut", "AWS/States ExecutionsAborted"} {
+		if metrics[m] != 1 {
+			t.Errorf("%d alarms on %s, want 1", metrics[m], m)
+		}
+	}
+	if got := metrics["AWS/Lambda Errors"]; got != len(handlers.Backup) {
+		t.Errorf("%d Lambda Errors alarms, want one per handler (%d)", got, len(handlers.Backup))
+	}
+
+	tplA := app.templates[backupStack]
+	tplA.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
+		"Protocol": "email", "Endpoint": "ops@example.com",
+	})
+	tplA.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), map[string]any{
+		"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Effect":    "Deny",
+				"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+			})}),
+		}),
+	})
+}
+
+func TestNoDynamoDBWildcardActions(t *testing.T) {
+	for name, tpl := range defaultApp(t).json {
+		for _, s := range statements(tpl) {
+			for _, a := range s.Actions {
+				if a == "*" || a == "dynamodb:*" || (strings.HasPrefix(a, "dynamodb:") && strings.Contains(a, "*")) {
+					t.Errorf("%s: %s allows %s", name, s.Policy, a)
+				}
+			}
+		}
+	}
+}
+
+func TestResourceStarOnlyWhereIAMRequiresIt(t *testing.T) {
+	unscoped := []string{
+		"dynamodb:ListTables", "dynamodb:ListBackups",
+		// Added by CDK for state machine logging and tracing.
+		"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
+		"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+		"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+	}
+	for name, tpl := range defaultApp(t).json {
+		for _, s := range statements(tpl) {
+			if !slices.Contains(s.Resources, "*") {
+				continue
+			}
+			for _, a := range s.Actions {
+				if !slices.Contains(unscoped, a) {
+					t.Errorf("%s: %s allows %s on Resource *", name, s.Policy, a)
+				}
+			}
+		}
+	}
+}
+
+func TestDeletesAreLimitedToTheToolsOwnResources(t *testing.T) {
+	for name, tpl := range defaultApp(t).json {
+		for _, s := range statements(tpl) {
+			if slices.Contains(s.Actions, "dynamodb:DeleteTable") {
+				if len(s.Actions) != 1 {
+					t.Errorf("%s: DeleteTable shares a statement with %v", name, s.Actions)
+				}
+				want := map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/xregion-backup:owner": "dynamodb-xregion-backup"}}
+				if render(s.Condition) != render(want) {
+					t.Errorf("%s: DeleteTable condition is %s, want %s", name, render(s.Condition), render(want))
+				}
+				for _, r := range s.Resources {
+					if !strings.HasSuffix(r, ":table/xrb-tmp.*") {
+						t.Errorf("%s: DeleteTable on %s, want only temporary tables", name, r)
+					}
+				}
+			}
+			if slices.Contains(s.Actions, "dynamodb:DeleteBackup") {
+				for _, r := range s.Resources {
+					srcBackups := strings.HasSuffix(r, ":dynamodb:"+source+":${AWS::AccountId}:table/*/backup/*")
+					if !srcBackups && !strings.HasSuffix(r, ":table/xrb-tmp.*/backup/*") {
+						t.Errorf("%s: DeleteBackup on %s, want source backups or backups of temporary tables", name, r)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestHandlersGetOnlyTheActionsTheyNeed(t *testing.T) {
+	tpl := defaultApp(t).json[backupStack]
+	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	want := map[string][]string{
+		"list-tables": {"dynamodb:DescribeTable", "dynamodb:ListTables", "dynamodb:ListTagsOfResource"},
+		"delete-table": {"dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:ListTables",
+			"dynamodb:ListTagsOfResource"},
+		"prune-backups":    {"dynamodb:DeleteBackup", "dynamodb:DeleteItem", "dynamodb:ListBackups", "dynamodb:PutItem"},
+		"record-backup":    {"dynamodb:DeleteItem", "dynamodb:PutItem"},
+		"capture-settings": {"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"},
+		"restore-table": {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+			"dynamodb:ListTables", "dynamodb:ListTagsOfResource", "dynamodb:PutItem", "dynamodb:Query",
+			"dynamodb:RestoreTableFromBackup", "dynamodb:Scan", "dynamodb:TagResource", "dynamodb:UpdateItem"},
+		"summarize": nil,
+	}
+	functions := functionsByHandler(t, tpl)
+	for handler, actions := range want {
+		got := actionsOf(roleStatements(tpl, roleOf(t, tpl, functions[handler])))
+		want := slices.Sorted(slices.Values(slices.Concat(actions, logs)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s may do %v, want %v", handler, got, want)
+		}
+	}
+}
+
+func TestRestoreTargetsInDestinationRegionsAreTemporaryTables(t *testing.T) {
+	tpl := defaultApp(t).json[backupStack]
+	fn := functionsByHandler(t, tpl)["restore-table"]
+	for _, s := range roleStatements(tpl, roleOf(t, tpl, fn)) {
+		if !slices.Contains(s.Actions, "dynamodb:PutItem") {
+			continue
+		}
+		for _, r := range s.Resources {
+			if !strings.HasSuffix(r, ":table/xrb-tmp.*") || strings.Contains(r, ":"+source+":") {
+				t.Errorf("restore-table may write items to %s, want only temporary tables in destination regions", r)
+			}
+		}
+	}
+}
+
+func TestKMSAccessOnlyForTheConfiguredKey(t *testing.T) {
+	hasKMS := func(tpl map[string]any) []statement {
+		var out []statement
+		for _, s := range statements(tpl) {
+			if slices.ContainsFunc(s.Actions, func(a string) bool { return strings.HasPrefix(a, "kms:") }) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for name, tpl := range defaultApp(t).json {
+		if ss := hasKMS(tpl); len(ss) > 0 {
+			t.Errorf("%s: KMS access without a configured key: %v", name, ss)
+		}
+	}
+
+	tests := map[string]struct {
+		key       string
+		resources []string
+		alias     bool
+	}{
+		"alias":  {key: "alias/backups", resources: []string{":kms:us-west-2:${AWS::AccountId}:key/*", ":kms:eu-west-1:${AWS::AccountId}:key/*"}, alias: true},
+		"key id": {key: "mrk-1234abcd12ab34cd56ef1234567890ab", resources: []string{":kms:us-west-2:${AWS::AccountId}:key/mrk-1234abcd12ab34cd56ef1234567890ab", ":kms:eu-west-1:${AWS::AccountId}:key/mrk-1234abcd12ab34cd56ef1234567890ab"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			app := synth(t, "kms "+name, testConfig(t, map[string]any{"kmsKeyId": tc.key}))
+			ss := hasKMS(app.json[backupStack])
+			if len(ss) != 1 {
+				t.Fatalf("%d KMS statements, want 1 (restore-table)", len(ss))
+			}
+			s := ss[0]
+			if len(s.Resources) != len(tc.resources) {
+				t.Fatalf("KMS resources %v, want %v", s.Resources, tc.resources)
+			}
+			for i, r := range s.Resources {
+				if !strings.HasSuffix(r, tc.resources[i]) {
+					t.Errorf("KMS resource %s, want ...%s", r, tc.resources[i])
+				}
+			}
+			via := render(s.Condition["StringEquals"])
+			if via != `{"kms:ViaService":["dynamodb.us-west-2.amazonaws.com","dynamodb.eu-west-1.amazonaws.com"]}` {
+				t.Errorf("KMS ViaService condition %s", via)
+			}
+			if _, ok := s.Condition["ForAnyValue:StringEquals"]; ok != tc.alias {
+				t.Errorf("alias condition present = %v, want %v", ok, tc.alias)
+			}
+			for _, a := range []string{"kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"} {
+				if !slices.Contains(s.Actions, a) {
+					t.Errorf("KMS statement lacks %s", a)
+				}
+			}
+			assertNagClean(t, app)
+		})
+	}
+}
+
+func TestRestoreStacksLandInTheDestinationRegions(t *testing.T) {
+	app := defaultApp(t)
+	if len(app.stacks) != 1+len(destinations) {
+		t.Fatalf("%d stacks, want the backup stack and one restore stack per destination", len(app.stacks))
+	}
+	if got := *app.stacks[backupStack].Region(); got != source {
+		t.Errorf("backup stack in %s, want %s", got, source)
+	}
+	for _, region := range destinations {
+		st, ok := app.stacks[restoreStack(region)]
+		if !ok {
+			t.Fatalf("no restore stack for %s", region)
+		}
+		if got := *st.Region(); got != region {
+			t.Errorf("restore stack for %s is in %s", region, got)
+		}
+		if got := *st.Account(); got != testAccount {
+			t.Errorf("restore stack for %s is in account %s", region, got)
+		}
+		// Every ARN the restore handlers use is in the stack's own region.
+		for _, s := range statements(app.json[restoreStack(region)]) {
+			for _, r := range s.Resources {
+				if strings.Contains(r, ":dynamodb:") && !strings.Contains(r, ":dynamodb:"+region+":") {
+					t.Errorf("restore stack in %s grants access to %s", region, r)
+				}
+			}
+		}
+	}
+}
+
+func TestCatalogTable(t *testing.T) {
+	tpl := defaultApp(t).templates[restoreStack(destinations[0])]
+	tpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+		"DeletionPolicy": "Retain",
+		"Properties": map[string]any{
+			"TableName":   "xregion-backup-catalog",
+			"BillingMode": "PAY_PER_REQUEST",
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "pk", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "sk", "KeyType": "RANGE"},
+			},
+			"AttributeDefinitions": []any{
+				map[string]any{"AttributeName": "pk", "AttributeType": "S"},
+				map[string]any{"AttributeName": "sk", "AttributeType": "S"},
+			},
+			"SSESpecification":                 map[string]any{"SSEEnabled": true},
+			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+			"DeletionProtectionEnabled":        true,
+		},
+	})
+}
+
+func TestRestoreStateMachineOnlyOnceItsDefinitionExists(t *testing.T) {
+	cfg := testConfig(t, nil)
+	cfg.StateMachineDir = t.TempDir() // no restore.asl.json
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	st, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
+		Config:     cfg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := assertions.Template_FromStack(st, nil)
+	tpl.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(0))
+	tpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(handlers.Restore)))
+}
+
+func TestRestoreStateMachine(t *testing.T) {
+	cfg := testConfig(t, nil)
+	cfg.StateMachineDir = "testdata"
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	st, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
+		Config:     cfg,
+		Handlers: []handlers.Handler{
+			{Name: "describe-table", Needs: []handlers.Access{handlers.ReadTables, handlers.ReadCatalog}},
+			{Name: "restore-table", Needs: []handlers.Access{handlers.RestoreTables, handlers.ReapplySettings}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := assertions.Template_FromStack(st, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+		"StateMachineName": "Restore-restore",
+		"DefinitionSubstitutions": map[string]any{
+			"DescribeTableFunctionArn": assertions.Match_AnyValue(),
+			"RestoreTableFunctionArn":  assertions.Match_AnyValue(),
+		},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
+			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Action": []any{"dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"},
+			})}),
+		}),
+	})
+	tpl.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			"CATALOG_TABLE": assertions.Match_AnyValue(),
+		})},
+	})
+}
+
+func TestDefinitionMustMatchTheHandlers(t *testing.T) {
+	tests := map[string]struct {
+		handlers []handlers.Handler
+		want     string
+	}{
+		"missing handler": {
+			handlers: []handlers.Handler{{Name: "describe-table"}},
+			want:     "uses ${RestoreTableFunctionArn}, which no handler fills",
+		},
+		"unused handler": {
+			handlers: []handlers.Handler{{Name: "describe-table"}, {Name: "restore-table"}, {Name: "list-tables"}},
+			want:     "does not use ${ListTablesFunctionArn}",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(t, nil)
+			cfg.StateMachineDir = "testdata"
+			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+			_, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
+				StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
+				Config:     cfg,
+				Handlers:   tc.handlers,
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMissingHandlerBinaryFailsWithAHint(t *testing.T) {
+	cfg := testConfig(t, nil)
+	cfg.AssetDir = t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	_, err := stacks.Build(app, cfg)
+	if err == nil || !strings.Contains(err.Error(), "run make build") {
+		t.Errorf("error = %v, want one that says to run make build", err)
+	}
+}
+
+func TestNagReportsNoUnsuppressedFindings(t *testing.T) {
+	assertNagClean(t, defaultApp(t))
+}
+
+// assertNagClean checks that cdk-nag's AwsSolutions pack left no error or
+// warning on any stack.
+func assertNagClean(t *testing.T, app *synthesized) {
+	t.Helper()
+	for name, st := range app.stacks {
+		annotations := assertions.Annotations_FromStack(st)
+		nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		for _, m := range *annotations.FindError(jsii.String("*"), nag) {
+			t.Errorf("%s: %s: %v", name, *m.Id, m.Entry.Data)
+		}
+		for _, m := range *annotations.FindWarning(jsii.String("*"), nag) {
+			t.Errorf("%s: %s: %v", name, *m.Id, m.Entry.Data)
+		}
+	}
+}
