@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -82,6 +83,15 @@ func New(cfg aws.Config, getenv func(string) string) *Handlers {
 		startRestore:  steps.StartRestore{Clients: func(region string) steps.TargetRestorer { return r.For(region) }},
 		applySettings: steps.ApplySettings{Clients: func(region string) steps.SettingsApplier { return r.For(region) }},
 	}
+}
+
+// UseClock makes every step read the time from now instead of the system
+// clock: the local host runs them on the emulator's simulated clock.
+func (h *Handlers) UseClock(now func() time.Time) {
+	c := steps.Clock(now)
+	h.sweep.Now, h.describeBackup.Now, h.restoreTable.Now, h.describeTable.Now = c, c, c, c
+	h.pruneBackups.Now, h.summarize.Now, h.captureSettings.Now, h.recordBackup.Now = c, c, c, c
+	h.planRestore.Now, h.startRestore.Now = c, c
 }
 
 // SetupLogging makes slog write JSON to standard output, as Lambda expects.

@@ -326,6 +326,9 @@ func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error)
 		if err != nil {
 			return d, err
 		}
+		if n < 1 || n > 7*24*60 {
+			return d, &InvalidInput{Field: "POLL_LIMIT_MINUTES", Problem: fmt.Sprintf("must be from 1 to 10080 (one week), got %d", n)}
+		}
 		d.PollLimitMinutes = n
 	}
 	if err := ValidateName("CATALOG_TABLE", d.CatalogTable); err != nil {

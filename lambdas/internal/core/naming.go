@@ -145,6 +145,17 @@ func BackupID(backupArn string) string {
 	return id
 }
 
+// BackupSource returns the region and table of a backup ARN, or "" when
+// it is not one.
+func BackupSource(backupArn string) (region, table string) {
+	prefix, _, ok := strings.Cut(backupArn, "/backup/")
+	_, table, found := strings.Cut(prefix, ":table/")
+	if !ok || !found {
+		return "", ""
+	}
+	return RegionOfArn(backupArn), table
+}
+
 // RegionOfArn returns the region field of an ARN, or "".
 func RegionOfArn(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)

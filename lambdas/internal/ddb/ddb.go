@@ -250,10 +250,28 @@ func (c *Client) translate(op, resource string, err error) error {
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException":
 		mapped = &core.InvalidInput{Field: op, Problem: apiErr.ErrorMessage()}
 	default:
-		return fmt.Errorf("%s %s in %s: %w", op, resource, c.region, err)
+		return &opError{op: op, resource: resource, region: c.region, err: err}
 	}
 	return fmt.Errorf("%w: %w", mapped, err)
 }
+
+// opError is an SDK error with no contract meaning. Its message is short
+// (operation, resource, region, error code and message) so that it still
+// fits a state machine's failure list; the SDK error stays in the chain.
+type opError struct {
+	op, resource, region string
+	err                  error
+}
+
+func (e *opError) Error() string {
+	var apiErr smithy.APIError
+	if errors.As(e.err, &apiErr) {
+		return fmt.Sprintf("%s %s in %s: %s: %s", e.op, e.resource, e.region, apiErr.ErrorCode(), apiErr.ErrorMessage())
+	}
+	return fmt.Sprintf("%s %s in %s: %v", e.op, e.resource, e.region, e.err)
+}
+
+func (e *opError) Unwrap() error { return e.err }
 
 func message(err error) string {
 	var apiErr smithy.APIError

@@ -110,7 +110,13 @@ func (h *CreateBackup) checkNotInProgress(ctx context.Context, in CreateBackupIn
 	if err != nil {
 		return fmt.Errorf("check temporary table %s in %s: %w", temp, dest, err)
 	}
+	if t.Status == core.TableDeleting { // swept or cleaned up: gone soon
+		return &core.ResourceBusy{Operation: "CreateBackup", Resource: temp, Region: dest, Message: "the previous temporary table is still being deleted"}
+	}
 	tags, err := db.ListTags(ctx, t.Arn)
+	if errors.As(err, &notFound) {
+		return nil // deleted in between
+	}
 	if err != nil {
 		return fmt.Errorf("read tags of %s in %s: %w", temp, dest, err)
 	}

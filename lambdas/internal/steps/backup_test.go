@@ -106,6 +106,7 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 		wantRun string // the run reported in TableInProgressElsewhere
 		wantIn  string // the region reported
 		wantErr bool
+		busy    bool // ResourceBusy (retried) instead of a skip
 	}{
 		{name: "no temporary table anywhere", setup: func(c *fakeCloud) {}},
 		{
@@ -126,6 +127,11 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 			name:    "untagged temporary table (another run's restore before tagging)",
 			setup:   func(c *fakeCloud) { c.db(dst).addTable(core.Table{Name: temp, Status: core.TableCreating}, nil) },
 			wantErr: true, wantRun: "", wantIn: dst,
+		},
+		{
+			name:    "temporary table being deleted (swept or cleaned up): wait for it",
+			setup:   func(c *fakeCloud) { c.db(dst).addTable(core.Table{Name: temp, Status: core.TableDeleting}, tagsOf(run2)) },
+			wantErr: true, busy: true,
 		},
 		{
 			name: "other tables in the destination do not matter",
@@ -150,15 +156,22 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 				}
 				return
 			}
+			if n := cloud.totalCalls("CreateBackup"); n != 0 {
+				t.Errorf("CreateBackup called %d times while another run works on the table", n)
+			}
+			if tc.busy {
+				var wait *core.ResourceBusy
+				if !errors.As(err, &wait) {
+					t.Fatalf("err = %v, want ResourceBusy", err)
+				}
+				return
+			}
 			var busy *core.TableInProgressElsewhere
 			if !errors.As(err, &busy) {
 				t.Fatalf("err = %v, want TableInProgressElsewhere", err)
 			}
 			if busy.Table != "orders" || busy.Region != tc.wantIn || busy.RunID != tc.wantRun {
 				t.Errorf("err = %+v, want table orders, region %s, run %q", busy, tc.wantIn, tc.wantRun)
-			}
-			if n := cloud.totalCalls("CreateBackup"); n != 0 {
-				t.Errorf("CreateBackup called %d times while another run works on the table", n)
 			}
 		})
 	}

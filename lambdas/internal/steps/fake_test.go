@@ -47,11 +47,17 @@ type fakeDB struct {
 	// newBackupStatus is the status CreateBackup gives a new backup.
 	newBackupStatus string
 	restores        []core.RestoreRequest
+	// catalogs holds the catalog tables of the region by name; a catalog
+	// that is not there does not exist.
+	catalogs map[string]*fakeCatalog
+	updates  []core.TableUpdate
 }
 
 type fakeTable struct {
 	core.Table
 	tags map[string]string
+	// settings is what ReadSettings reports, with tags from tags.
+	settings core.Manifest
 }
 
 type fakeBackup struct {
@@ -68,6 +74,13 @@ var (
 	_ TableDeleter    = (*fakeDB)(nil)
 	_ Sweeper         = (*fakeDB)(nil)
 	_ BackupPruner    = (*fakeDB)(nil)
+
+	_ RestorePlanner      = (*fakeDB)(nil)
+	_ TargetRestorer      = (*fakeDB)(nil)
+	_ SettingsApplier     = (*fakeDB)(nil)
+	_ SettingsReader      = (*fakeDB)(nil)
+	_ CatalogWriter       = (*fakeDB)(nil)
+	_ CatalogEntryDeleter = (*fakeDB)(nil)
 )
 
 // fakeCloud holds one fakeDB per region, made on first use.
@@ -84,7 +97,7 @@ func (c *fakeCloud) db(region string) *fakeDB {
 	if d, ok := c.dbs[region]; ok {
 		return d
 	}
-	d := &fakeDB{region: region, now: func() time.Time { return t0 }, tables: map[string]*fakeTable{}, fail: map[string]error{}, newBackupStatus: core.BackupStatusCreate}
+	d := &fakeDB{region: region, now: func() time.Time { return t0 }, tables: map[string]*fakeTable{}, fail: map[string]error{}, newBackupStatus: core.BackupStatusCreate, catalogs: map[string]*fakeCatalog{}}
 	c.dbs[region] = d
 	return d
 }
@@ -299,6 +312,12 @@ func (d *fakeDB) RestoreTable(ctx context.Context, req core.RestoreRequest) (cor
 		Name: req.TargetTable, Arn: d.tableArn(req.TargetTable), Status: core.TableCreating,
 		Created: d.now(), RestoredFrom: req.BackupArn,
 	}}
+	// A restored table keeps the backup's billing unless overridden, and
+	// none of the settings a backup does not carry.
+	t.settings = core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 5, TableClass: core.TableClassStandard}
+	if req.BillingMode != "" {
+		t.settings.BillingMode, t.settings.ReadCapacity, t.settings.WriteCapacity = req.BillingMode, req.ReadCapacity, req.WriteCapacity
+	}
 	d.tables[t.Name] = t
 	return t.Table, nil
 }
@@ -319,6 +338,8 @@ func (d *fakeDB) CreateBackup(ctx context.Context, table, name string) (core.Bac
 	return b.BackupInfo, nil
 }
 
+// ListBackups lists the backups of table, or of every table when table is
+// empty, as the real adapter does.
 func (d *fakeDB) ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -327,8 +348,10 @@ func (d *fakeDB) ListBackups(ctx context.Context, table string, since time.Time)
 	}
 	var out []core.BackupInfo
 	for _, b := range d.backups {
-		if b.table == table && (since.IsZero() || !b.Created.Before(since)) {
-			out = append(out, b.BackupInfo)
+		if (table == "" || b.table == table) && (since.IsZero() || !b.Created.Before(since)) {
+			info := b.BackupInfo
+			info.Table = b.table
+			out = append(out, info)
 		}
 	}
 	return out, nil
@@ -361,4 +384,251 @@ func (d *fakeDB) DeleteBackup(ctx context.Context, arn string) error {
 		}
 	}
 	return &core.BackupNotFound{BackupArn: arn}
+}
+
+// fakeCatalog is one catalog table: entries by source table and backup ARN,
+// and per source table a count of items that cannot be decoded.
+type fakeCatalog struct {
+	entries map[[2]string]core.CatalogEntry
+	damaged map[string]int
+}
+
+// writeOps are the operations that change something. A step that must only
+// read is checked against this list.
+var writeOps = []string{
+	"TagTable", "DeleteTable", "RestoreTable", "CreateBackup", "DeleteBackup",
+	"PutEntry", "DeleteEntry", "EnableTTL", "SetPITR", "UpdateTable",
+}
+
+// writeCalls lists every call in every region that changes something.
+func (c *fakeCloud) writeCalls() []string {
+	var writes []string
+	for _, call := range c.allCalls() {
+		op, _, _ := strings.Cut(call, " ")
+		if slices.Contains(writeOps, op) {
+			writes = append(writes, call)
+		}
+	}
+	return writes
+}
+
+// addCatalog creates an empty catalog table.
+func (d *fakeDB) addCatalog(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.catalogs[name] == nil {
+		d.catalogs[name] = &fakeCatalog{entries: map[[2]string]core.CatalogEntry{}, damaged: map[string]int{}}
+	}
+}
+
+// addEntry records e in catalog, creating the catalog if needed.
+func (d *fakeDB) addEntry(catalog string, e core.CatalogEntry) {
+	d.addCatalog(catalog)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.catalogs[catalog].entries[[2]string{e.SourceTable, e.BackupArn}] = e
+}
+
+// addDamaged adds n undecodable items for sourceTable to catalog.
+func (d *fakeDB) addDamaged(catalog, sourceTable string, n int) {
+	d.addCatalog(catalog)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.catalogs[catalog].damaged[sourceTable] += n
+}
+
+// entriesOf returns the entries in catalog, sorted by backup ARN.
+func (d *fakeDB) entriesOf(catalog string) []core.CatalogEntry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.catalogs[catalog]
+	if c == nil {
+		return nil
+	}
+	out := slices.Collect(maps.Values(c.entries))
+	slices.SortFunc(out, func(a, b core.CatalogEntry) int { return strings.Compare(a.BackupArn, b.BackupArn) })
+	return out
+}
+
+func (d *fakeDB) catalog(name string) (*fakeCatalog, error) {
+	c := d.catalogs[name]
+	if c == nil {
+		return nil, &core.TableNotFound{Table: name, Region: d.region}
+	}
+	return c, nil
+}
+
+func (d *fakeDB) Entries(ctx context.Context, catalog, sourceTable string) ([]core.CatalogEntry, int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("Entries", catalog+" "+sourceTable); err != nil {
+		return nil, 0, err
+	}
+	c, err := d.catalog(catalog)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []core.CatalogEntry
+	for k, e := range c.entries {
+		if sourceTable == "" || k[0] == sourceTable {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b core.CatalogEntry) int { return strings.Compare(a.BackupArn, b.BackupArn) })
+	damaged := 0
+	for table, n := range c.damaged {
+		if sourceTable == "" || table == sourceTable {
+			damaged += n
+		}
+	}
+	return out, damaged, nil
+}
+
+func (d *fakeDB) GetEntry(ctx context.Context, catalog, sourceTable, backupArn string) (core.CatalogEntry, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("GetEntry", catalog+" "+sourceTable+" "+backupArn); err != nil {
+		return core.CatalogEntry{}, false, err
+	}
+	c, err := d.catalog(catalog)
+	if err != nil {
+		return core.CatalogEntry{}, false, err
+	}
+	e, ok := c.entries[[2]string{sourceTable, backupArn}]
+	return e, ok, nil
+}
+
+func (d *fakeDB) PutEntry(ctx context.Context, catalog string, e core.CatalogEntry) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("PutEntry", catalog+" "+e.SourceTable+" "+e.BackupArn); err != nil {
+		return err
+	}
+	c, err := d.catalog(catalog)
+	if err != nil {
+		return err
+	}
+	c.entries[[2]string{e.SourceTable, e.BackupArn}] = e
+	return nil
+}
+
+func (d *fakeDB) DeleteEntry(ctx context.Context, catalog, sourceTable, backupArn string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("DeleteEntry", catalog+" "+sourceTable+" "+backupArn); err != nil {
+		return err
+	}
+	c, err := d.catalog(catalog)
+	if err != nil {
+		return err
+	}
+	delete(c.entries, [2]string{sourceTable, backupArn})
+	return nil
+}
+
+// setSettings sets what ReadSettings reports for a table (tags aside).
+func (d *fakeDB) setSettings(name string, m core.Manifest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tables[name].settings = m
+}
+
+// settingsOf returns a table's settings, with its tags.
+func (d *fakeDB) settingsOf(name string) core.Manifest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.tables[name]
+	m := t.settings
+	m.Tags = maps.Clone(t.tags)
+	return m
+}
+
+func (d *fakeDB) ReadSettings(ctx context.Context, table string) (core.Manifest, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("ReadSettings", table); err != nil {
+		return core.Manifest{}, err
+	}
+	t, ok := d.tables[table]
+	if !ok {
+		return core.Manifest{}, &core.TableNotFound{Table: table, Region: d.region}
+	}
+	m := t.settings
+	m.SourceRegion, m.SourceTable = d.region, table
+	m.Tags = maps.Clone(t.tags)
+	return m, nil
+}
+
+// settable returns the table to change, which must be ACTIVE, as DynamoDB
+// requires. The caller holds d.mu.
+func (d *fakeDB) settable(op, table string) (*fakeTable, error) {
+	t, ok := d.tables[table]
+	if !ok {
+		return nil, &core.TableNotFound{Table: table, Region: d.region}
+	}
+	if t.Status != core.TableActive {
+		return nil, &core.ResourceBusy{Operation: op, Resource: table, Region: d.region, Message: "table is " + t.Status}
+	}
+	return t, nil
+}
+
+func (d *fakeDB) EnableTTL(ctx context.Context, table, attribute string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("EnableTTL", table+" "+attribute); err != nil {
+		return err
+	}
+	t, err := d.settable("EnableTTL", table)
+	if err != nil {
+		return err
+	}
+	t.settings.TTLEnabled, t.settings.TTLAttribute = true, attribute
+	return nil
+}
+
+func (d *fakeDB) SetPITR(ctx context.Context, table string, enabled bool, days int32) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("SetPITR", fmt.Sprintf("%s %v %d", table, enabled, days)); err != nil {
+		return err
+	}
+	t, err := d.settable("SetPITR", table)
+	if err != nil {
+		return err
+	}
+	if enabled && days == 0 {
+		days = 35 // DynamoDB's default recovery period
+	}
+	if !enabled {
+		days = 0
+	}
+	t.settings.PITREnabled, t.settings.PITRRecoveryDays = enabled, days
+	return nil
+}
+
+// UpdateTable applies one change and leaves the table UPDATING; a test sets
+// it ACTIVE again with setStatus.
+func (d *fakeDB) UpdateTable(ctx context.Context, table string, u core.TableUpdate) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("UpdateTable", table); err != nil {
+		return err
+	}
+	t, err := d.settable("UpdateTable", table)
+	if err != nil {
+		return err
+	}
+	d.updates = append(d.updates, u)
+	switch {
+	case u.BillingMode != "":
+		t.settings.BillingMode, t.settings.ReadCapacity, t.settings.WriteCapacity = u.BillingMode, u.ReadCapacity, u.WriteCapacity
+	case u.TableClass != "":
+		t.settings.TableClass = u.TableClass
+	case u.Stream != nil:
+		t.settings.StreamEnabled, t.settings.StreamViewType = u.Stream.Enabled, u.Stream.ViewType
+	case u.DeletionProtection != nil:
+		t.settings.DeletionProtection = *u.DeletionProtection
+	}
+	t.Status = core.TableUpdating
+	return nil
 }

@@ -107,6 +107,12 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 		if len(tables) == 0 {
 			problems.Add("tables: there are no backups made by this tool in %s", region)
 		}
+		// Validate could not check these keys before the tables were known.
+		for _, source := range sortedKeys(req.TargetNames) {
+			if len(found[source]) == 0 && len(found[core.BackupNameTable(source)]) == 0 {
+				problems.Add("targetNames: %q has no backup made by this tool in %s; check the name", source, region)
+			}
+		}
 	}
 	targets := map[string]string{}
 	for _, table := range tables {

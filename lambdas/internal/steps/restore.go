@@ -107,6 +107,9 @@ func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableI
 	if err != nil {
 		return core.Table{}, fmt.Errorf("describe existing %s in %s: %w", temp, in.Region, err)
 	}
+	if t.Status == core.TableDeleting {
+		return core.Table{}, &core.ResourceBusy{Operation: "RestoreTableFromBackup", Resource: temp, Region: in.Region, Message: "the previous temporary table is still being deleted"}
+	}
 	tags, err := db.ListTags(ctx, t.Arn)
 	if err != nil {
 		return core.Table{}, fmt.Errorf("read tags of existing %s in %s: %w", temp, in.Region, err)
@@ -114,6 +117,10 @@ func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableI
 	switch {
 	case tags[core.TagOwner] == "" && t.RestoredFrom == in.BackupArn:
 		return t, nil // restored by an earlier attempt of this step, before it could tag
+	case tags[core.TagOwner] == "" && restoredFromSource(t, temp):
+		// Another run restored this source table and has not tagged the
+		// table yet.
+		return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region}
 	case tags[core.TagOwner] == "":
 		return core.Table{}, &core.TableNotOwned{Table: temp, Region: in.Region, Reason: "the temporary name is taken by a table without the tool's tags"}
 	case core.OwnershipProblem(t, tags) != "":
@@ -122,4 +129,11 @@ func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableI
 		return t, nil
 	}
 	return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region, RunID: tags[core.TagRunID]}
+}
+
+// restoredFromSource reports whether t was restored from a backup of the
+// source table its temporary name stands for.
+func restoredFromSource(t core.Table, temp string) bool {
+	region, table := core.BackupSource(t.RestoredFrom)
+	return table != "" && core.TempTableName(region, table) == temp
 }

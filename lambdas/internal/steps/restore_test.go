@@ -85,8 +85,20 @@ func TestRestoreTableWhenTemporaryNameIsTaken(t *testing.T) {
 			wantErr: new(*core.TableInProgressElsewhere),
 		},
 		{
-			name:    "a table without tags that was not restored by this run",
-			table:   core.Table{Name: temp, Status: core.TableActive, RestoredFrom: otherArn},
+			name:    "the previous temporary table is still being deleted",
+			table:   core.Table{Name: temp, Status: core.TableDeleting, RestoredFrom: otherArn},
+			tags:    core.OwnerTags(run2, t0.Add(-time.Hour), src, "orders", otherArn),
+			wantErr: new(*core.ResourceBusy),
+		},
+		{
+			// Another run's restore of the same source, not yet tagged.
+			name:    "a table without tags restored from another backup of the same source",
+			table:   core.Table{Name: temp, Status: core.TableCreating, RestoredFrom: otherArn},
+			wantErr: new(*core.TableInProgressElsewhere),
+		},
+		{
+			name:    "a table without tags restored from a backup of another table",
+			table:   core.Table{Name: temp, Status: core.TableActive, RestoredFrom: sourceBackupArn("customers", "01748700000000-cccccccc")},
 			wantErr: new(*core.TableNotOwned),
 		},
 		{

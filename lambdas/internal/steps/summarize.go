@@ -161,7 +161,9 @@ func fold(r TableResult) TableResult {
 	}
 	r.Cause = lambdaMessage(r.Cause)
 	if len(r.Cause) > maxCause {
-		r.Cause = strings.ToValidUTF8(r.Cause[:maxCause], "") + "..."
+		// Keep both ends: the context leads, the underlying error ends it.
+		half := maxCause / 2
+		r.Cause = strings.ToValidUTF8(r.Cause[:half]+" ... "+r.Cause[len(r.Cause)-half:], "")
 	}
 	r.Destinations = nil
 	return r

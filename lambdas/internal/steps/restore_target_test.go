@@ -1,0 +1,371 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+)
+
+// restoreItem sets up one planned restore of orders as orders-restored,
+// with its catalog entry carrying manifest (none when nil).
+func restoreItem(db *fakeDB, manifest *core.Manifest) RestoreItem {
+	e := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: manifest != nil})
+	if manifest != nil {
+		e.Manifest = manifest
+		db.addEntry(catalogName, e)
+	}
+	return RestoreItem{Table: "orders", Target: "orders-restored", BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog"}
+}
+
+func startInput(item RestoreItem, apply bool) StartRestoreInput {
+	return StartRestoreInput{Region: dst, CatalogTable: catalogName, RestoreItem: item, ApplySettings: apply}
+}
+
+func TestStartRestoreBilling(t *testing.T) {
+	provisioned := &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10}
+	onDemand := &core.Manifest{BillingMode: core.BillingPayPerRequest}
+	tests := []struct {
+		name     string
+		manifest *core.Manifest
+		apply    bool
+		catalog  bool // the catalog table exists
+		want     core.RestoreRequest
+	}{
+		{"provisioned with capacities", provisioned, true, true, core.RestoreRequest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10}},
+		{"on demand", onDemand, true, true, core.RestoreRequest{BillingMode: core.BillingPayPerRequest}},
+		{"settings not applied: the backup's billing", provisioned, false, true, core.RestoreRequest{}},
+		{"no catalog entry: the backup's billing", nil, true, true, core.RestoreRequest{}},
+		{"no catalog: the backup's billing", nil, true, false, core.RestoreRequest{}},
+		{"entry without billing", &core.Manifest{}, true, true, core.RestoreRequest{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item := restoreItem(db, tc.manifest)
+			if tc.catalog {
+				db.addCatalog(catalogName)
+			}
+			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+
+			out, err := h.Handle(context.Background(), startInput(item, tc.apply))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			want := tc.want
+			want.BackupArn, want.TargetTable = item.BackupArn, "orders-restored"
+			// The backup is in the target region: no encryption override.
+			if len(db.restores) != 1 || !reflect.DeepEqual(db.restores[0], want) || db.restores[0].SSE != nil {
+				t.Errorf("restores = %+v, want %+v", db.restores, want)
+			}
+			if out.Target != "orders-restored" || out.TableArn != db.tableArn("orders-restored") || !out.Since.Equal(t0) || out.Resumed {
+				t.Errorf("out = %+v", out)
+			}
+			if n := db.count("GetEntry"); tc.apply != (n == 1) {
+				t.Errorf("GetEntry called %d times with applySettings %v", n, tc.apply)
+			}
+		})
+	}
+}
+
+func TestStartRestoreExistingTarget(t *testing.T) {
+	created := t0.Add(-5 * time.Minute)
+	tests := []struct {
+		name        string
+		from        func(item RestoreItem) string // the existing table's RestoredFrom
+		wantResumed bool
+	}{
+		{"restored from the same backup: a retry resumes", func(item RestoreItem) string { return item.BackupArn }, true},
+		{"restored from another backup", func(RestoreItem) string { return sourceBackupArn("orders", "01748700000000-bbbbbbbb") }, false},
+		{"not restored at all", func(RestoreItem) string { return "" }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item := restoreItem(db, &core.Manifest{BillingMode: core.BillingPayPerRequest})
+			tags := map[string]string{"team": "payments"}
+			existing := db.addTable(core.Table{Name: "orders-restored", Status: core.TableActive, Created: created, RestoredFrom: tc.from(item), ItemCount: 42}, tags)
+			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+
+			out, err := h.Handle(context.Background(), startInput(item, true))
+
+			if tc.wantResumed {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !out.Resumed || !out.Since.Equal(created) || out.TableArn != existing.Arn || out.Target != "orders-restored" {
+					t.Errorf("out = %+v, want resumed since %v", out, created)
+				}
+			} else {
+				var notOwned *core.TableNotOwned
+				if !errors.As(err, &notOwned) || err != error(notOwned) {
+					t.Fatalf("err = %v (%T), want TableNotOwned unwrapped", err, err)
+				}
+				if notOwned.Table != "orders-restored" || notOwned.Region != dst || !strings.Contains(notOwned.Reason, "not overwritten") {
+					t.Errorf("TableNotOwned = %+v", notOwned)
+				}
+				if out != (StartRestoreOutput{}) {
+					t.Errorf("out = %+v, want nothing", out)
+				}
+			}
+			// Whatever happened, the table that was there is still there,
+			// as it was.
+			after, err := db.DescribeTable(context.Background(), "orders-restored")
+			if err != nil || after != existing || !maps.Equal(db.tagsOf("orders-restored"), tags) {
+				t.Errorf("table now %+v (tags %v), was %+v", after, db.tagsOf("orders-restored"), existing)
+			}
+			for _, op := range []string{"DeleteTable", "TagTable", "UpdateTable"} {
+				if n := db.count(op); n != 0 {
+					t.Errorf("%s called %d times", op, n)
+				}
+			}
+			if n := db.count("RestoreTable"); n != 1 {
+				t.Errorf("RestoreTable called %d times, want the one attempt", n)
+			}
+		})
+	}
+}
+
+func TestStartRestoreErrors(t *testing.T) {
+	t.Run("bad input", func(t *testing.T) {
+		for _, in := range []StartRestoreInput{
+			{Region: "nowhere", RestoreItem: RestoreItem{Target: "orders-restored"}},
+			{Region: dst, RestoreItem: RestoreItem{Target: "no/slash"}},
+			{Region: dst},
+		} {
+			cloud := newCloud()
+			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+			_, err := h.Handle(context.Background(), in)
+			var bad *core.InvalidInput
+			if !errors.As(err, &bad) {
+				t.Errorf("%+v: err = %v, want InvalidInput", in, err)
+			}
+			if calls := cloud.allCalls(); len(calls) != 0 {
+				t.Errorf("%+v: calls = %v", in, calls)
+			}
+		}
+	})
+	t.Run("catalog unreadable", func(t *testing.T) {
+		cloud := newCloud()
+		db := cloud.db(dst)
+		item := restoreItem(db, &core.Manifest{BillingMode: core.BillingPayPerRequest})
+		db.fail["GetEntry"] = &core.Throttled{Operation: "GetItem"}
+		h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+		_, err := h.Handle(context.Background(), startInput(item, true))
+		var throttled *core.Throttled
+		if !errors.As(err, &throttled) {
+			t.Errorf("err = %v, want Throttled", err)
+		}
+		if n := db.count("RestoreTable"); n != 0 {
+			t.Errorf("restored without knowing the billing: %d RestoreTable calls", n)
+		}
+	})
+	t.Run("restore refused", func(t *testing.T) {
+		cloud := newCloud()
+		db := cloud.db(dst)
+		item := restoreItem(db, nil)
+		db.fail["RestoreTable"] = &core.QuotaExceeded{Operation: "RestoreTableFromBackup"}
+		h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+		_, err := h.Handle(context.Background(), startInput(item, true))
+		var quota *core.QuotaExceeded
+		if !errors.As(err, &quota) || !strings.Contains(err.Error(), "orders-restored") {
+			t.Errorf("err = %v, want QuotaExceeded naming the target", err)
+		}
+	})
+}
+
+// fullManifest is a source table with every setting a restore loses.
+func fullManifest() *core.Manifest {
+	return &core.Manifest{
+		SourceRegion: src, SourceTable: "orders", CapturedAt: hoursAgo(2),
+		BillingMode: core.BillingProvisioned, ReadCapacity: 20, WriteCapacity: 10, TableClass: "STANDARD_INFREQUENT_ACCESS",
+		DeletionProtection: true, StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES",
+		TTLEnabled: true, TTLAttribute: "expiresAt", PITREnabled: true, PITRRecoveryDays: 14,
+		Tags: map[string]string{"team": "payments", "aws:cloudformation:stack-name": "s", core.TagOwner: core.OwnerValue},
+	}
+}
+
+func applyInput(item RestoreItem) ApplySettingsInput {
+	return ApplySettingsInput{Region: dst, CatalogTable: catalogName, RestoreItem: item}
+}
+
+func TestApplySettingsStepByStep(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	want := fullManifest()
+	item := restoreItem(db, want)
+	// Restored on demand, as a table restored without the manifest's billing.
+	db.addTable(core.Table{Name: "orders-restored", Status: core.TableActive, RestoredFrom: item.BackupArn}, nil)
+	db.setSettings("orders-restored", core.Manifest{BillingMode: core.BillingPayPerRequest, TableClass: core.TableClassStandard})
+	h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
+	ctx := context.Background()
+	call := func(wantApplied []string, wantDone bool, wantWait int) {
+		t.Helper()
+		before := len(cloud.writeCalls())
+		out, err := h.Handle(ctx, applyInput(item))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(out.Applied, wantApplied) || out.Done != wantDone || out.WaitSeconds != wantWait || out.NoManifest {
+			t.Fatalf("out = %+v, want applied %v, done %v, wait %d", out, wantApplied, wantDone, wantWait)
+		}
+		if writes := cloud.writeCalls()[before:]; len(writes) != len(wantApplied) {
+			t.Errorf("writes = %v, want one per applied setting %v", writes, wantApplied)
+		}
+	}
+
+	// Tags, TTL and PITR together, and the first UpdateTable.
+	call([]string{"tags", "ttl", "pitr", "billing"}, false, settleWait)
+	// While the table is UPDATING nothing is touched.
+	call([]string{}, false, settleWait)
+	db.setStatus("orders-restored", core.TableActive)
+	call([]string{"tableClass"}, false, settleWait)
+	db.setStatus("orders-restored", core.TableActive)
+	call([]string{"stream"}, false, settleWait)
+	db.setStatus("orders-restored", core.TableActive)
+	call([]string{"deletionProtection"}, false, settleWait)
+	db.setStatus("orders-restored", core.TableActive)
+	call([]string{}, true, 0)
+	// Idempotent: called again, it finds nothing to do.
+	call([]string{}, true, 0)
+
+	yes := true
+	wantUpdates := []core.TableUpdate{
+		{BillingMode: core.BillingProvisioned, ReadCapacity: 20, WriteCapacity: 10},
+		{TableClass: "STANDARD_INFREQUENT_ACCESS"},
+		{Stream: &core.StreamSetting{Enabled: true, ViewType: "NEW_AND_OLD_IMAGES"}},
+		{DeletionProtection: &yes},
+	}
+	if !reflect.DeepEqual(db.updates, wantUpdates) {
+		t.Errorf("updates = %+v, want %+v", db.updates, wantUpdates)
+	}
+	got := db.settingsOf("orders-restored")
+	if !core.Diff(got, *want).Empty() || !maps.Equal(got.Tags, map[string]string{"team": "payments"}) {
+		t.Errorf("settings now %+v, want %+v with only the restorable tags", got, want)
+	}
+	if got.PITRRecoveryDays != 14 || got.TTLAttribute != "expiresAt" {
+		t.Errorf("PITR days %d, TTL attribute %q", got.PITRRecoveryDays, got.TTLAttribute)
+	}
+	for _, op := range []string{"DeleteTable", "RestoreTable", "DeleteBackup", "PutEntry", "DeleteEntry"} {
+		if n := db.count(op); n != 0 {
+			t.Errorf("%s called %d times", op, n)
+		}
+	}
+}
+
+// TestApplySettingsAfterStartRestore follows a restore through: billing
+// comes back with the restore, so ApplySettings does not change it again.
+func TestApplySettingsAfterStartRestore(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	m := &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 7, WriteCapacity: 3, TableClass: core.TableClassStandard, TTLEnabled: true, TTLAttribute: "ttl"}
+	item := restoreItem(db, m)
+	ctx := context.Background()
+	if _, err := (&StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}).Handle(ctx, startInput(item, true)); err != nil {
+		t.Fatal(err)
+	}
+	h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
+	out, err := h.Handle(ctx, applyInput(item))
+	if err != nil || out.Done || out.WaitSeconds != settleWait || len(out.Applied) != 0 {
+		t.Fatalf("while CREATING: out = %+v, %v; want to wait", out, err)
+	}
+	db.setStatus("orders-restored", core.TableActive)
+	out, err = h.Handle(ctx, applyInput(item))
+	if err != nil || !out.Done || !slices.Equal(out.Applied, []string{"ttl"}) {
+		t.Errorf("out = %+v, %v; want only TTL applied, and done", out, err)
+	}
+	if len(db.updates) != 0 {
+		t.Errorf("updates = %+v, want none", db.updates)
+	}
+}
+
+func TestApplySettingsWithoutManifest(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		catalog bool
+	}{{"no catalog entry", true}, {"no catalog", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item := restoreItem(db, nil)
+			item.FoundBy = "backup-name"
+			if tc.catalog {
+				db.addCatalog(catalogName)
+			}
+			db.addTable(core.Table{Name: "orders-restored", RestoredFrom: item.BackupArn}, nil)
+			h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
+			out, err := h.Handle(context.Background(), applyInput(item))
+			if err != nil || !out.Done || !out.NoManifest || out.WaitSeconds != 0 || len(out.Applied) != 0 || out.Applied == nil {
+				t.Errorf("out = %+v, %v; want done, no manifest", out, err)
+			}
+			if calls := cloud.allCalls(); len(calls) != 1 || !strings.HasPrefix(calls[0], "GetEntry ") {
+				t.Errorf("calls = %v, want only the catalog lookup", calls)
+			}
+		})
+	}
+}
+
+func TestApplySettingsNothingToDo(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	want := fullManifest()
+	item := restoreItem(db, want)
+	db.addTable(core.Table{Name: "orders-restored"}, map[string]string{"team": "payments", "extra": "kept"})
+	have := *want
+	have.Tags = nil
+	db.setSettings("orders-restored", have)
+	h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
+	out, err := h.Handle(context.Background(), applyInput(item))
+	if err != nil || !out.Done || len(out.Applied) != 0 || out.WaitSeconds != 0 {
+		t.Errorf("out = %+v, %v; want done with nothing applied", out, err)
+	}
+	if writes := cloud.writeCalls(); len(writes) != 0 {
+		t.Errorf("writes = %v", writes)
+	}
+}
+
+func TestApplySettingsErrors(t *testing.T) {
+	t.Run("bad region", func(t *testing.T) {
+		cloud := newCloud()
+		_, err := (&ApplySettings{Clients: clients[SettingsApplier](cloud)}).Handle(context.Background(), ApplySettingsInput{Region: "x"})
+		var bad *core.InvalidInput
+		if !errors.As(err, &bad) || len(cloud.allCalls()) != 0 {
+			t.Errorf("err = %v, calls %v", err, cloud.allCalls())
+		}
+	})
+	for _, tc := range []struct {
+		op   string
+		err  error
+		want any
+	}{
+		{"GetEntry", &core.Throttled{Operation: "GetItem"}, new(*core.Throttled)},
+		{"DescribeTable", &core.TableNotFound{Table: "orders-restored"}, new(*core.TableNotFound)},
+		{"ReadSettings", &core.Throttled{Operation: "DescribeTimeToLive"}, new(*core.Throttled)},
+		{"TagTable", &core.ResourceBusy{Operation: "TagResource"}, new(*core.ResourceBusy)},
+		{"EnableTTL", &core.ResourceBusy{Operation: "UpdateTimeToLive"}, new(*core.ResourceBusy)},
+		{"SetPITR", &core.Throttled{Operation: "UpdateContinuousBackups"}, new(*core.Throttled)},
+		{"UpdateTable", &core.QuotaExceeded{Operation: "UpdateTable"}, new(*core.QuotaExceeded)},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item := restoreItem(db, fullManifest())
+			db.addTable(core.Table{Name: "orders-restored"}, nil)
+			db.setSettings("orders-restored", core.Manifest{BillingMode: core.BillingPayPerRequest})
+			db.fail[tc.op] = tc.err
+			out, err := (&ApplySettings{Clients: clients[SettingsApplier](cloud)}).Handle(context.Background(), applyInput(item))
+			if !errors.As(err, tc.want) || out.Done {
+				t.Errorf("out = %+v, err = %v; want %T and not done", out, err, tc.want)
+			}
+		})
+	}
+}
