@@ -10,15 +10,11 @@ INFRA_NODE := infra/node_modules
 NODE_PATH_PREFIX := $(CURDIR)/$(SM_NODE)/.bin:$(CURDIR)/$(INFRA_NODE)/.bin
 export PATH := $(NODE_PATH_PREFIX):$(PATH)
 
-# Every Go package of the module; npm packages under node_modules may ship
-# Go templates that are not part of it.
-GO_PKGS = $$(go list -e ./... | grep -v /node_modules/)
-
 # Demo defaults; any handler setting (see README) can be set in the environment.
 export SOURCE_REGION ?= ap-southeast-2
 export DESTINATION_REGIONS ?= ap-southeast-1
 
-.PHONY: all build build-local deps test test-go test-e2e lint run run-backup emulator bench sizes synth deploy destroy test-live clean
+.PHONY: all build build-local deps test test-go test-e2e lint run run-backup run-restore emulator bench sizes synth deploy destroy test-live clean
 
 all: lint test
 
@@ -51,25 +47,30 @@ $(INFRA_NODE)/.installed: infra/package.json infra/package-lock.json
 test: deps build build-local test-go test-e2e
 
 test-go:
-	go test $(GO_PKGS)
+	go test ./...
 
 test-e2e:
 	cd statemachine && node --test
 
 ## lint: go vet and a gofmt check
 lint:
-	go vet $(GO_PKGS)
+	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## run: the local demo: emulator, demo tables, one backup execution, what now exists
 run: deps build-local
-	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed --report
 
 ## run-backup: one backup execution (INPUT=file.json optional) against
 ## AWS_ENDPOINT_URL_DYNAMODB when set, else a fresh demo emulator
 run-backup: deps build-local
-	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local \
-		$(if $(AWS_ENDPOINT_URL_DYNAMODB),,--seed) $(if $(INPUT),--input $(abspath $(INPUT)))
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed=auto \
+		$(if $(INPUT),--input $(abspath $(INPUT)))
+
+## run-restore: one restore execution with INPUT=file.json, like run-backup
+run-restore: deps build-local
+	@test -n "$(INPUT)" || { echo 'usage: make run-restore INPUT=file.json (see README: Restoring)'; exit 2; }
+	cd statemachine && node run.mjs --machine restore.asl.json --host-bin ../$(BUILD)/local --seed=auto --input $(abspath $(INPUT))
 
 ## emulator: the DynamoDB emulator in the foreground on EMULATOR_ADDR (default 127.0.0.1:8000)
 emulator:
@@ -81,6 +82,22 @@ bench: sizes
 
 sizes: build
 	@for f in $(BUILD)/lambda/*/bootstrap; do printf '%-40s %8d bytes\n' $$f $$(stat -c %s $$f); done
+
+## synth: the CloudFormation templates, offline, into cdk.out/
+CDK := cd infra && CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=1 cdk
+synth: deps build
+	$(CDK) synth --no-notices -q -o ../cdk.out
+
+## deploy / destroy: every stack, with the AWS credentials of the environment
+deploy: deps build
+	$(CDK) deploy --all --no-notices -o ../cdk.out $(CDK_ARGS)
+
+destroy: deps
+	$(CDK) destroy --all --force --no-notices -o ../cdk.out $(CDK_ARGS)
+
+## test-live: deploys to a real sandbox account, runs a backup and a restore, destroys (needs credentials; run by hand)
+test-live: deps build
+	CDK_DISABLE_CLI_TELEMETRY=true go test -tags live -run TestLive -timeout 4h -v ./infra/
 
 clean:
 	rm -rf $(BUILD) cdk.out

@@ -1,0 +1,154 @@
+// Command local hosts every Lambda handler in one process for the local
+// runner (statemachine/run.mjs) and the end-to-end tests. It uses the
+// DynamoDB endpoint in AWS_ENDPOINT_URL_DYNAMODB, or starts an embedded
+// emulator when that is unset, optionally seeds the demo tables, and prints
+// one JSON line with its endpoints. It stops when standard input closes.
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/localhost"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:0", "address to serve the handlers on")
+	seed := flag.Bool("seed", false, "create the demo tables in SOURCE_REGION and the first of DESTINATION_REGIONS")
+	speed := flag.Duration("restore-time", 2*time.Second, "embedded emulator: how long a restore takes (backups take a quarter of it)")
+	logs := flag.Bool("logs", false, "print the handlers' JSON logs to standard error")
+	virtual := flag.Bool("virtual-time", false, "embedded emulator: simulate time; each poll's recommended wait advances the clock at once (run one table, with Wait states shortened to 0)")
+	flag.Parse()
+
+	if *logs {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+	} else {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	var emu *emulator.Server
+	if endpoint == "" {
+		var err error
+		emu, err = emulator.Start("127.0.0.1:0", emulator.Options{Durations: emulator.Durations{
+			TableCreate: *speed / 10, TableDelete: *speed / 10, BackupCreate: *speed / 4, Restore: *speed,
+		}})
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		endpoint = emu.URL
+		os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	}
+	// The emulator accepts any credentials; real ones are never needed here.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": os.Getenv("SOURCE_REGION")} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	source := os.Getenv("SOURCE_REGION")
+	destinations := strings.Split(os.Getenv("DESTINATION_REGIONS"), ",")
+	catalog := cmp.Or(os.Getenv("CATALOG_TABLE"), core.DefaultCatalogTable)
+	for _, region := range destinations { // as the CDK app does in each destination region
+		if err := localhost.CreateCatalog(ctx, cfg, region, catalog); err != nil {
+			return err
+		}
+	}
+	if *seed {
+		if err := localhost.SeedDemo(ctx, cfg, source, destinations[0]); err != nil {
+			return fmt.Errorf("seed demo tables: %w", err)
+		}
+	}
+
+	handlers := app.New(cfg, os.Getenv)
+	host := localhost.New(handlers.ByName())
+	if emu != nil {
+		// The handlers share the emulator's clock, so that advancing it
+		// (admin API) ages backups and tables for them too.
+		handlers.UseClock(emu.Emulator.Now)
+	}
+	if *virtual {
+		if emu == nil {
+			return fmt.Errorf("-virtual-time needs the embedded emulator: unset AWS_ENDPOINT_URL_DYNAMODB")
+		}
+		host.AfterInvoke = func(_ string, response []byte) { advance(emu.Emulator, response) }
+	}
+	mux := host.Routes()
+	mux.HandleFunc("GET /inventory", func(w http.ResponseWriter, r *http.Request) {
+		regions := strings.Split(r.URL.Query().Get("regions"), ",")
+		inv, err := localhost.Take(r.Context(), cfg, regions)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(inv)
+	})
+	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, r *http.Request) {
+		snap, err := localhost.TakeSnapshot(r.Context(), cfg, r.URL.Query().Get("region"), r.URL.Query().Get("table"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(snap)
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	ready, _ := json.Marshal(map[string]any{"host": "http://" + ln.Addr().String(), "emulator": endpoint})
+	fmt.Println(string(ready))
+
+	go func() { // stop with the parent: it holds our standard input
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		stop()
+	}()
+	<-ctx.Done()
+	return nil
+}
+
+// advance moves the simulated clock on by a poll's recommended wait, which
+// the state machine would spend in its Wait state.
+func advance(emu *emulator.Emulator, response []byte) {
+	var poll struct {
+		WaitSeconds int `json:"waitSeconds"`
+	}
+	if json.Unmarshal(response, &poll) == nil && poll.WaitSeconds > 0 {
+		emu.AdvanceClock(time.Duration(poll.WaitSeconds) * time.Second)
+	}
+}

@@ -1,0 +1,217 @@
+// Fixtures of the end-to-end tests (test/*.test.mjs): a local host with its embedded
+// DynamoDB emulator, a minimal DynamoDB wire client for setting up state,
+// the emulator's admin API, and the runner.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { fetchInventory, runExecution, startHost, tempTableName } from './run.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const MACHINE = path.join(here, 'backup.asl.json');
+export const HOST_BIN = process.env.XRB_LOCAL_HOST ?? path.join(here, '..', 'build', 'local');
+
+export const SOURCE = 'eu-west-1';
+export const DEST = 'eu-central-1';
+export const DEST2 = 'us-east-2';
+// The catalog table that the deployment creates in each destination region.
+export const CATALOG = 'xregion-backup-catalog';
+
+/**
+ * Starts a host with its own embedded emulator. opts.env adds handler
+ * settings; opts.restoreTime is the emulator's restore duration.
+ */
+export async function startTestHost({ env = {}, restoreTime = '200ms', seed = false } = {}) {
+  if (!existsSync(HOST_BIN)) {
+    throw new Error(`the local host binary ${HOST_BIN} is missing: build it first with \`make build-local\``);
+  }
+  const childEnv = { ...process.env, SOURCE_REGION: SOURCE, DESTINATION_REGIONS: DEST, ...env };
+  delete childEnv.AWS_ENDPOINT_URL_DYNAMODB; // always the embedded emulator
+  const h = await startHost({ bin: HOST_BIN, args: ['-restore-time', restoreTime, ...(seed ? ['-seed'] : [])], env: childEnv });
+  const t = {
+    ...h,
+    regions: [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')],
+    ddb: (region, op, body) => ddb(h.emulator, region, op, body),
+    admin: (method, p, body) => admin(h.emulator, method, p, body),
+    inventory: (regions) => inventory(h.host, regions ?? [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')]),
+    run: (input, opts = {}) => run(h, input, opts),
+  };
+  try {
+    for (const region of childEnv.DESTINATION_REGIONS.split(',')) await ensureCatalog(t, region);
+  } catch (err) {
+    await h.stop();
+    throw err;
+  }
+  return t;
+}
+
+/** Creates the catalog table in region, as the deployment does, unless it exists. */
+export async function ensureCatalog(h, region) {
+  try {
+    await h.ddb(region, 'DescribeTable', { TableName: CATALOG });
+  } catch (err) {
+    if (err.code !== 'ResourceNotFoundException') throw err;
+    await createTable(h, region, CATALOG, { items: 0 });
+  }
+}
+
+/** A region's tables other than the catalog. */
+export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG);
+
+/** Runs the backup state machine on the test host, quickly and quietly. */
+export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log } = {}) {
+  const lines = [];
+  const result = await runExecution({
+    definitionFile: MACHINE,
+    input,
+    host: h.host,
+    emulator: h.emulator,
+    waitMs,
+    retryMs,
+    name,
+    onEvent,
+    log: log ?? ((l) => lines.push(l)),
+  });
+  result.lines = lines;
+  return result;
+}
+
+// The host's inventory lists the tables, then describes each: a temporary
+// table that finishes deleting in between makes it fail. Try again then.
+async function inventory(host, regions) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchInventory(host, regions);
+    } catch (err) {
+      if (attempt >= 5 || !/not found/.test(err.message)) throw err;
+      await sleep(20);
+    }
+  }
+}
+
+/** One DynamoDB API call, signed for region as far as the emulator reads it. */
+export async function ddb(emulator, region, op, body = {}) {
+  const res = await fetch(emulator, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': `DynamoDB_20120810.${op}`,
+      Authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-target, Signature=0`,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  const out = text ? JSON.parse(text) : {};
+  if (!res.ok) {
+    const err = new Error(`${op} in ${region}: ${out.__type ?? res.status}: ${out.message ?? out.Message ?? text}`);
+    err.code = String(out.__type ?? '').split('#').pop();
+    throw err;
+  }
+  return out;
+}
+
+/** One call to the emulator's admin API. */
+export async function admin(emulator, method, p, body) {
+  const res = await fetch(`${emulator}/_emulator/${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} /_emulator/${p}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value, or throws after timeoutMs. */
+export async function eventually(fn, { timeoutMs = 5000, everyMs = 25, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Creates a pk/sk table with items and tags, and waits until it is ACTIVE. */
+export async function createTable(h, region, name, { items = 3, tags = {}, origin = 'test' } = {}) {
+  const created = await h.ddb(region, 'CreateTable', {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+  });
+  await eventually(async () => (await h.ddb(region, 'DescribeTable', { TableName: name })).Table.TableStatus === 'ACTIVE', { what: `${name} ACTIVE` });
+  for (let i = 0; i < items; i += 25) {
+    const batch = [];
+    for (let j = i; j < Math.min(items, i + 25); j++) {
+      batch.push({ PutRequest: { Item: { pk: { S: `item-${j}` }, sk: { S: 'v1' }, origin: { S: origin } } } });
+    }
+    await h.ddb(region, 'BatchWriteItem', { RequestItems: { [name]: batch } });
+  }
+  return created.TableDescription;
+}
+
+/** Creates an on-demand backup and waits until it is AVAILABLE. */
+export async function createBackup(h, region, table, name) {
+  const out = await h.ddb(region, 'CreateBackup', { TableName: table, BackupName: name });
+  const arn = out.BackupDetails.BackupArn;
+  await eventually(async () => (await h.ddb(region, 'DescribeBackup', { BackupArn: arn })).BackupDescription.BackupDetails.BackupStatus === 'AVAILABLE', { what: `backup ${name}` });
+  return arn;
+}
+
+/** The emulator's clock, in milliseconds since the epoch. */
+export async function emulatorNow(h) {
+  const { now } = await h.admin('POST', 'clock', { advanceSeconds: 0 });
+  return now * 1000;
+}
+
+/**
+ * Whether the host's handlers tell the time by the emulator's clock, which
+ * tests move forward to age backups and tables. prune-backups reports its
+ * clock in "at".
+ */
+export async function handlersFollowEmulatorClock(h, region = SOURCE) {
+  const res = await fetch(`${h.host}/2015-03-31/functions/prune-backups/invocations`, {
+    method: 'POST',
+    body: JSON.stringify({ region, sourceRegion: region, sourceTable: 'clock-probe', retentionDays: 1, keepLast: 1, dryRun: true }),
+  });
+  const out = await res.json();
+  return Math.abs(Date.parse(out.at) - (await emulatorNow(h))) < 60000;
+}
+
+/** The emulator's whole state. */
+export const state = (h) => h.admin('GET', 'state');
+
+/** Tool-made backups (xrb.*) in a region's inventory. */
+export const toolBackups = (ri) => ri.backups.filter((b) => b.name.startsWith('xrb.'));
+
+export const tempTables = (ri) => ri.tables.filter((t) => t.name.startsWith('xrb-tmp.'));
+
+/** Waits until no temporary table exists in any region (deletes finish). */
+export async function noTempTablesLeft(h, regions) {
+  return eventually(async () => {
+    const inv = await h.inventory(regions);
+    return Object.values(inv).every((ri) => tempTables(ri).length === 0) ? inv : null;
+  }, { what: 'temporary tables to be gone' });
+}
+
+/** DynamoDB operations that change something. */
+export const WRITE_OPERATIONS = [
+  'CreateTable', 'UpdateTable', 'DeleteTable', 'TagResource', 'UntagResource', 'UpdateTimeToLive',
+  'UpdateContinuousBackups', 'CreateBackup', 'DeleteBackup', 'RestoreTableFromBackup',
+  'PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem',
+];
+
+export { tempTableName };
