@@ -1,0 +1,150 @@
+package emulator
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Table and backup statuses, as DynamoDB reports them.
+const (
+	statusCreating  = "CREATING"
+	statusActive    = "ACTIVE"
+	statusUpdating  = "UPDATING"
+	statusDeleting  = "DELETING"
+	statusAvailable = "AVAILABLE"
+	statusDeleted   = "DELETED"
+)
+
+const mib = 1 << 20
+
+// transitionTime is how long a transition of the given fixed duration takes
+// for a resource of sizeBytes.
+func (d Durations) scaled(fixed time.Duration, sizeBytes int64) time.Duration {
+	if d.PerMiB <= 0 || sizeBytes <= 0 {
+		return fixed
+	}
+	return fixed + time.Duration(float64(d.PerMiB)*float64(sizeBytes)/mib)
+}
+
+// advanceLifecycle completes every transition due by now. It is called with
+// e.mu held at the start of every request, so no background work is needed.
+func (e *Emulator) advanceLifecycle(now time.Time) {
+	for _, rs := range e.regions {
+		for name, t := range rs.tables {
+			if t.transitionAt.After(now) {
+				continue
+			}
+			switch t.status {
+			case statusCreating, statusUpdating:
+				t.status = statusActive
+				if t.restore != nil {
+					t.restore.inProgress = false
+				}
+			case statusDeleting:
+				delete(rs.tables, name)
+				e.log.Debug("table deleted", "region", rs.name, "table", name)
+			}
+		}
+	}
+	for _, b := range e.backups {
+		if b.status == statusCreating && !b.readyAt.After(now) {
+			b.status = statusAvailable
+		}
+	}
+}
+
+// ---- ARNs and IDs ----
+
+// arnParts is a parsed DynamoDB ARN.
+type arnParts struct {
+	region, account string
+	table           string
+	backupID        string // "01700000000000-abcdef12" for backup ARNs
+	index, stream   string
+}
+
+// parseARN parses arn:aws:dynamodb:REGION:ACCOUNT:table/NAME[/backup/ID|/index/NAME|/stream/LABEL].
+func parseARN(arn string) (arnParts, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "dynamodb" || parts[3] == "" {
+		return arnParts{}, false
+	}
+	res := strings.Split(parts[5], "/")
+	if len(res) < 2 || res[0] != "table" || res[1] == "" {
+		return arnParts{}, false
+	}
+	a := arnParts{region: parts[3], account: parts[4], table: res[1]}
+	switch {
+	case len(res) == 2:
+	case len(res) == 4 && res[2] == "backup":
+		a.backupID = res[3]
+	case len(res) == 4 && res[2] == "index":
+		a.index = res[3]
+	case len(res) == 4 && res[2] == "stream":
+		a.stream = res[3]
+	default:
+		return arnParts{}, false
+	}
+	return a, true
+}
+
+func (e *Emulator) tableARN(region, name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, e.accountID, name)
+}
+
+// backupID is DynamoDB's backup identifier: creation time in milliseconds,
+// zero-padded to 14 digits, and 8 random hex digits.
+func (e *Emulator) backupID(created time.Time) string {
+	return fmt.Sprintf("%014d-%08x", created.UnixMilli(), e.rng.Uint32())
+}
+
+// backupCreatedFromID recovers the creation time encoded in a backup ARN.
+func backupCreatedFromID(id string) (time.Time, bool) {
+	var ms int64
+	var suffix string
+	if n, _ := fmt.Sscanf(id, "%14d-%s", &ms, &suffix); n != 2 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}
+
+func (e *Emulator) newUUID() string {
+	var b [16]byte
+	for i := 0; i < 16; i += 8 {
+		v := e.rng.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// awsManagedKMSKeyARN is a stable stand-in for the ARN of the aws/dynamodb
+// KMS key of a region.
+func (e *Emulator) awsManagedKMSKeyARN(region string) string {
+	h := sha256.Sum256([]byte(e.accountID + "/" + region + "/aws/dynamodb"))
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%x-%x-%x-%x-%x", region, e.accountID, h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// kmsKeyARN turns a KMSMasterKeyId (key ID, alias or ARN) into an ARN.
+func (e *Emulator) kmsKeyARN(region, keyID string) string {
+	switch {
+	case keyID == "" || keyID == "alias/aws/dynamodb":
+		return e.awsManagedKMSKeyARN(region)
+	case strings.HasPrefix(keyID, "arn:"):
+		return keyID
+	case strings.HasPrefix(keyID, "alias/"):
+		return fmt.Sprintf("arn:aws:kms:%s:%s:%s", region, e.accountID, keyID)
+	default:
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, e.accountID, keyID)
+	}
+}
+
+// streamLabel is the label DynamoDB gives a stream: its creation time.
+func streamLabel(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000")
+}
