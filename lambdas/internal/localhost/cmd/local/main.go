@@ -72,7 +72,9 @@ func run() error {
 			os.Setenv(k, v)
 		}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// The HTTP client avoids an SDK race that shows on loopback (see
+	// emulator.NewHTTPClient).
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(emulator.NewHTTPClient()))
 	if err != nil {
 		return err
 	}
