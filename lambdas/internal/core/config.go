@@ -31,6 +31,9 @@ type Settings struct {
 	// CatalogTable names the catalog in each destination region. It is a
 	// deployment setting: the execution input cannot change it.
 	CatalogTable string `json:"catalogTable"`
+	// RunsPerDay is how often the schedule runs, for the cost projection.
+	// It is a deployment setting (the CDK app derives it from the schedule).
+	RunsPerDay float64 `json:"runsPerDay"`
 }
 
 // Defaults for the settings that have one.
@@ -40,12 +43,13 @@ const (
 	DefaultMaxConcurrency   = 10
 	DefaultSweepAfterHours  = 36
 	DefaultPollLimitMinutes = 12 * 60
+	DefaultRunsPerDay       = 24
 )
 
 // EnvVars lists the environment variables that configure the handlers.
 var EnvVars = []string{
 	"SOURCE_REGION", "DESTINATION_REGIONS", "RETENTION_DAYS", "KEEP_LAST", "INCLUDE", "EXCLUDE",
-	"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES", "CATALOG_TABLE",
+	"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES", "CATALOG_TABLE", "RUNS_PER_DAY",
 }
 
 // SettingsFromEnv reads the settings from environment variables through
@@ -61,11 +65,18 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		SweepAfterHours:  DefaultSweepAfterHours,
 		PollLimitMinutes: DefaultPollLimitMinutes,
 		CatalogTable:     DefaultCatalogTable,
+		RunsPerDay:       DefaultRunsPerDay,
 	}
 	if v := strings.TrimSpace(getenv("CATALOG_TABLE")); v != "" {
 		s.CatalogTable = v
 	}
 	var err error
+	if v := strings.TrimSpace(getenv("RUNS_PER_DAY")); v != "" {
+		s.RunsPerDay, err = strconv.ParseFloat(v, 64)
+		if err != nil || s.RunsPerDay < 0 || s.RunsPerDay > 24*60 {
+			return Settings{}, &InvalidInput{Field: "RUNS_PER_DAY", Problem: fmt.Sprintf("%q is not a number of runs a day from 0 to 1440", v)}
+		}
+	}
 	list := func(name string, dst *[]string) {
 		if v := getenv(name); strings.TrimSpace(v) != "" && err == nil {
 			*dst, err = splitList(name, v)

@@ -129,8 +129,10 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 			wantErr: true, wantRun: "", wantIn: dst,
 		},
 		{
-			name:    "temporary table being deleted (swept or cleaned up): wait for it",
-			setup:   func(c *fakeCloud) { c.db(dst).addTable(core.Table{Name: temp, Status: core.TableDeleting}, tagsOf(run2)) },
+			name: "temporary table being deleted (swept or cleaned up): wait for it",
+			setup: func(c *fakeCloud) {
+				c.db(dst).addTable(core.Table{Name: temp, Status: core.TableDeleting}, tagsOf(run2))
+			},
 			wantErr: true, busy: true,
 		},
 		{

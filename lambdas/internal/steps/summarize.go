@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
 )
 
 // Outcomes of a table, or of one destination of a table.
@@ -37,6 +39,8 @@ type TableResult struct {
 	Destinations []DestinationResult `json:"destinations,omitempty"`
 	StartedAt    time.Time           `json:"startedAt,omitzero"`
 	FinishedAt   time.Time           `json:"finishedAt,omitzero"`
+	// SizeBytes is the size of the table's backup: what each copy moves.
+	SizeBytes int64 `json:"sizeBytes,omitempty"`
 
 	// A restore's report: what was restored from which backup.
 	Target           string    `json:"target,omitempty"`
@@ -58,23 +62,28 @@ type SummarizeInput struct {
 	// Detailed puts every table's result in the summary (a restore's
 	// report); otherwise only failures and skips are listed.
 	Detailed bool `json:"detailed,omitempty"`
+	// Settings, for a backup run, price the copies in the cost projection.
+	Settings *core.Settings `json:"settings,omitempty"`
 }
 
 // Summary is the run's outcome, and the execution's output.
 type Summary struct {
-	RunID            string          `json:"runId"`
-	Tables           int             `json:"tables"`
-	Succeeded        int             `json:"succeeded"`
-	Skipped          int             `json:"skipped"`
-	Failed           int             `json:"failed"`
-	DurationSeconds  int             `json:"durationSeconds"`
-	SlowestTable     string          `json:"slowestTable,omitempty"`
-	SlowestSeconds   int             `json:"slowestSeconds,omitempty"`
-	MeanTableSeconds int             `json:"meanTableSeconds,omitempty"`
-	Failures         []TableResult   `json:"failures"`
-	SkippedTables    []TableResult   `json:"skippedTables,omitempty"`
-	Results          []TableResult   `json:"results,omitempty"`
-	Sweep            json.RawMessage `json:"sweep,omitempty"`
+	RunID            string        `json:"runId"`
+	Tables           int           `json:"tables"`
+	Succeeded        int           `json:"succeeded"`
+	Skipped          int           `json:"skipped"`
+	Failed           int           `json:"failed"`
+	DurationSeconds  int           `json:"durationSeconds"`
+	SlowestTable     string        `json:"slowestTable,omitempty"`
+	SlowestSeconds   int           `json:"slowestSeconds,omitempty"`
+	MeanTableSeconds int           `json:"meanTableSeconds,omitempty"`
+	Failures         []TableResult `json:"failures"`
+	SkippedTables    []TableResult `json:"skippedTables,omitempty"`
+	Results          []TableResult `json:"results,omitempty"`
+	// Cost projects this run's copies to a month at the configured
+	// schedule and retention.
+	Cost  *core.CostEstimate `json:"cost,omitempty"`
+	Sweep json.RawMessage    `json:"sweep,omitempty"`
 	// Cause is the failure list as one line of JSON, for the Fail state
 	// that ends a run with failures.
 	Cause string `json:"cause,omitempty"`
@@ -95,6 +104,7 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		s.DurationSeconds = int(h.Now.now().Sub(in.StartedAt).Seconds())
 	}
 	var total time.Duration
+	var copied int64
 	timed := 0
 	now := h.Now.now()
 	for _, r := range in.Results {
@@ -108,6 +118,7 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		switch r.Status {
 		case StatusSucceeded:
 			s.Succeeded++
+			copied += r.SizeBytes
 		case StatusSkipped:
 			s.Skipped++
 			s.SkippedTables = append(s.SkippedTables, r)
@@ -126,6 +137,10 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	}
 	if timed > 0 {
 		s.MeanTableSeconds = int((total / time.Duration(timed)).Seconds())
+	}
+	if st := in.Settings; st != nil {
+		c := core.EstimateCost(copied, len(st.DestinationRegions), st.RunsPerDay, core.Retention{Days: st.RetentionDays, KeepLast: st.KeepLast})
+		s.Cost = &c
 	}
 	slices.SortFunc(s.Failures, func(a, b TableResult) int { return strings.Compare(a.Table, b.Table) })
 	if s.Failed > 0 {

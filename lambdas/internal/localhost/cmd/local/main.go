@@ -72,12 +72,14 @@ func run() error {
 			os.Setenv(k, v)
 		}
 	}
-	// The HTTP client avoids an SDK race that shows on loopback (see
-	// emulator.NewHTTPClient).
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(emulator.NewHTTPClient()))
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
+	// This client avoids an SDK race that shows on loopback (see
+	// emulator.NewHTTPClient); the endpoint is plain HTTP, so the CA bundle
+	// the environment may name does not apply.
+	cfg.HTTPClient = emulator.NewHTTPClient()
 	source := os.Getenv("SOURCE_REGION")
 	destinations := strings.Split(os.Getenv("DESTINATION_REGIONS"), ",")
 	catalog := cmp.Or(os.Getenv("CATALOG_TABLE"), core.DefaultCatalogTable)
