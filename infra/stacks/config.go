@@ -280,8 +280,58 @@ func (c Config) Environment() map[string]string {
 		"SWEEP_AFTER_HOURS":   strconv.Itoa(c.SweepAfterHours),
 		"POLL_LIMIT_MINUTES":  strconv.Itoa(c.PollLimitMinutes),
 		"CATALOG_TABLE":       c.CatalogTableName,
+		"RUNS_PER_DAY":        strconv.FormatFloat(runsPerDay(c.Schedule), 'f', -1, 64),
 	}
 	return env
+}
+
+// runsPerDay is how often a valid schedule runs, for the handlers' cost
+// projection: exact for rate(), and for cron() the runs of a day whose
+// minutes and hours fields are plain lists, ranges or *; 0 when off.
+func runsPerDay(schedule string) float64 {
+	if m := rateRE.FindStringSubmatch(schedule); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		perDay := map[string]float64{"minute": 24 * 60, "hour": 24, "day": 1}[strings.TrimSuffix(m[2], "s")]
+		return perDay / float64(n)
+	}
+	if m := cronRE.FindStringSubmatch(schedule); m != nil {
+		fields := strings.Fields(m[1])
+		return float64(cronCount(fields[0], 60) * cronCount(fields[1], 24))
+	}
+	return 0
+}
+
+// cronCount counts the values a cron field selects out of size: "*", a
+// number, a comma list, a range a-b, or a step */n or a/n.
+func cronCount(field string, size int) int {
+	total := 0
+	for _, part := range strings.Split(field, ",") {
+		base, step := part, 1
+		if b, s, ok := strings.Cut(part, "/"); ok {
+			base, step = b, max(1, atoiOr(s, 1))
+		}
+		lo, hi := 0, size-1
+		switch {
+		case base == "*":
+		case strings.Contains(base, "-"):
+			a, b, _ := strings.Cut(base, "-")
+			lo, hi = atoiOr(a, 0), atoiOr(b, size-1)
+		default:
+			lo = atoiOr(base, 0)
+			if step == 1 {
+				hi = lo
+			}
+		}
+		total += (hi-lo)/step + 1
+	}
+	return total
+}
+
+func atoiOr(s string, fallback int) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return fallback
 }
 
 func joinTags(tags map[string]string) string {
