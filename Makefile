@@ -14,7 +14,7 @@ export PATH := $(NODE_PATH_PREFIX):$(PATH)
 export SOURCE_REGION ?= ap-southeast-2
 export DESTINATION_REGIONS ?= ap-southeast-1
 
-.PHONY: all build build-local deps test test-go test-e2e lint run run-backup run-restore emulator bench sizes synth deploy destroy test-live clean
+.PHONY: all build build-local deps test test-go test-e2e lint run run-backup run-restore emulator bench sizes synth bootstrap deploy destroy test-live clean
 
 all: lint test
 
@@ -88,7 +88,10 @@ CDK := cd infra && CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=1 cd
 synth: deps build
 	$(CDK) synth --no-notices -q -o ../cdk.out
 
-## deploy / destroy: every stack, with the AWS credentials of the environment
+## bootstrap / deploy / destroy: every stack, with the AWS credentials of the environment
+bootstrap: deps build
+	$(CDK) bootstrap --no-notices $(CDK_ARGS)
+
 deploy: deps build
 	$(CDK) deploy --all --no-notices -o ../cdk.out $(CDK_ARGS)
 
