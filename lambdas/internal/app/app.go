@@ -1,6 +1,7 @@
 // Package app wires the steps to the AWS SDK adapter and shapes them for
 // Lambda: one method per handler, returning contract errors unwrapped so
-// that Lambda reports their type name to the state machine.
+// that Lambda reports their type name to the state machine, and Run, the
+// main of every handler binary.
 package app
 
 import (
@@ -11,7 +12,9 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
@@ -94,9 +97,18 @@ func (h *Handlers) UseClock(now func() time.Time) {
 	h.planRestore.Now, h.startRestore.Now = c, c
 }
 
-// SetupLogging makes slog write JSON to standard output, as Lambda expects.
-func SetupLogging() {
+// Run is the whole main of a handler binary: JSON logs, one aws.Config
+// from the environment, the handlers wired to it, and step served through
+// Lambda. A method expression names the step: app.Run((*app.Handlers).Sweep).
+func Run[In, Out any](step func(*Handlers, context.Context, In) (Out, error)) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("load AWS config", "error", err)
+		os.Exit(1)
+	}
+	h := New(cfg, os.Getenv)
+	lambda.Start(func(ctx context.Context, in In) (Out, error) { return step(h, ctx, in) })
 }
 
 func (h *Handlers) ListTables(ctx context.Context, in steps.ListTablesInput) (steps.ListTablesOutput, error) {
