@@ -1,0 +1,273 @@
+package ddb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator"
+)
+
+const (
+	src = "ap-southeast-2"
+	dst = "ap-southeast-1"
+)
+
+// start serves an emulator and returns the adapter's regions, talking to it
+// over HTTP through the real SDK, as the handlers do with
+// AWS_ENDPOINT_URL_DYNAMODB set.
+func start(t *testing.T) (*emulator.Emulator, *ddb.Regions, aws.Config) {
+	t.Helper()
+	srv, err := emulator.Start("127.0.0.1:0", emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	cfg := aws.Config{
+		Region:       src,
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		HTTPClient:   emulator.NewHTTPClient(),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts, o.MaxBackoff = 2, time.Millisecond })
+		},
+	}
+	return srv.Emulator, ddb.NewRegions(cfg), cfg
+}
+
+func createTable(t *testing.T, cfg aws.Config, region, name string) {
+	t.Helper()
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = region })
+	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestListTableNamesReadsEveryPage(t *testing.T) {
+	_, regions, cfg := start(t)
+	var want []string
+	for i := range 260 {
+		name := fmt.Sprintf("table-%03d", i)
+		createTable(t, cfg, src, name)
+		want = append(want, name)
+	}
+	createTable(t, cfg, dst, "elsewhere")
+	got, err := regions.For(src).ListTableNames(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("listed %d tables (first %q), want all %d of the region", len(got), got[:min(3, len(got))], len(want))
+	}
+}
+
+func TestListBackupsReadsEveryPage(t *testing.T) {
+	_, regions, cfg := start(t)
+	ctx := context.Background()
+	createTable(t, cfg, src, "orders")
+	createTable(t, cfg, src, "users")
+	db := regions.For(src)
+	for i := range 260 {
+		if _, err := db.CreateBackup(ctx, "orders", fmt.Sprintf("b-%03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateBackup(ctx, "users", "other-table"); err != nil {
+		t.Fatal(err)
+	}
+	backups, err := db.ListBackups(ctx, "orders", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(backups) != 260 {
+		t.Fatalf("listed %d backups of orders, want 260", len(backups))
+	}
+	all, err := db.ListBackups(ctx, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 261 || !slices.ContainsFunc(all, func(b core.BackupInfo) bool { return b.Table == "users" }) {
+		t.Errorf("listed %d backups of every table, want 261 including users'", len(all))
+	}
+}
+
+// TestErrorsBecomeContractErrors checks that what DynamoDB answers arrives
+// as the contract error the state machine branches on.
+func TestErrorsBecomeContractErrors(t *testing.T) {
+	emu, regions, cfg := start(t)
+	ctx := context.Background()
+	createTable(t, cfg, src, "orders")
+	db := regions.For(src)
+	b, err := db.CreateBackup(ctx, "orders", "backup-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp := core.TempTableName(src, "orders")
+	tests := []struct {
+		name  string
+		fault *emulator.Fault
+		call  func() error
+		want  any
+	}{
+		{name: "missing table", call: func() error { _, err := db.DescribeTable(ctx, "nope"); return err }, want: new(*core.TableNotFound)},
+		{name: "missing backup", call: func() error {
+			_, err := db.DescribeBackup(ctx, b.Arn[:len(b.Arn)-8]+"00000000")
+			return err
+		}, want: new(*core.BackupNotFound)},
+		{name: "restore quota", fault: &emulator.Fault{Operation: "RestoreTableFromBackup", ErrorCode: "LimitExceededException"},
+			call: func() error {
+				_, err := regions.For(dst).RestoreTable(ctx, core.RestoreRequest{BackupArn: b.Arn, TargetTable: temp, SSE: &core.SSE{}})
+				return err
+			}, want: new(*core.QuotaExceeded)},
+		{name: "throttled", fault: &emulator.Fault{Operation: "DescribeTable", ErrorCode: "ThrottlingException"},
+			call: func() error { _, err := db.DescribeTable(ctx, "orders"); return err }, want: new(*core.Throttled)},
+		{name: "in use", fault: &emulator.Fault{Operation: "DeleteTable", ErrorCode: "ResourceInUseException"},
+			call: func() error { return db.DeleteTable(ctx, "orders") }, want: new(*core.ResourceBusy)},
+		{name: "validation", call: func() error { _, err := db.CreateBackup(ctx, "orders", "x"); return err }, want: new(*core.InvalidInput)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			emu.ClearFaults()
+			if tc.fault != nil {
+				emu.AddFault(*tc.fault)
+			}
+			err := tc.call()
+			if !errors.As(err, tc.want) {
+				t.Errorf("err = %v (%T), want %T in its chain", err, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRestoreAcrossRegions restores a source backup into the destination
+// the way the restore step does, and finds the existing table on a retry.
+func TestRestoreAcrossRegions(t *testing.T) {
+	_, regions, cfg := start(t)
+	ctx := context.Background()
+	createTable(t, cfg, src, "orders")
+	b, err := regions.For(src).CreateBackup(ctx, "orders", "backup-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp := core.TempTableName(src, "orders")
+	req := core.RestoreRequest{BackupArn: b.Arn, TargetTable: temp, BillingMode: core.BillingPayPerRequest, SSE: &core.SSE{}}
+	got, err := regions.For(dst).RestoreTable(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != temp || got.RestoredFrom != b.Arn || core.RegionOfArn(got.Arn) != dst {
+		t.Errorf("restored %+v, want %s in %s restored from %s", got, temp, dst, b.Arn)
+	}
+	if _, err := regions.For(dst).RestoreTable(ctx, req); !errors.Is(err, core.ErrTableExists) {
+		t.Errorf("second restore: err = %v, want ErrTableExists", err)
+	}
+}
+
+// TestSettingsRoundTrip applies every setting a manifest records and reads
+// it back.
+func TestSettingsRoundTrip(t *testing.T) {
+	_, regions, cfg := start(t)
+	ctx := context.Background()
+	createTable(t, cfg, src, "orders")
+	db := regions.For(src)
+	table, err := db.DescribeTable(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	steps := []error{
+		db.TagTable(ctx, table.Arn, map[string]string{"team": "payments"}),
+		db.EnableTTL(ctx, "orders", "expiresAt"),
+		db.SetPITR(ctx, "orders", true, 14),
+		db.UpdateTable(ctx, "orders", core.TableUpdate{TableClass: "STANDARD_INFREQUENT_ACCESS"}),
+		db.UpdateTable(ctx, "orders", core.TableUpdate{Stream: &core.StreamSetting{Enabled: true, ViewType: "NEW_IMAGE"}}),
+		db.UpdateTable(ctx, "orders", core.TableUpdate{DeletionProtection: &on}),
+		db.UpdateTable(ctx, "orders", core.TableUpdate{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 7}),
+	}
+	for i, err := range steps {
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	m, err := db.ReadSettings(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := core.Manifest{
+		SourceRegion: src, SourceTable: "orders", BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 7,
+		TableClass: "STANDARD_INFREQUENT_ACCESS", DeletionProtection: true, StreamEnabled: true, StreamViewType: "NEW_IMAGE",
+		TTLEnabled: true, TTLAttribute: "expiresAt", PITREnabled: true, PITRRecoveryDays: 14, Tags: map[string]string{"team": "payments"},
+	}
+	if d := core.Diff(m, want); !d.Empty() {
+		t.Errorf("settings read back %+v differ from those applied: %+v", m, d)
+	}
+}
+
+// TestCatalogRoundTrip writes, reads and deletes catalog entries, and
+// reports a missing catalog as TableNotFound.
+func TestCatalogRoundTrip(t *testing.T) {
+	_, regions, cfg := start(t)
+	ctx := context.Background()
+	db := regions.For(dst)
+	if _, _, err := db.Entries(ctx, "catalog", "orders"); !errors.As(err, new(*core.TableNotFound)) {
+		t.Fatalf("missing catalog: err = %v, want TableNotFound", err)
+	}
+	catalog := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = dst })
+	_, err := catalog.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("catalog"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	e := core.CatalogEntry{SourceTable: "orders", SourceRegion: src, BackupArn: "arn:aws:dynamodb:" + dst + ":123456789012:table/x/backup/1",
+		BackupCreatedAt: t0, Manifest: &core.Manifest{TTLEnabled: true, TTLAttribute: "exp"}}
+	if err := db.PutEntry(ctx, "catalog", e); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutEntry(ctx, "catalog", core.CatalogEntry{SourceTable: "users", BackupArn: "arn:b2", BackupCreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := db.GetEntry(ctx, "catalog", "orders", e.BackupArn)
+	if err != nil || !found || !got.BackupCreatedAt.Equal(t0) || got.Manifest == nil || got.Manifest.TTLAttribute != "exp" {
+		t.Fatalf("GetEntry = %+v, %v, %v", got, found, err)
+	}
+	if entries, _, err := db.Entries(ctx, "catalog", "orders"); err != nil || len(entries) != 1 {
+		t.Errorf("entries of orders = %d, %v; want 1", len(entries), err)
+	}
+	if entries, _, err := db.Entries(ctx, "catalog", ""); err != nil || len(entries) != 2 {
+		t.Errorf("all entries = %d, %v; want 2", len(entries), err)
+	}
+	if err := db.DeleteEntry(ctx, "catalog", "orders", e.BackupArn); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := db.GetEntry(ctx, "catalog", "orders", e.BackupArn); found {
+		t.Error("entry still found after DeleteEntry")
+	}
+}
