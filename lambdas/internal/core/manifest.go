@@ -17,7 +17,11 @@ type Manifest struct {
 	BillingMode   string `json:"billingMode"` // PAY_PER_REQUEST or PROVISIONED
 	ReadCapacity  int64  `json:"readCapacity,omitempty"`
 	WriteCapacity int64  `json:"writeCapacity,omitempty"`
-	TableClass    string `json:"tableClass,omitempty"` // STANDARD or STANDARD_INFREQUENT_ACCESS
+	// IndexCapacity is each global secondary index's provisioned capacity,
+	// for PROVISIONED tables: switching a table with indexes to PROVISIONED
+	// needs them.
+	IndexCapacity map[string]Capacity `json:"indexCapacity,omitempty"`
+	TableClass    string              `json:"tableClass,omitempty"` // STANDARD or STANDARD_INFREQUENT_ACCESS
 
 	DeletionProtection bool   `json:"deletionProtection"`
 	StreamEnabled      bool   `json:"streamEnabled"`
@@ -31,6 +35,12 @@ type Manifest struct {
 
 	ItemCount int64 `json:"itemCount"`
 	SizeBytes int64 `json:"sizeBytes"`
+}
+
+// Capacity is a provisioned read and write capacity.
+type Capacity struct {
+	Read  int64 `json:"read"`
+	Write int64 `json:"write"`
 }
 
 // Billing modes and the default table class.
@@ -84,7 +94,8 @@ func Diff(current, want Manifest) SettingsDiff {
 	d.PITR = want.PITREnabled != current.PITREnabled ||
 		(want.PITREnabled && want.PITRRecoveryDays != 0 && want.PITRRecoveryDays != current.PITRRecoveryDays)
 	d.Billing = want.BillingMode != "" && (want.BillingMode != current.BillingMode ||
-		want.BillingMode == BillingProvisioned && (want.ReadCapacity != current.ReadCapacity || want.WriteCapacity != current.WriteCapacity))
+		want.BillingMode == BillingProvisioned && (want.ReadCapacity != current.ReadCapacity || want.WriteCapacity != current.WriteCapacity ||
+			!maps.Equal(want.IndexCapacity, current.IndexCapacity)))
 	d.TableClass = want.TableClass != "" && want.TableClass != current.TableClass &&
 		!(want.TableClass == TableClassStandard && current.TableClass == "")
 	d.Stream = want.StreamEnabled != current.StreamEnabled ||

@@ -33,10 +33,9 @@ type RestoreRequest struct {
 	// SSE overrides the encryption; nil keeps the backup's (allowed only
 	// when the backup is in the target region).
 	SSE *SSE
-	// BillingMode overrides the billing mode when set, with the capacities
-	// for PROVISIONED.
-	BillingMode                 string
-	ReadCapacity, WriteCapacity int64
+	// PayPerRequest makes the restored table on-demand; otherwise it keeps
+	// the backup's billing mode.
+	PayPerRequest bool
 }
 
 // SSE chooses the encryption key of a restored table.
@@ -53,6 +52,7 @@ var ErrTableExists = errors.New("table already exists")
 type TableUpdate struct {
 	BillingMode                 string
 	ReadCapacity, WriteCapacity int64
+	IndexCapacity               map[string]Capacity // with PROVISIONED
 	TableClass                  string
 	Stream                      *StreamSetting
 	DeletionProtection          *bool

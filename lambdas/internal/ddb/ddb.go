@@ -187,12 +187,8 @@ func (c *Client) DeleteBackup(ctx context.Context, arn string) error {
 // when the request says so.
 func (c *Client) RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error) {
 	in := &dynamodb.RestoreTableFromBackupInput{BackupArn: &req.BackupArn, TargetTableName: &req.TargetTable}
-	switch req.BillingMode {
-	case core.BillingPayPerRequest:
+	if req.PayPerRequest {
 		in.BillingModeOverride = types.BillingModePayPerRequest
-	case core.BillingProvisioned:
-		in.BillingModeOverride = types.BillingModeProvisioned
-		in.ProvisionedThroughputOverride = &types.ProvisionedThroughput{ReadCapacityUnits: &req.ReadCapacity, WriteCapacityUnits: &req.WriteCapacity}
 	}
 	if req.SSE != nil {
 		in.SSESpecificationOverride = &types.SSESpecification{Enabled: aws.Bool(false)} // the AWS-owned key

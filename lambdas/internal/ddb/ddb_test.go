@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -167,7 +168,7 @@ func TestRestoreAcrossRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 	temp := core.TempTableName(src, "orders")
-	req := core.RestoreRequest{BackupArn: b.Arn, TargetTable: temp, BillingMode: core.BillingPayPerRequest, SSE: &core.SSE{}}
+	req := core.RestoreRequest{BackupArn: b.Arn, TargetTable: temp, PayPerRequest: true, SSE: &core.SSE{}}
 	got, err := regions.For(dst).RestoreTable(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +270,43 @@ func TestCatalogRoundTrip(t *testing.T) {
 	}
 	if _, found, _ := db.GetEntry(ctx, "catalog", "orders", e.BackupArn); found {
 		t.Error("entry still found after DeleteEntry")
+	}
+}
+
+// TestProvisionedBillingWithIndexes switches an on-demand table with a
+// global secondary index to provisioned billing, as a restore does to bring
+// back its source's billing, and reads the capacities back.
+func TestProvisionedBillingWithIndexes(t *testing.T) {
+	_, regions, cfg := start(t)
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = dst })
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("orders-dr"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("customer"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("by-customer"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("customer"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexes := map[string]core.Capacity{"by-customer": {Read: 3, Write: 2}}
+	update := core.TableUpdate{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 4, IndexCapacity: indexes}
+	if err := regions.For(dst).UpdateTable(ctx, "orders-dr", update); err != nil {
+		t.Fatal(err)
+	}
+	m, err := regions.For(dst).ReadSettings(ctx, "orders-dr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BillingMode != core.BillingProvisioned || m.ReadCapacity != 5 || m.WriteCapacity != 4 || !maps.Equal(m.IndexCapacity, indexes) {
+		t.Errorf("read back %s %d/%d, indexes %v; want PROVISIONED 5/4, %v", m.BillingMode, m.ReadCapacity, m.WriteCapacity, m.IndexCapacity, indexes)
 	}
 }

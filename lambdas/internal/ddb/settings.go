@@ -2,6 +2,8 @@ package ddb
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,6 +35,14 @@ func (c *Client) ReadSettings(ctx context.Context, table string) (core.Manifest,
 	if m.BillingMode == core.BillingProvisioned && t.ProvisionedThroughput != nil {
 		m.ReadCapacity = aws.ToInt64(t.ProvisionedThroughput.ReadCapacityUnits)
 		m.WriteCapacity = aws.ToInt64(t.ProvisionedThroughput.WriteCapacityUnits)
+		for _, gsi := range t.GlobalSecondaryIndexes {
+			if p := gsi.ProvisionedThroughput; p != nil {
+				if m.IndexCapacity == nil {
+					m.IndexCapacity = map[string]core.Capacity{}
+				}
+				m.IndexCapacity[aws.ToString(gsi.IndexName)] = core.Capacity{Read: aws.ToInt64(p.ReadCapacityUnits), Write: aws.ToInt64(p.WriteCapacityUnits)}
+			}
+		}
 	}
 	if t.TableClassSummary != nil && t.TableClassSummary.TableClass != "" {
 		m.TableClass = string(t.TableClassSummary.TableClass)
@@ -93,6 +103,15 @@ func (c *Client) UpdateTable(ctx context.Context, table string, u core.TableUpda
 	case u.BillingMode == core.BillingProvisioned:
 		in.BillingMode = types.BillingModeProvisioned
 		in.ProvisionedThroughput = &types.ProvisionedThroughput{ReadCapacityUnits: &u.ReadCapacity, WriteCapacityUnits: &u.WriteCapacity}
+		for _, index := range slices.Sorted(maps.Keys(u.IndexCapacity)) {
+			c := u.IndexCapacity[index]
+			in.GlobalSecondaryIndexUpdates = append(in.GlobalSecondaryIndexUpdates, types.GlobalSecondaryIndexUpdate{
+				Update: &types.UpdateGlobalSecondaryIndexAction{
+					IndexName:             aws.String(index),
+					ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(c.Read), WriteCapacityUnits: aws.Int64(c.Write)},
+				},
+			})
+		}
 	case u.TableClass != "":
 		in.TableClass = types.TableClass(u.TableClass)
 	case u.Stream != nil && u.Stream.Enabled:

@@ -315,8 +315,8 @@ func (d *fakeDB) RestoreTable(ctx context.Context, req core.RestoreRequest) (cor
 	// A restored table keeps the backup's billing unless overridden, and
 	// none of the settings a backup does not carry.
 	t.settings = core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 5, TableClass: core.TableClassStandard}
-	if req.BillingMode != "" {
-		t.settings.BillingMode, t.settings.ReadCapacity, t.settings.WriteCapacity = req.BillingMode, req.ReadCapacity, req.WriteCapacity
+	if req.PayPerRequest {
+		t.settings.BillingMode, t.settings.ReadCapacity, t.settings.WriteCapacity = core.BillingPayPerRequest, 0, 0
 	}
 	d.tables[t.Name] = t
 	return t.Table, nil
@@ -622,6 +622,7 @@ func (d *fakeDB) UpdateTable(ctx context.Context, table string, u core.TableUpda
 	switch {
 	case u.BillingMode != "":
 		t.settings.BillingMode, t.settings.ReadCapacity, t.settings.WriteCapacity = u.BillingMode, u.ReadCapacity, u.WriteCapacity
+		t.settings.IndexCapacity = u.IndexCapacity
 	case u.TableClass != "":
 		t.settings.TableClass = u.TableClass
 	case u.Stream != nil:

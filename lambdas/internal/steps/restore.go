@@ -65,7 +65,7 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 	log := slog.With("table", in.SourceTable, "tempTable", temp, "region", in.Region, "runId", in.RunID)
 
 	t, err := db.RestoreTable(ctx, core.RestoreRequest{
-		BackupArn: in.BackupArn, TargetTable: temp, BillingMode: core.BillingPayPerRequest, SSE: &core.SSE{KMSKeyID: in.KMSKeyID},
+		BackupArn: in.BackupArn, TargetTable: temp, PayPerRequest: true, SSE: &core.SSE{KMSKeyID: in.KMSKeyID},
 	})
 	if errors.Is(err, core.ErrTableExists) {
 		t, err = h.resume(ctx, db, in, temp)

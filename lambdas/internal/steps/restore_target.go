@@ -17,7 +17,6 @@ type CatalogReader interface {
 
 // TargetRestorer is the part of DynamoDB that StartRestore needs.
 type TargetRestorer interface {
-	CatalogReader
 	RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 }
@@ -27,7 +26,6 @@ type StartRestoreInput struct {
 	Region       string `json:"region"`
 	CatalogTable string `json:"catalogTable"`
 	RestoreItem
-	ApplySettings bool `json:"applySettings"`
 }
 
 // StartRestoreOutput names the table being restored.
@@ -38,8 +36,7 @@ type StartRestoreOutput struct {
 	Resumed  bool      `json:"resumed,omitempty"`
 }
 
-// StartRestore restores a backup under the target name, with the source's
-// billing mode and capacity when the manifest records them.
+// StartRestore restores a backup under the target name.
 type StartRestore struct {
 	Clients func(region string) TargetRestorer
 	Now     Clock
@@ -53,16 +50,10 @@ func (h *StartRestore) Handle(ctx context.Context, in StartRestoreInput) (StartR
 		return StartRestoreOutput{}, err
 	}
 	db := h.Clients(in.Region)
+	// The table keeps the backup's billing (the copy was made on-demand);
+	// ApplySettings sets the source's billing and capacities afterwards,
+	// indexes included.
 	req := core.RestoreRequest{BackupArn: in.BackupArn, TargetTable: in.Target}
-	if in.ApplySettings {
-		m, err := manifestOf(ctx, db, in.CatalogTable, in.Table, in.BackupArn)
-		if err != nil {
-			return StartRestoreOutput{}, err
-		}
-		if m != nil {
-			req.BillingMode, req.ReadCapacity, req.WriteCapacity = m.BillingMode, m.ReadCapacity, m.WriteCapacity
-		}
-	}
 	out := StartRestoreOutput{Target: in.Target, Since: h.Now.now()}
 	t, err := db.RestoreTable(ctx, req)
 	if errors.Is(err, core.ErrTableExists) {
@@ -189,7 +180,7 @@ func (h *ApplySettings) Handle(ctx context.Context, in ApplySettingsInput) (Appl
 	var name string
 	switch {
 	case d.Billing:
-		update, name = &core.TableUpdate{BillingMode: want.BillingMode, ReadCapacity: want.ReadCapacity, WriteCapacity: want.WriteCapacity}, "billing"
+		update, name = &core.TableUpdate{BillingMode: want.BillingMode, ReadCapacity: want.ReadCapacity, WriteCapacity: want.WriteCapacity, IndexCapacity: want.IndexCapacity}, "billing"
 	case d.TableClass:
 		update, name = &core.TableUpdate{TableClass: want.TableClass}, "tableClass"
 	case d.Stream:

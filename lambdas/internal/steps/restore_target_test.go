@@ -24,55 +24,34 @@ func restoreItem(db *fakeDB, manifest *core.Manifest) RestoreItem {
 	return RestoreItem{Table: "orders", Target: "orders-restored", BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog"}
 }
 
-func startInput(item RestoreItem, apply bool) StartRestoreInput {
-	return StartRestoreInput{Region: dst, CatalogTable: catalogName, RestoreItem: item, ApplySettings: apply}
+func startInput(item RestoreItem) StartRestoreInput {
+	return StartRestoreInput{Region: dst, CatalogTable: catalogName, RestoreItem: item}
 }
 
-func TestStartRestoreBilling(t *testing.T) {
-	provisioned := &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10}
-	onDemand := &core.Manifest{BillingMode: core.BillingPayPerRequest}
-	tests := []struct {
-		name     string
-		manifest *core.Manifest
-		apply    bool
-		catalog  bool // the catalog table exists
-		want     core.RestoreRequest
-	}{
-		{"provisioned with capacities", provisioned, true, true, core.RestoreRequest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10}},
-		{"on demand", onDemand, true, true, core.RestoreRequest{BillingMode: core.BillingPayPerRequest}},
-		{"settings not applied: the backup's billing", provisioned, false, true, core.RestoreRequest{}},
-		{"no catalog entry: the backup's billing", nil, true, true, core.RestoreRequest{}},
-		{"no catalog: the backup's billing", nil, true, false, core.RestoreRequest{}},
-		{"entry without billing", &core.Manifest{}, true, true, core.RestoreRequest{}},
+// TestStartRestoreKeepsTheBackupsBilling: the restore itself overrides
+// neither billing nor encryption (the backup is in the target region);
+// ApplySettings brings the source's billing back, indexes included.
+func TestStartRestoreKeepsTheBackupsBilling(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	item := restoreItem(db, &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10})
+	db.addCatalog(catalogName)
+	h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+
+	out, err := h.Handle(context.Background(), startInput(item))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			cloud := newCloud()
-			db := cloud.db(dst)
-			item := restoreItem(db, tc.manifest)
-			if tc.catalog {
-				db.addCatalog(catalogName)
-			}
-			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
 
-			out, err := h.Handle(context.Background(), startInput(item, tc.apply))
-			if err != nil {
-				t.Fatal(err)
-			}
-
-			want := tc.want
-			want.BackupArn, want.TargetTable = item.BackupArn, "orders-restored"
-			// The backup is in the target region: no encryption override.
-			if len(db.restores) != 1 || !reflect.DeepEqual(db.restores[0], want) || db.restores[0].SSE != nil {
-				t.Errorf("restores = %+v, want %+v", db.restores, want)
-			}
-			if out.Target != "orders-restored" || out.TableArn != db.tableArn("orders-restored") || !out.Since.Equal(t0) || out.Resumed {
-				t.Errorf("out = %+v", out)
-			}
-			if n := db.count("GetEntry"); tc.apply != (n == 1) {
-				t.Errorf("GetEntry called %d times with applySettings %v", n, tc.apply)
-			}
-		})
+	want := core.RestoreRequest{BackupArn: item.BackupArn, TargetTable: "orders-restored"}
+	if len(db.restores) != 1 || !reflect.DeepEqual(db.restores[0], want) {
+		t.Errorf("restores = %+v, want %+v", db.restores, want)
+	}
+	if out.Target != "orders-restored" || out.TableArn != db.tableArn("orders-restored") || !out.Since.Equal(t0) || out.Resumed {
+		t.Errorf("out = %+v", out)
+	}
+	if n := db.count("GetEntry"); n != 0 {
+		t.Errorf("GetEntry called %d times; the restore needs no catalog", n)
 	}
 }
 
@@ -96,7 +75,7 @@ func TestStartRestoreExistingTarget(t *testing.T) {
 			existing := db.addTable(core.Table{Name: "orders-restored", Status: core.TableActive, Created: created, RestoredFrom: tc.from(item), ItemCount: 42}, tags)
 			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
 
-			out, err := h.Handle(context.Background(), startInput(item, true))
+			out, err := h.Handle(context.Background(), startInput(item))
 
 			if tc.wantResumed {
 				if err != nil {
@@ -154,28 +133,13 @@ func TestStartRestoreErrors(t *testing.T) {
 			}
 		}
 	})
-	t.Run("catalog unreadable", func(t *testing.T) {
-		cloud := newCloud()
-		db := cloud.db(dst)
-		item := restoreItem(db, &core.Manifest{BillingMode: core.BillingPayPerRequest})
-		db.fail["GetEntry"] = &core.Throttled{Operation: "GetItem"}
-		h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
-		_, err := h.Handle(context.Background(), startInput(item, true))
-		var throttled *core.Throttled
-		if !errors.As(err, &throttled) {
-			t.Errorf("err = %v, want Throttled", err)
-		}
-		if n := db.count("RestoreTable"); n != 0 {
-			t.Errorf("restored without knowing the billing: %d RestoreTable calls", n)
-		}
-	})
 	t.Run("restore refused", func(t *testing.T) {
 		cloud := newCloud()
 		db := cloud.db(dst)
 		item := restoreItem(db, nil)
 		db.fail["RestoreTable"] = &core.QuotaExceeded{Operation: "RestoreTableFromBackup"}
 		h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
-		_, err := h.Handle(context.Background(), startInput(item, true))
+		_, err := h.Handle(context.Background(), startInput(item))
 		var quota *core.QuotaExceeded
 		if !errors.As(err, &quota) || !strings.Contains(err.Error(), "orders-restored") {
 			t.Errorf("err = %v, want QuotaExceeded naming the target", err)
@@ -188,6 +152,7 @@ func fullManifest() *core.Manifest {
 	return &core.Manifest{
 		SourceRegion: src, SourceTable: "orders", CapturedAt: hoursAgo(2),
 		BillingMode: core.BillingProvisioned, ReadCapacity: 20, WriteCapacity: 10, TableClass: "STANDARD_INFREQUENT_ACCESS",
+		IndexCapacity:      map[string]core.Capacity{"by-customer": {Read: 4, Write: 2}},
 		DeletionProtection: true, StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES",
 		TTLEnabled: true, TTLAttribute: "expiresAt", PITREnabled: true, PITRRecoveryDays: 14,
 		Tags: map[string]string{"team": "payments", "aws:cloudformation:stack-name": "s", core.TagOwner: core.OwnerValue},
@@ -240,7 +205,7 @@ func TestApplySettingsStepByStep(t *testing.T) {
 
 	yes := true
 	wantUpdates := []core.TableUpdate{
-		{BillingMode: core.BillingProvisioned, ReadCapacity: 20, WriteCapacity: 10},
+		{BillingMode: core.BillingProvisioned, ReadCapacity: 20, WriteCapacity: 10, IndexCapacity: map[string]core.Capacity{"by-customer": {Read: 4, Write: 2}}},
 		{TableClass: "STANDARD_INFREQUENT_ACCESS"},
 		{Stream: &core.StreamSetting{Enabled: true, ViewType: "NEW_AND_OLD_IMAGES"}},
 		{DeletionProtection: &yes},
@@ -262,17 +227,19 @@ func TestApplySettingsStepByStep(t *testing.T) {
 	}
 }
 
-// TestApplySettingsAfterStartRestore follows a restore through: billing
-// comes back with the restore, so ApplySettings does not change it again.
+// TestApplySettingsAfterStartRestore follows a restore through: the table
+// comes back with the backup's on-demand billing, and ApplySettings sets
+// the source's provisioned billing with the other settings.
 func TestApplySettingsAfterStartRestore(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
 	m := &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 7, WriteCapacity: 3, TableClass: core.TableClassStandard, TTLEnabled: true, TTLAttribute: "ttl"}
 	item := restoreItem(db, m)
 	ctx := context.Background()
-	if _, err := (&StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}).Handle(ctx, startInput(item, true)); err != nil {
+	if _, err := (&StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}).Handle(ctx, startInput(item)); err != nil {
 		t.Fatal(err)
 	}
+	db.setSettings("orders-restored", core.Manifest{BillingMode: core.BillingPayPerRequest, TableClass: core.TableClassStandard})
 	h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
 	out, err := h.Handle(ctx, applyInput(item))
 	if err != nil || out.Done || out.WaitSeconds != settleWait || len(out.Applied) != 0 {
@@ -280,11 +247,16 @@ func TestApplySettingsAfterStartRestore(t *testing.T) {
 	}
 	db.setStatus("orders-restored", core.TableActive)
 	out, err = h.Handle(ctx, applyInput(item))
-	if err != nil || !out.Done || !slices.Equal(out.Applied, []string{"ttl"}) {
-		t.Errorf("out = %+v, %v; want only TTL applied, and done", out, err)
+	if err != nil || out.Done || !slices.Equal(out.Applied, []string{"ttl", "billing"}) {
+		t.Errorf("out = %+v, %v; want TTL and billing applied, then a wait", out, err)
 	}
-	if len(db.updates) != 0 {
-		t.Errorf("updates = %+v, want none", db.updates)
+	db.setStatus("orders-restored", core.TableActive)
+	if out, err = h.Handle(ctx, applyInput(item)); err != nil || !out.Done {
+		t.Errorf("out = %+v, %v; want done", out, err)
+	}
+	want := []core.TableUpdate{{BillingMode: core.BillingProvisioned, ReadCapacity: 7, WriteCapacity: 3}}
+	if !reflect.DeepEqual(db.updates, want) {
+		t.Errorf("updates = %+v, want %+v", db.updates, want)
 	}
 }
 

@@ -43,7 +43,7 @@ func TestRestoreTableUsesTemporaryNameKeyAndTags(t *testing.T) {
 			if len(db.restores) != 1 {
 				t.Fatalf("restores = %v, want one", db.restores)
 			}
-			want := core.RestoreRequest{BackupArn: restoreArn, TargetTable: temp, BillingMode: core.BillingPayPerRequest, SSE: &core.SSE{KMSKeyID: key}}
+			want := core.RestoreRequest{BackupArn: restoreArn, TargetTable: temp, PayPerRequest: true, SSE: &core.SSE{KMSKeyID: key}}
 			if !reflect.DeepEqual(db.restores[0], want) {
 				t.Errorf("restore request = %+v, want %+v", db.restores[0], want)
 			}
