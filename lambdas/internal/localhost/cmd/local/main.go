@@ -54,11 +54,17 @@ func run() error {
 
 	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
 	var emu *emulator.Server
+	durations := emulator.Durations{TableCreate: *speed / 10, TableDelete: *speed / 10, BackupCreate: *speed / 4, Restore: *speed}
 	if endpoint == "" {
+		setup := durations
+		if *virtual {
+			// The simulated clock moves only when a poll says so, but the
+			// catalog and demo tables below are awaited in real time: create
+			// them at once, and set the durations once they exist.
+			setup.TableCreate = 0
+		}
 		var err error
-		emu, err = emulator.Start("127.0.0.1:0", emulator.Options{Durations: emulator.Durations{
-			TableCreate: *speed / 10, TableDelete: *speed / 10, BackupCreate: *speed / 4, Restore: *speed,
-		}})
+		emu, err = emulator.Start("127.0.0.1:0", emulator.Options{Durations: setup})
 		if err != nil {
 			return err
 		}
@@ -92,6 +98,10 @@ func run() error {
 		if err := localhost.SeedDemo(ctx, cfg, source, destinations[0]); err != nil {
 			return fmt.Errorf("seed demo tables: %w", err)
 		}
+	}
+
+	if emu != nil {
+		emu.Emulator.SetDurations(durations)
 	}
 
 	handlers := app.New(cfg, os.Getenv)
