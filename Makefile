@@ -57,9 +57,10 @@ lint:
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## run: the local demo: emulator, demo tables, one backup execution, what now exists
+## run: the local demo: emulator, demo tables, one backup execution, what now
+## exists, then a disaster drill: source region down, restore everything, compare
 run: deps build-local
-	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed --report
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed --report --drill
 
 ## run-backup: one backup execution (INPUT=file.json optional) against
 ## AWS_ENDPOINT_URL_DYNAMODB when set, else a fresh demo emulator

@@ -9,8 +9,11 @@
 // As a CLI:
 //
 //   node run.mjs --machine backup.asl.json [--input file.json]
-//                [--host URL [--emulator URL] | --host-bin ../build/local [--seed[=auto]] [--host-logs]]
-//                [--wait-ms N] [--retry-ms N] [--name run-name] [--quiet] [--report]
+//                [--host URL [--emulator URL] | --host-bin ../build/local [--seed[=auto]] [--host-logs] [--restore-time D]]
+//                [--wait-ms N] [--retry-ms N] [--name run-name] [--quiet] [--report] [--drill]
+//
+// --drill follows the backup execution with a disaster drill (drill.mjs):
+// the source region goes down and restore.asl.json brings every table back.
 //
 // As a module: import { runExecution, startHost } from './run.mjs'.
 
@@ -273,8 +276,10 @@ function newCounter() {
 
 /**
  * Runs one execution. Returns
- * {name, status: 'SUCCEEDED'|'FAILED', output, error, cause, settings, tables,
- *  results, metrics}.
+ * {name, status: 'SUCCEEDED'|'FAILED', output, error, cause, settings, plan,
+ *  tables, results, metrics}. settings is a backup run's (ListTables), plan a
+ * restore's (PlanRestore); tables are the tables either works on, and
+ * results each one's Map iteration output.
  *
  * Options:
  *   definitionFile  path of the ASL file (or definition: an already loaded one)
@@ -338,6 +343,7 @@ export async function runExecution({
   const execution = machine.run(input, { overrides, context });
 
   let settings;
+  let plan; // a restore's plan (PlanRestore's output)
   let tables = [];
   const results = {}; // table → its iteration's output
   let summary;
@@ -401,12 +407,18 @@ export async function runExecution({
             tables = ev.state.output.tables ?? [];
             line(undefined, undefined, `ListTables: ${tables.length} table(s) in ${settings.sourceRegion} → ${settings.destinationRegions.join(', ')}${settings.dryRun ? ' (dry run)' : ''}`);
           }
+          if (ev.state.name === 'PlanRestore' && table === undefined && Array.isArray(ev.state.output?.items)) {
+            plan = ev.state.output;
+            tables = plan.items.map((i) => i.table);
+            line(undefined, undefined, `PlanRestore: ${tables.length} table(s) → ${plan.targetRegion}${plan.dryRun ? ' (dry run: the plan is the output)' : ''}`);
+            if (plan.catalogProblem) line(undefined, undefined, `PlanRestore: ${plan.catalogProblem}`);
+          }
           if (ev.state.name === 'SweepOrphans' && table === undefined) {
             const s = ev.state.output?.sweep;
             if (s?.Error) line(undefined, undefined, `SweepOrphans failed (${s.Error}); carrying on`);
             else if (s?.deleted?.length) line(undefined, undefined, `SweepOrphans removed ${s.deleted.map((d) => `${d.region}/${d.table}`).join(', ')}`);
           }
-          if (ev.state.name === 'Summarize' && table === undefined) summary = ev.state.output;
+          if ((ev.state.name === 'Summarize' || ev.state.name === 'Report') && table === undefined) summary = ev.state.output;
           if (ev.state.type === 'Task' && /^Poll/.test(ev.state.name)) {
             // One line when polling starts, one when it ends.
             const p = ev.state.output?.poll;
@@ -438,6 +450,14 @@ export async function runExecution({
           line(table, region, `${ev.state.name}: caught → ${ev.catch.catcher.Next}`);
           break;
         case 'MapIterationSucceeded':
+          if (ev.parentState?.name === 'RestoreTables' && table !== undefined) {
+            results[table] = ev.output;
+            const o = ev.output ?? {};
+            const applied = o.settingsApplied?.length ? `; settings reapplied: ${o.settingsApplied.join(', ')}` : '';
+            line(table, undefined, o.status === 'succeeded'
+              ? `→ restored as ${shortName(o.target ?? '?')}: ${o.itemCount ?? 0} item(s)${o.noManifest ? '; no manifest, settings not reapplied' : applied}`
+              : `→ ${o.status}${o.error ? ` (${o.error})` : ''}`);
+          }
           if (ev.parentState?.name === 'BackUpTables' && table !== undefined) {
             results[table] = ev.output;
             const o = ev.output ?? {};
@@ -446,6 +466,10 @@ export async function runExecution({
           }
           break;
         case 'MapIterationFailed':
+          if (ev.parentState?.name === 'RestoreTables' && table !== undefined) {
+            results[table] = { table, status: 'failed', error: ev.Error, cause: ev.Cause };
+            line(table, undefined, `→ iteration FAILED: ${ev.Error}`);
+          }
           if (ev.parentState?.name === 'BackUpTables' && table !== undefined) {
             results[table] = { table, status: 'failed', error: ev.Error, cause: ev.Cause };
             line(table, undefined, `→ iteration FAILED: ${ev.Error}`);
@@ -490,7 +514,9 @@ export async function runExecution({
     dynamodb.byOperation = countsDelta(emuAfter.byOperation, emuBefore.byOperation);
     dynamodb.byRegion = countsDelta(emuAfter.byRegion, emuBefore.byRegion);
     const tempToSource = {};
-    for (const t of tables) tempToSource[tempTableName(settings.sourceRegion, t)] = t;
+    if (settings) for (const t of tables) tempToSource[tempTableName(settings.sourceRegion, t)] = t;
+    // A restore's calls on a target table count for its source table.
+    for (const i of plan?.items ?? []) tempToSource[i.target] = i.table;
     for (const [key, n] of Object.entries(countsDelta(emuAfter.byTable, emuBefore.byTable))) {
       const tableName = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
       const source = tempToSource[tableName] ?? (tables.includes(tableName) ? tableName : /^xrb-tmp\.[0-9a-f]{16}\.(.+)$/.exec(tableName)?.[1] ?? tableName);
@@ -556,7 +582,7 @@ export async function runExecution({
     waitMs,
     retryMs,
   };
-  return { name: execName, status, output, error, cause, settings, tables, results, summary, metrics };
+  return { name: execName, status, output, error, cause, settings, plan, tables, results, summary, metrics };
 }
 
 /**
@@ -625,6 +651,14 @@ function printSummary(result, inventory, say) {
   say('');
   say(`Execution ${result.name}: ${result.status}${result.error ? ` (${result.error})` : ''} in ${m.wallSeconds}s`);
   say(`  tables: ${m.tables}; succeeded ${m.outcomes.succeeded}, skipped ${m.outcomes.skipped}, failed ${m.outcomes.failed}`);
+  if (result.plan?.dryRun) {
+    for (const i of result.plan.items) say(`    would restore: ${shortName(i.table)} from ${shortName(i.backupName, 60)} (${i.backupCreatedAt}, found by ${i.foundBy}) as ${shortName(i.target)}`);
+  }
+  for (const r of result.summary?.results ?? []) {
+    if (r.status !== 'succeeded') continue;
+    const settings = r.noManifest ? 'no manifest: settings not reapplied' : `settings reapplied: ${r.settingsApplied?.length ? r.settingsApplied.join(', ') : 'none needed'}`;
+    say(`    restored: ${shortName(r.table)} as ${shortName(r.target)}: ${r.itemCount ?? 0} item(s), backup ${r.backupAgeSeconds ?? 0}s old, ${r.restoreSeconds ?? 0}s to restore; ${settings}`);
+  }
   for (const f of result.summary?.failures ?? []) say(`    failed: ${shortName(f.table)}${f.region ? ` in ${f.region}` : ''}: ${f.error}: ${f.cause}`);
   for (const s of result.summary?.skippedTables ?? []) say(`    skipped: ${shortName(s.table)}: ${s.error}`);
   say(`  state transitions: ${m.stateTransitions} (+${m.retries} retries; billed ${m.billedTransitions})`);
@@ -643,10 +677,12 @@ function printSummary(result, inventory, say) {
 }
 
 const USAGE = `usage: node run.mjs --machine backup.asl.json [--input file.json]
-         (--host URL [--emulator URL] | --host-bin ../build/local [--seed[=auto]] [--host-logs])
-         [--wait-ms N] [--retry-ms N] [--name NAME] [--quiet] [--report]
+         (--host URL [--emulator URL] | --host-bin ../build/local [--seed[=auto]] [--host-logs] [--restore-time D])
+         [--wait-ms N] [--retry-ms N] [--name NAME] [--quiet] [--report] [--drill]
 
-  --machine     the ASL definition
+  --machine     the ASL definition (backup.asl.json or restore.asl.json); a
+                restore on a host started here with the demo tables first
+                runs backup.asl.json, so that there is something to restore
   --input       a file holding the execution input (default {})
   --host        a running local host (its Lambda Invoke API)
   --emulator    the DynamoDB emulator behind it, for API call counts
@@ -655,14 +691,57 @@ const USAGE = `usage: node run.mjs --machine backup.asl.json [--input file.json]
   --seed        let the started host create the demo tables; --seed=auto only
                 when it starts its own emulator (AWS_ENDPOINT_URL_DYNAMODB unset)
   --host-logs   show the handlers' JSON logs
+  --restore-time  the started emulator's restore duration, such as 500ms
+                (default: the host's, 2s); backups take a quarter of it
+  --drill       after the backup execution, a disaster drill: snapshot the
+                source tables, write more items to them, take the source
+                region down, restore every table with restore.asl.json (suffix
+                "-dr"), and compare each with its source at backup time; a
+                table on stderr, exit code 1 when any differs. Needs the
+                project's emulator (--host-bin, or --emulator)
   --wait-ms     every Wait state lasts this long (default ${DEFAULT_WAIT_MS})
   --retry-ms    every Retry pause lasts this long (default ${DEFAULT_RETRY_MS})
   --name        the execution name (default run-<timestamp>)
   --quiet       no progress lines
   --report      print the metrics as JSON on stderr
 
-The last line of stdout is the execution's output JSON. The exit code is 1
-when the execution failed, 2 when it could not run.`;
+The last line of stdout is the execution's output JSON (with --drill, the
+restore's). The exit code is 1 when the execution failed (or the drill found
+a difference), 2 when it could not run.`;
+
+// What a definition does, by its first Task's function.
+function machineKind(definition) {
+  const fns = Object.values(taskFunctions(definition));
+  if (fns.includes('plan-restore')) return 'restore';
+  if (fns.includes('list-tables')) return 'backup';
+  return 'other';
+}
+
+// The regions an execution worked in, for the inventory.
+function regionsOf(result) {
+  if (result.settings) return [result.settings.sourceRegion, ...result.settings.destinationRegions];
+  if (result.plan) return [result.plan.targetRegion];
+  return [];
+}
+
+// What exists in regions once deletes end.
+async function settledInventory(host, regions, say) {
+  if (!regions.length) return undefined;
+  let inventory;
+  // Deleting a table takes a moment: show what remains once deletes end.
+  const until = Date.now() + 10000;
+  for (;;) {
+    try {
+      inventory = await fetchInventory(host, regions);
+      if (!Object.values(inventory).some((ri) => ri.tables.some((t) => t.status === 'DELETING'))) break;
+    } catch (err) {
+      if (Date.now() > until) say(`(could not read the inventory: ${err.message})`);
+    }
+    if (Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return inventory;
+}
 
 async function main(argv) {
   const { values } = parseArgs({
@@ -681,6 +760,8 @@ async function main(argv) {
       name: { type: 'string' },
       quiet: { type: 'boolean' },
       report: { type: 'boolean' },
+      drill: { type: 'boolean' },
+      'restore-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -710,6 +791,11 @@ async function main(argv) {
     }
   }
   const definition = loadDefinition(values.machine);
+  const kind = machineKind(definition);
+  const sibling = (file) => path.join(path.dirname(values.machine), file);
+  if (values.drill && kind !== 'backup') throw new Error('--drill follows a backup execution: use --machine backup.asl.json');
+  if (values['restore-time'] !== undefined && !values['host-bin']) throw new Error('--restore-time applies to a host started with --host-bin');
+  if (values['restore-time'] !== undefined && !/^\d+(\.\d+)?(ms|s|m)$/.test(values['restore-time'])) throw new Error(`--restore-time takes a duration such as 500ms or 2s, got ${values['restore-time']}`);
   const say = (l) => process.stderr.write(`${l}\n`);
 
   let host = values.host;
@@ -723,9 +809,11 @@ async function main(argv) {
     if (values.seed !== undefined && !['', 'always', 'auto'].includes(values.seed)) throw new Error(`--seed takes no value, or =auto`);
     const seed = values.seed === '' || values.seed === 'always' || (values.seed === 'auto' && !external);
     say(`Starting ${values['host-bin']} (${external ? `DynamoDB at ${env.AWS_ENDPOINT_URL_DYNAMODB}` : 'embedded DynamoDB emulator'}${seed ? ', demo tables' : ''}); source ${env.SOURCE_REGION}, destinations ${env.DESTINATION_REGIONS}`);
-    started = await startHost({ bin: path.resolve(values['host-bin']), args: seed ? ['-seed'] : [], env, logs: values['host-logs'] });
+    const args = [...(seed ? ['-seed'] : []), ...(values['restore-time'] ? ['-restore-time', values['restore-time']] : [])];
+    started = await startHost({ bin: path.resolve(values['host-bin']), args, env, logs: values['host-logs'] });
     host = started.host;
     emulator = started.emulator;
+    started.seeded = seed;
   }
   const stopAll = async () => {
     if (started) await started.stop();
@@ -733,7 +821,16 @@ async function main(argv) {
   process.once('SIGINT', () => {
     stopAll().finally(() => process.exit(130));
   });
+  const log = values.quiet ? null : say;
   try {
+    if (kind === 'restore' && started?.seeded) {
+      // Fresh demo tables have no backups yet.
+      say('The demo tables have no backups yet: a backup execution runs first.');
+      const first = await runExecution({ definitionFile: sibling('backup.asl.json'), host, emulator, waitMs, retryMs, log });
+      say(`Backup ${first.name}: ${first.status}${first.error ? ` (${first.error}: ${first.cause})` : ''}; now the restore.`);
+      say('');
+      if (first.status !== 'SUCCEEDED') throw new Error(`the backup before the restore ${first.status}: ${first.error}`);
+    }
     const result = await runExecution({
       definition,
       input,
@@ -742,28 +839,32 @@ async function main(argv) {
       waitMs,
       retryMs,
       name: values.name,
-      log: values.quiet ? null : say,
+      log,
     });
-    const regions = result.settings ? [result.settings.sourceRegion, ...result.settings.destinationRegions] : [];
-    let inventory;
-    if (regions.length) {
-      // Deleting a table takes a moment: show what remains once deletes end.
-      const until = Date.now() + 10000;
-      for (;;) {
-        try {
-          inventory = await fetchInventory(host, regions);
-          if (!Object.values(inventory).some((ri) => ri.tables.some((t) => t.status === 'DELETING'))) break;
-        } catch (err) {
-          if (Date.now() > until) say(`(could not read the inventory: ${err.message})`);
-        }
-        if (Date.now() > until) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    printSummary(result, inventory, say);
+    printSummary(result, await settledInventory(host, regionsOf(result), say), say);
     if (values.report) say(`report: ${JSON.stringify(result.metrics)}`);
     process.stdout.write(`${JSON.stringify(result.output)}\n`);
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    if (!values.drill || result.status !== 'SUCCEEDED') return result.status === 'SUCCEEDED' ? 0 : 1;
+
+    const { runDrill, drillReport } = await import('./drill.mjs');
+    say('');
+    const drill = await runDrill({
+      host,
+      emulator,
+      sourceRegion: result.settings.sourceRegion,
+      targetRegion: result.settings.destinationRegions[0],
+      tables: result.tables,
+      restoreDefinitionFile: sibling('restore.asl.json'),
+      waitMs,
+      retryMs,
+      log,
+    });
+    printSummary(drill.restore, await settledInventory(host, [drill.targetRegion], say), say);
+    if (values.report) say(`report (restore): ${JSON.stringify(drill.restore.metrics)}`);
+    say('');
+    for (const l of drillReport(drill)) say(l);
+    process.stdout.write(`${JSON.stringify(drill.restore.output)}\n`);
+    return drill.ok ? 0 : 1;
   } finally {
     await stopAll();
   }

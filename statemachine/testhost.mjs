@@ -6,10 +6,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { snapshot } from './drill.mjs';
 import { fetchInventory, runExecution, startHost, tempTableName } from './run.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const MACHINE = path.join(here, 'backup.asl.json');
+export const RESTORE_MACHINE = path.join(here, 'restore.asl.json');
 export const HOST_BIN = process.env.XRB_LOCAL_HOST ?? path.join(here, '..', 'build', 'local');
 
 export const SOURCE = 'eu-west-1';
@@ -36,6 +38,8 @@ export async function startTestHost({ env = {}, restoreTime = '200ms', seed = fa
     admin: (method, p, body) => admin(h.emulator, method, p, body),
     inventory: (regions) => inventory(h.host, regions ?? [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')]),
     run: (input, opts = {}) => run(h, input, opts),
+    restore: (input, opts = {}) => run(h, input, { ...opts, machine: RESTORE_MACHINE }),
+    snapshot: (region, table) => snapshot(h.host, region, table),
   };
   try {
     for (const region of childEnv.DESTINATION_REGIONS.split(',')) await ensureCatalog(t, region);
@@ -59,11 +63,14 @@ export async function ensureCatalog(h, region) {
 /** A region's tables other than the catalog. */
 export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG);
 
-/** Runs the backup state machine on the test host, quickly and quietly. */
-export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log } = {}) {
+/**
+ * Runs the backup state machine (or opts.machine, such as RESTORE_MACHINE)
+ * on the test host, quickly and quietly.
+ */
+export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log, machine = MACHINE } = {}) {
   const lines = [];
   const result = await runExecution({
-    definitionFile: MACHINE,
+    definitionFile: machine,
     input,
     host: h.host,
     emulator: h.emulator,

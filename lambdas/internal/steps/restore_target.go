@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
@@ -106,6 +107,9 @@ type ApplySettingsInput struct {
 	Region       string `json:"region"`
 	CatalogTable string `json:"catalogTable"`
 	RestoreItem
+	// Applied is what earlier calls for this table applied; the output
+	// carries it on, so that the last call reports every setting.
+	Applied []string `json:"applied"`
 }
 
 // ApplySettingsOutput says whether the table now matches its manifest.
@@ -133,7 +137,7 @@ func (h *ApplySettings) Handle(ctx context.Context, in ApplySettingsInput) (Appl
 		return ApplySettingsOutput{}, err
 	}
 	db := h.Clients(in.Region)
-	out := ApplySettingsOutput{Applied: []string{}}
+	out := ApplySettingsOutput{Applied: append([]string{}, in.Applied...)}
 	want, err := manifestOf(ctx, db, in.CatalogTable, in.Table, in.BackupArn)
 	if err != nil || want == nil {
 		out.Done, out.NoManifest = err == nil, true
@@ -156,7 +160,9 @@ func (h *ApplySettings) Handle(ctx context.Context, in ApplySettingsInput) (Appl
 		if err != nil {
 			return fmt.Errorf("apply %s to %s in %s: %w", name, in.Target, in.Region, err)
 		}
-		out.Applied = append(out.Applied, name)
+		if !slices.Contains(out.Applied, name) {
+			out.Applied = append(out.Applied, name)
+		}
 		slog.InfoContext(ctx, "setting reapplied", "table", in.Table, "target", in.Target, "region", in.Region, "setting", name)
 		return nil
 	}

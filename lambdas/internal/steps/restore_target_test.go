@@ -227,6 +227,36 @@ func TestApplySettingsStepByStep(t *testing.T) {
 	}
 }
 
+// TestApplySettingsCarriesWhatWasApplied follows the state machine's loop,
+// which gives each call the previous call's Applied: the last call, whose
+// output goes into the restore's report, lists every setting reapplied.
+func TestApplySettingsCarriesWhatWasApplied(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	item := restoreItem(db, fullManifest())
+	db.addTable(core.Table{Name: "orders-restored", Status: core.TableActive, RestoredFrom: item.BackupArn}, nil)
+	db.setSettings("orders-restored", core.Manifest{BillingMode: core.BillingPayPerRequest, TableClass: core.TableClassStandard})
+	h := &ApplySettings{Clients: clients[SettingsApplier](cloud)}
+	in := applyInput(item)
+	in.Applied = []string{} // the state machine starts with none
+	var out ApplySettingsOutput
+	for calls := 0; !out.Done; calls++ {
+		if calls == 10 {
+			t.Fatalf("not done after %d calls: %+v", calls, out)
+		}
+		var err error
+		if out, err = h.Handle(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+		db.setStatus("orders-restored", core.TableActive) // the update settles
+		in.Applied = out.Applied
+	}
+	want := []string{"tags", "ttl", "pitr", "billing", "tableClass", "stream", "deletionProtection"}
+	if !slices.Equal(out.Applied, want) {
+		t.Errorf("last call reports applied %v, want every setting %v", out.Applied, want)
+	}
+}
+
 // TestApplySettingsAfterStartRestore follows a restore through: the table
 // comes back with the backup's on-demand billing, and ApplySettings sets
 // the source's provisioned billing with the other settings.
