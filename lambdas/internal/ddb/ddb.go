@@ -214,6 +214,8 @@ func (c *Client) translate(op, resource string, err error) error {
 		tableMissing *types.TableNotFoundException
 		backupGone   *types.BackupNotFoundException
 		exists       *types.TableAlreadyExistsException
+		tableInUse   *types.TableInUseException
+		noBackupsYet *types.ContinuousBackupsUnavailableException
 		inUse        *types.ResourceInUseException
 		backupInUse  *types.BackupInUseException
 		limit        *types.LimitExceededException
@@ -231,11 +233,15 @@ func (c *Client) translate(op, resource string, err error) error {
 		} else {
 			mapped = &core.TableNotFound{Table: resource, Region: c.region}
 		}
-	case errors.As(err, &exists):
+	case errors.As(err, &exists),
+		// A restore target that is being created or deleted: the caller
+		// looks at it to decide whether to resume, skip or wait.
+		op == "RestoreTableFromBackup" && (errors.As(err, &tableInUse) || errors.As(err, &inUse)):
 		return fmt.Errorf("%s %s in %s: %w: %w", op, resource, c.region, core.ErrTableExists, err)
-	case errors.As(err, &inUse) && op == "RestoreTableFromBackup":
-		return fmt.Errorf("%s %s in %s: %w: %w", op, resource, c.region, core.ErrTableExists, err)
-	case errors.As(err, &inUse), errors.As(err, &backupInUse):
+	case errors.As(err, &inUse), errors.As(err, &backupInUse), errors.As(err, &tableInUse),
+		// "Backups are being enabled for the table": right after a table
+		// becomes ACTIVE; it passes.
+		errors.As(err, &noBackupsYet):
 		mapped = &core.ResourceBusy{Operation: op, Resource: resource, Region: c.region, Message: message(err)}
 	case errors.As(err, &limit):
 		mapped = &core.QuotaExceeded{Operation: op, Region: c.region, Message: message(err)}

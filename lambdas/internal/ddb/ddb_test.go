@@ -142,6 +142,10 @@ func TestErrorsBecomeContractErrors(t *testing.T) {
 		{name: "in use", fault: &emulator.Fault{Operation: "DeleteTable", ErrorCode: "ResourceInUseException"},
 			call: func() error { return db.DeleteTable(ctx, "orders") }, want: new(*core.ResourceBusy)},
 		{name: "validation", call: func() error { _, err := db.CreateBackup(ctx, "orders", "x"); return err }, want: new(*core.InvalidInput)},
+		{name: "backups not enabled yet", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "ContinuousBackupsUnavailableException"},
+			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-2"); return err }, want: new(*core.ResourceBusy)},
+		{name: "table being created or deleted", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "TableInUseException"},
+			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-3"); return err }, want: new(*core.ResourceBusy)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,7 +164,7 @@ func TestErrorsBecomeContractErrors(t *testing.T) {
 // TestRestoreAcrossRegions restores a source backup into the destination
 // the way the restore step does, and finds the existing table on a retry.
 func TestRestoreAcrossRegions(t *testing.T) {
-	_, regions, cfg := start(t)
+	emu, regions, cfg := start(t)
 	ctx := context.Background()
 	createTable(t, cfg, src, "orders")
 	b, err := regions.For(src).CreateBackup(ctx, "orders", "backup-1")
@@ -176,6 +180,17 @@ func TestRestoreAcrossRegions(t *testing.T) {
 	if got.Name != temp || got.RestoredFrom != b.Arn || core.RegionOfArn(got.Arn) != dst {
 		t.Errorf("restored %+v, want %s in %s restored from %s", got, temp, dst, b.Arn)
 	}
+	// While the first restore is still CREATING, AWS answers
+	// TableInUseException; the caller must see a table that exists.
+	emu.SetDurations(emulator.Durations{Restore: time.Hour})
+	slow := core.TempTableName(src, "slow")
+	if _, err := regions.For(dst).RestoreTable(ctx, core.RestoreRequest{BackupArn: b.Arn, TargetTable: slow, SSE: &core.SSE{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := regions.For(dst).RestoreTable(ctx, core.RestoreRequest{BackupArn: b.Arn, TargetTable: slow, SSE: &core.SSE{}}); !errors.Is(err, core.ErrTableExists) {
+		t.Errorf("restore over a CREATING table: err = %v, want ErrTableExists", err)
+	}
+	emu.SetDurations(emulator.Durations{})
 	if _, err := regions.For(dst).RestoreTable(ctx, req); !errors.Is(err, core.ErrTableExists) {
 		t.Errorf("second restore: err = %v, want ErrTableExists", err)
 	}

@@ -372,7 +372,12 @@ func (e *Emulator) restoreTableFromBackup(rc *requestContext, body []byte) (any,
 		return nil, validationError("Invalid Request: sseSpecificationOverride must be provided for cross-region restores")
 	}
 	rs := e.region(rc.region)
-	if _, exists := rs.tables[in.TargetTableName]; exists {
+	if existing, exists := rs.tables[in.TargetTableName]; exists {
+		// AWS: TableInUseException while the target is being created or
+		// deleted, TableAlreadyExistsException otherwise.
+		if st := existing.status; st == statusCreating || st == statusDeleting {
+			return nil, newError(codeTableInUse, "A target table with the specified name is either being created or deleted: %s", in.TargetTableName)
+		}
 		return nil, newError(codeTableAlreadyExists, "Table already exists: %s", in.TargetTableName)
 	}
 	if b.status != statusAvailable {
