@@ -323,9 +323,7 @@ export async function bench({
 
     const { top, child, polls } = accountHistory(events, shape);
     const tableResult = result.results?.[table] ?? null;
-    const tableSimulatedSeconds = tableResult?.startedAt && tableResult?.finishedAt
-      ? (Date.parse(tableResult.finishedAt) - Date.parse(tableResult.startedAt)) / 1000
-      : null;
+    const tableSimulatedSeconds = tableResult?.seconds ?? null;
     const executionSimulatedSeconds = clockAfter === null ? null : clockAfter - clockBefore;
     const restoreSeconds = durations.restore / 1000;
     const backupSeconds = durations.backupCreate / 1000;

@@ -52,7 +52,24 @@ export const CONTRACT_ERRORS = [
   'ResourceBusy',
   'PollTimedOut',
   'ResourceFailed',
+  'TemporaryTableLeftBehind',
 ];
+
+/**
+ * The backup state machine's TableDone result is compact ({t, s, b, d}, and a
+ * copy that succeeded is {}) to keep the Map's result for thousands of tables
+ * under 256 KiB; this gives it in full. Other results pass unchanged.
+ */
+export function expandTableResult(o) {
+  if (!o || o.t === undefined) return o;
+  return {
+    table: o.t,
+    status: 'succeeded',
+    seconds: o.s,
+    bytes: o.b,
+    destinations: (o.d ?? []).map((d) => (d.status ? d : { status: 'succeeded' })),
+  };
+}
 
 /** ListTables → list-tables */
 export function kebab(pascal) {
@@ -459,8 +476,8 @@ export async function runExecution({
               : `→ ${o.status}${o.error ? ` (${o.error})` : ''}`);
           }
           if (ev.parentState?.name === 'BackUpTables' && table !== undefined) {
-            results[table] = ev.output;
-            const o = ev.output ?? {};
+            results[table] = expandTableResult(ev.output);
+            const o = results[table] ?? {};
             const dests = (o.destinations ?? []).filter((d) => d.status !== 'succeeded').map((d) => `${d.region} ${d.status}: ${d.error}`);
             line(table, undefined, `→ ${o.status}${o.error ? ` (${o.error})` : ''}${dests.length ? ` [${dests.join('; ')}]` : ''}`);
           }

@@ -110,7 +110,7 @@ describe('two destination regions', () => {
       assert.deepEqual(toolBackups(inv[region]).map((b) => b.name.split('.').pop()).toSorted(), ['alpha', 'beta'], region);
     }
     for (const t of Object.values(result.results)) {
-      assert.deepEqual(t.destinations.map((d) => `${d.region}:${d.status}`).toSorted(), [`${DEST2}:succeeded`, `${DEST}:succeeded`].toSorted());
+      assert.deepEqual(t.destinations.map((d) => d.status), ['succeeded', 'succeeded']);
     }
   });
 });

@@ -94,7 +94,7 @@ func (h *Handlers) UseClock(now func() time.Time) {
 	c := steps.Clock(now)
 	h.sweep.Now, h.describeBackup.Now, h.restoreTable.Now, h.describeTable.Now = c, c, c, c
 	h.pruneBackups.Now, h.summarize.Now, h.captureSettings.Now, h.recordBackup.Now = c, c, c, c
-	h.planRestore.Now, h.startRestore.Now = c, c
+	h.planRestore.Now, h.startRestore.Now, h.createBackup.Now = c, c, c
 }
 
 // Run is the whole main of a handler binary: JSON logs, one aws.Config

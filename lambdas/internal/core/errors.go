@@ -128,6 +128,20 @@ func (e *ResourceFailed) Error() string {
 	return fmt.Sprintf("%s in %s ended in status %s", e.What, e.Region, e.Status)
 }
 
+// TemporaryTableLeftBehind means another run's temporary table has existed
+// longer than the sweeper's bound and is still there: the sweeper could not
+// remove it, and the table is failed rather than skipped again.
+type TemporaryTableLeftBehind struct {
+	Table  string // the temporary table
+	Region string
+	Since  time.Time
+}
+
+func (e *TemporaryTableLeftBehind) Error() string {
+	return fmt.Sprintf("temporary table %s in %s has been there since %s, longer than sweepAfterHours, and the sweeper did not remove it; check it and delete it by hand",
+		e.Table, e.Region, e.Since.Format(time.RFC3339))
+}
+
 // ContractErrors lists one value of every contract error type. The handler
 // edge uses it to return typed errors unwrapped, and tests use it to check the
 // ASL's ErrorEquals names.
@@ -135,6 +149,6 @@ func ContractErrors() []error {
 	return []error{
 		&InvalidInput{}, &TableNotOwned{}, &TableInProgressElsewhere{}, &TableNotFound{},
 		&BackupNotFound{}, &QuotaExceeded{}, &Throttled{}, &ResourceBusy{},
-		&PollTimedOut{}, &ResourceFailed{},
+		&PollTimedOut{}, &ResourceFailed{}, &TemporaryTableLeftBehind{},
 	}
 }

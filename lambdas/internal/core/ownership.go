@@ -35,3 +35,13 @@ func OwnershipProblem(t Table, tags map[string]string) string {
 	}
 	return ""
 }
+
+// RestoredAsTemp reports whether t, whatever its tags, is named as the
+// temporary table of the source table it was restored from: the restore
+// summary names a backup of exactly the table and region the name's hash
+// stands for. A temporary table that lost the race between its restore
+// and its tagging is recognised this way.
+func RestoredAsTemp(t Table) bool {
+	region, table := BackupSource(t.RestoredFrom)
+	return table != "" && IsTempTableName(t.Name) && TempTableName(region, table) == t.Name
+}

@@ -34,6 +34,10 @@ type CreateBackupInput struct {
 	// must not exist, or must belong to this run, in each destination.
 	SourceRegion       string   `json:"sourceRegion,omitempty"`
 	DestinationRegions []string `json:"destinationRegions,omitempty"`
+	// SweepAfterHours, with the check, turns a skip into a failure when
+	// the other run's temporary table is older than the sweeper's bound:
+	// it is left behind, and the sweeper could not remove it.
+	SweepAfterHours int `json:"sweepAfterHours,omitempty"`
 }
 
 // CreateBackupOutput describes the backup made, or found from an earlier
@@ -51,6 +55,7 @@ type CreateBackupOutput struct {
 // CreateBackup makes a deterministic, idempotent on-demand backup.
 type CreateBackup struct {
 	Clients func(region string) BackupMaker
+	Now     Clock
 }
 
 func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (CreateBackupOutput, error) {
@@ -122,6 +127,9 @@ func (h *CreateBackup) checkNotInProgress(ctx context.Context, in CreateBackupIn
 	}
 	if tags[core.TagRunID] == in.RunID {
 		return nil
+	}
+	if bound := time.Duration(in.SweepAfterHours) * time.Hour; bound > 0 && !t.Created.IsZero() && h.Now.now().Sub(t.Created) > bound {
+		return &core.TemporaryTableLeftBehind{Table: temp, Region: dest, Since: t.Created}
 	}
 	return &core.TableInProgressElsewhere{Table: in.SourceTable, Region: dest, RunID: tags[core.TagRunID]}
 }

@@ -107,6 +107,7 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 		wantIn  string // the region reported
 		wantErr bool
 		busy    bool // ResourceBusy (retried) instead of a skip
+		failed  bool // TemporaryTableLeftBehind: not swept
 	}{
 		{name: "no temporary table anywhere", setup: func(c *fakeCloud) {}},
 		{
@@ -136,6 +137,13 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 			wantErr: true, busy: true,
 		},
 		{
+			name: "another run's temporary table older than the sweep bound: a failure, not a skip",
+			setup: func(c *fakeCloud) {
+				c.db(dst).addTable(core.Table{Name: temp, Created: t0.Add(-40 * time.Hour)}, tagsOf(run2))
+			},
+			wantErr: true, failed: true,
+		},
+		{
 			name: "other tables in the destination do not matter",
 			setup: func(c *fakeCloud) {
 				c.db(dst).addTable(core.Table{Name: "orders"}, nil)
@@ -148,9 +156,11 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 			cloud := newCloud()
 			cloud.db(src).addTable(core.Table{Name: "orders"}, nil)
 			tc.setup(cloud)
-			h := &CreateBackup{Clients: clients[BackupMaker](cloud)}
+			h := &CreateBackup{Clients: clients[BackupMaker](cloud), Now: fixedClock(t0)}
+			in := backupInput(run1, t0)
+			in.SweepAfterHours = 36
 
-			out, err := h.Handle(context.Background(), backupInput(run1, t0))
+			out, err := h.Handle(context.Background(), in)
 
 			if !tc.wantErr {
 				if err != nil || out.BackupArn == "" {
@@ -165,6 +175,13 @@ func TestCreateBackupChecksNoOtherRunIsInProgress(t *testing.T) {
 				var wait *core.ResourceBusy
 				if !errors.As(err, &wait) {
 					t.Fatalf("err = %v, want ResourceBusy", err)
+				}
+				return
+			}
+			if tc.failed {
+				var stale *core.TemporaryTableLeftBehind
+				if !errors.As(err, &stale) {
+					t.Fatalf("err = %v, want TemporaryTableLeftBehind", err)
 				}
 				return
 			}

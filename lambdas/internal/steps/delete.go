@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
 )
@@ -13,6 +14,7 @@ import (
 type TableDeleter interface {
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 	ListTags(ctx context.Context, arn string) (map[string]string, error)
+	TagTable(ctx context.Context, arn string, tags map[string]string) error
 	DeleteTable(ctx context.Context, name string) error
 }
 
@@ -27,7 +29,9 @@ type DeleteTableInput struct {
 	// BackupArn, when set, is the backup the table must have been restored
 	// from; a table restored from anything else is refused.
 	BackupArn string `json:"backupArn,omitempty"`
-	DryRun    bool   `json:"dryRun,omitempty"`
+	// RunID and StartedAt tag a table adopted by the clean-up.
+	RunID     string    `json:"runId,omitempty"`
+	StartedAt time.Time `json:"startedAt,omitzero"`
 }
 
 // DeleteTableOutput reports what happened.
@@ -67,34 +71,69 @@ func (h *DeleteTable) Handle(ctx context.Context, in DeleteTableInput) (DeleteTa
 	case err != nil:
 		return out, fmt.Errorf("describe %s in %s: %w", in.Table, in.Region, err)
 	}
-	if err := checkOwned(ctx, db, t, in.Region, in.BackupArn); err != nil {
+	switch owner, err := ownership(ctx, db, t, in.Region, in.BackupArn); {
+	case err != nil:
 		return out, err
+	case owner == adoptable:
+		// Tag first: DynamoDB's tags, and the IAM condition on them, are
+		// eventually consistent, so the delete waits for the next attempt.
+		if err := adopt(ctx, db, t, in.RunID, in.StartedAt); err != nil {
+			return out, err
+		}
+		return out, &core.ResourceBusy{Operation: "DeleteTable", Resource: t.Name, Region: in.Region, Message: "the untagged temporary table was tagged to be deleted on the next attempt"}
 	}
 	if t.Status == core.TableDeleting {
 		out.AlreadyGone = true
 		return out, nil
 	}
-	if in.DryRun {
-		return out, nil
-	}
 	return deleteOwned(ctx, db, in.Region, out)
 }
 
-// checkOwned refuses any table that is not the tool's temporary table.
-func checkOwned(ctx context.Context, db TableDeleter, t core.Table, region, backupArn string) error {
+type owner int
+
+const (
+	ours      owner = iota
+	adoptable       // restored as our temporary table, but not tagged yet
+)
+
+// ownership decides whether t is the tool's temporary table; anything else
+// is refused with TableNotOwned. A table without the tool's tags is
+// adoptable when its restore summary binds it to its name (and, for a
+// clean-up, names this run's backup): a run that died between restoring
+// and tagging left it.
+func ownership(ctx context.Context, db TableDeleter, t core.Table, region, backupArn string) (owner, error) {
+	notOwned := func(reason string) (owner, error) {
+		return 0, &core.TableNotOwned{Table: t.Name, Region: region, Reason: reason}
+	}
 	if !core.IsTempTableName(t.Name) {
-		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: "its name does not follow the temporary-table scheme"}
+		return notOwned("its name does not follow the temporary-table scheme")
 	}
 	tags, err := db.ListTags(ctx, t.Arn)
 	if err != nil {
-		return fmt.Errorf("read tags of %s in %s: %w", t.Name, region, err)
+		return 0, fmt.Errorf("read tags of %s in %s: %w", t.Name, region, err)
+	}
+	if _, tagged := tags[core.TagOwner]; !tagged && core.RestoredAsTemp(t) && (backupArn == "" || t.RestoredFrom == backupArn) {
+		return adoptable, nil
 	}
 	if problem := core.OwnershipProblem(t, tags); problem != "" {
-		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: problem}
+		return notOwned(problem)
 	}
 	if backupArn != "" && core.BackupID(backupArn) != tags[core.TagSourceBackup] {
-		return &core.TableNotOwned{Table: t.Name, Region: region, Reason: "it was restored from another backup than " + backupArn}
+		return notOwned("it was restored from another backup than " + backupArn)
 	}
+	return ours, nil
+}
+
+// adopt gives an untagged temporary table the tool's tags.
+func adopt(ctx context.Context, db TableDeleter, t core.Table, runID string, startedAt time.Time) error {
+	region, table := core.BackupSource(t.RestoredFrom)
+	if runID == "" {
+		runID = "adopted"
+	}
+	if err := db.TagTable(ctx, t.Arn, core.OwnerTags(runID, startedAt, region, table, t.RestoredFrom)); err != nil {
+		return fmt.Errorf("tag %s to adopt it: %w", t.Name, err)
+	}
+	slog.InfoContext(ctx, "untagged temporary table adopted", "table", t.Name, "restoredFrom", t.RestoredFrom)
 	return nil
 }
 

@@ -65,11 +65,17 @@ func notOwnedTables() []struct {
 		t.Name, t.RestoredFrom = tags[core.TagSourceTable], ""
 		clear(tags)
 	})
-	add("temporary prefix but no owner tag", func(t *core.Table, tags map[string]string) {
+	add("temporary prefix but no owner tag, restored from another table's backup", func(t *core.Table, tags map[string]string) {
 		delete(tags, core.TagOwner)
+		t.RestoredFrom = sourceBackupArn("payments", "01748779200000-aaaaaaaa")
 	})
-	add("temporary prefix and no tags at all", func(t *core.Table, tags map[string]string) {
+	add("temporary prefix and no tags at all, not restored", func(t *core.Table, tags map[string]string) {
 		clear(tags)
+		t.RestoredFrom = ""
+	})
+	add("temporary prefix and no tags, restored from the source in another region", func(t *core.Table, tags map[string]string) {
+		clear(tags)
+		t.RestoredFrom = "arn:aws:dynamodb:us-west-2:" + account + ":table/" + tags[core.TagSourceTable] + "/backup/01748779200000-aaaaaaaa"
 	})
 	add("owner tag with another owner's value", func(t *core.Table, tags map[string]string) {
 		tags[core.TagOwner] = "someone-else"
@@ -208,11 +214,6 @@ func TestDeleteTableDeletesOwnedTable(t *testing.T) {
 			},
 			wantGone: true, wantCalls: 1,
 		},
-		{
-			name:   "dry run",
-			setup:  func(db *fakeDB, table core.Table, tags map[string]string) { db.addTable(table, tags) },
-			dryRun: true,
-		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,7 +223,7 @@ func TestDeleteTableDeletesOwnedTable(t *testing.T) {
 			tc.setup(db, table, tags)
 			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
 
-			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn, DryRun: tc.dryRun})
+			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn})
 
 			if err != nil {
 				t.Fatalf("err = %v", err)
@@ -433,5 +434,69 @@ func TestDeleteTableBySourceTable(t *testing.T) {
 				t.Errorf("DeleteTable called on the real table")
 			}
 		})
+	}
+}
+
+// TestDeleteTableAdoptsItsUntaggedTemporaryTable: a run that died between
+// restoring and tagging leaves a table that only its name and restore
+// summary mark as the tool's. The clean-up tags it first (IAM's delete
+// condition needs the tag) and deletes it on the next attempt.
+func TestDeleteTableAdoptsItsUntaggedTemporaryTable(t *testing.T) {
+	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+	cloud := newCloud()
+	db := cloud.db(dst)
+	table, _ := ownedTemp("orders", arn, run1)
+	db.addTable(table, nil)
+	h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
+	in := DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn, RunID: run1, StartedAt: t0}
+
+	_, err := h.Handle(context.Background(), in)
+	var busy *core.ResourceBusy
+	if !errors.As(err, &busy) {
+		t.Fatalf("first attempt: err = %v, want ResourceBusy after tagging", err)
+	}
+	if n := db.count("DeleteTable"); n != 0 {
+		t.Fatalf("DeleteTable called %d times before the table was tagged", n)
+	}
+	if problem := core.OwnershipProblem(table, db.tagsOf(table.Name)); problem != "" {
+		t.Fatalf("after adoption the table is still not owned: %s", problem)
+	}
+	out, err := h.Handle(context.Background(), in)
+	if err != nil || !out.Deleted {
+		t.Fatalf("second attempt: out = %+v, err = %v; want deleted", out, err)
+	}
+
+	// Another backup's clean-up never adopts it.
+	cloud = newCloud()
+	db = cloud.db(dst)
+	db.addTable(table, nil)
+	in.BackupArn = sourceBackupArn("orders", "01748779299999-bbbbbbbb")
+	_, err = (&DeleteTable{Clients: clients[TableDeleter](cloud)}).Handle(context.Background(), in)
+	if !errors.As(err, new(*core.TableNotOwned)) || db.count("TagTable") != 0 {
+		t.Errorf("clean-up for another backup: err = %v, %d TagTable calls; want TableNotOwned and no tags", err, db.count("TagTable"))
+	}
+}
+
+// TestSweepAdoptsUntaggedOrphans: an old, untagged table bound to its name
+// by its restore summary is tagged by one sweep and deleted by the next.
+func TestSweepAdoptsUntaggedOrphans(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	orphan, _ := ownedTemp("orders", sourceBackupArn("orders", "01748600000000-11111111"), "crashed-run")
+	orphan.Created = t0.Add(-48 * time.Hour)
+	db.addTable(orphan, nil)
+	h := &Sweep{Clients: clients[Sweeper](cloud), Now: fixedClock(t0)}
+	in := SweepInput{Regions: []string{dst}, SweepAfterHours: 24}
+
+	out, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 0 || !slices.Equal(out.Adopted, []SweptTable{{dst, orphan.Name}}) || db.count("DeleteTable") != 0 {
+		t.Fatalf("first sweep: %+v, %d deletes; want the orphan adopted, not deleted", out, db.count("DeleteTable"))
+	}
+	out, err = h.Handle(context.Background(), in)
+	if err != nil || !slices.Equal(out.Deleted, []SweptTable{{dst, orphan.Name}}) {
+		t.Fatalf("second sweep: %+v, %v; want the orphan deleted", out, err)
 	}
 }

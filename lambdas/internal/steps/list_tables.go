@@ -37,10 +37,13 @@ type ListTablesOutput struct {
 	StartedAt time.Time     `json:"startedAt"`
 	Settings  core.Settings `json:"settings"`
 	Tables    []string      `json:"tables"`
+	// Selected is len(Tables): the Map replaces the list with its results.
+	Selected int `json:"selected"`
 	// Considered counts the source tables seen before filtering.
 	Considered int `json:"considered"`
-	// NotActive lists matching tables skipped because they were not ACTIVE.
-	NotActive []string `json:"notActive,omitempty"`
+	// NotActive lists matching tables skipped because of their status
+	// (being created or deleted, or unusable); the summary reports them.
+	NotActive []string `json:"notActive"`
 }
 
 // ListTables resolves the run's settings and lists the source tables to back
@@ -70,7 +73,7 @@ func (h *ListTables) Handle(ctx context.Context, in ListTablesInput) (ListTables
 	if err != nil {
 		return ListTablesOutput{}, err
 	}
-	out := ListTablesOutput{RunID: in.RunID, StartedAt: in.StartedAt.UTC(), Settings: settings, Tables: []string{}}
+	out := ListTablesOutput{RunID: in.RunID, StartedAt: in.StartedAt.UTC(), Settings: settings, Tables: []string{}, NotActive: []string{}}
 	if out.StartedAt.IsZero() {
 		return ListTablesOutput{}, &core.InvalidInput{Field: "startedAt", Problem: "is required (the state machine passes $$.Execution.StartTime)"}
 	}
@@ -100,6 +103,7 @@ func (h *ListTables) Handle(ctx context.Context, in ListTablesInput) (ListTables
 			out.NotActive = append(out.NotActive, n)
 		}
 	}
+	out.Selected = len(out.Tables)
 	slog.InfoContext(ctx, "tables listed", "runId", in.RunID, "region", settings.SourceRegion,
 		"considered", out.Considered, "selected", len(out.Tables), "notActive", len(out.NotActive))
 	return out, nil
@@ -171,7 +175,9 @@ func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core
 			return filteredOut, nil
 		}
 	}
-	if t.Status != core.TableActive {
+	// An UPDATING table (capacity or index changes, which can take hours)
+	// can be backed up; one being created or deleted, or unusable, cannot.
+	if t.Status != core.TableActive && t.Status != core.TableUpdating {
 		return inactive, nil
 	}
 	return selected, nil

@@ -31,6 +31,9 @@ type PruneBackupsInput struct {
 	// CatalogTable, in a destination region, is the catalog whose entries
 	// of deleted backups are removed with them.
 	CatalogTable string `json:"catalogTable,omitempty"`
+	// Since, when set, is when the table's run began: the source prune is
+	// its last step, so its output carries the table's duration.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // CatalogEntryDeleter removes catalog entries.
@@ -47,6 +50,8 @@ type PruneBackupsOutput struct {
 	Available int       `json:"available"`
 	DryRun    bool      `json:"dryRun,omitempty"`
 	At        time.Time `json:"at"`
+	// Seconds since Since (0 without it).
+	Seconds int `json:"seconds"`
 }
 
 // PruneBackups deletes the tool's own expired backups and nothing else.
@@ -84,6 +89,9 @@ func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneB
 	}
 	remove, keep := core.PlanPrune(backups, core.Retention{Days: in.RetentionDays, KeepLast: in.KeepLast}, now)
 	out := PruneBackupsOutput{Region: in.Region, Deleted: []string{}, DryRun: in.DryRun, At: now}
+	if !in.Since.IsZero() {
+		out.Seconds = int(now.Sub(in.Since).Seconds())
+	}
 	for _, b := range keep {
 		if b.Status == core.BackupStatusAvail && core.IsOwnedBackupName(b.Name) && b.Type == core.BackupTypeUser {
 			out.Available++

@@ -117,7 +117,7 @@ func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableI
 	switch {
 	case tags[core.TagOwner] == "" && t.RestoredFrom == in.BackupArn:
 		return t, nil // restored by an earlier attempt of this step, before it could tag
-	case tags[core.TagOwner] == "" && restoredFromSource(t, temp):
+	case tags[core.TagOwner] == "" && core.RestoredAsTemp(t):
 		// Another run restored this source table and has not tagged the
 		// table yet.
 		return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region}
@@ -129,11 +129,4 @@ func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableI
 		return t, nil
 	}
 	return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region, RunID: tags[core.TagRunID]}
-}
-
-// restoredFromSource reports whether t was restored from a backup of the
-// source table its temporary name stands for.
-func restoredFromSource(t core.Table, temp string) bool {
-	region, table := core.BackupSource(t.RestoredFrom)
-	return table != "" && core.TempTableName(region, table) == temp
 }

@@ -19,6 +19,28 @@ const (
 	StatusFailed    = "failed"
 )
 
+// UnmarshalJSON also reads the compact shape of a completed table that the
+// backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
+// keeps the Map's result for 2,500 tables under the 256 KiB state limit.
+func (r *TableResult) UnmarshalJSON(b []byte) error {
+	type plain TableResult
+	var v struct {
+		plain
+		T string              `json:"t"`
+		S int                 `json:"s"`
+		B int64               `json:"b"`
+		D []DestinationResult `json:"d"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = TableResult(v.plain)
+	if v.T != "" {
+		r.Table, r.Seconds, r.Bytes, r.Destinations = v.T, v.S, v.B, v.D
+	}
+	return nil
+}
+
 // DestinationResult is the outcome of copying one table to one region.
 type DestinationResult struct {
 	Region string `json:"region"`
@@ -27,20 +49,23 @@ type DestinationResult struct {
 	Cause  string `json:"cause,omitempty"`
 }
 
-// TableResult is the compact result of one table's iteration. Status is the
-// table-level outcome (a failure before the copies, or their success);
-// Destinations holds each region's outcome.
+// TableResult is the result of one table's iteration. A table that failed
+// or was skipped before its copies has a status, an error and a cause. A
+// table that completed has no status: its destinations say whether each
+// copy succeeded ({}), failed or was skipped. A child execution that failed
+// outright arrives as its error ({"Error", "Cause"}), which decodes into
+// Error and Cause.
 type TableResult struct {
 	Table        string              `json:"table"`
-	Status       string              `json:"status"`
+	Status       string              `json:"status,omitempty"`
 	Error        string              `json:"error,omitempty"` // the error name
 	Cause        string              `json:"cause,omitempty"`
 	Region       string              `json:"region,omitempty"` // the region that failed, when it was a copy
 	Destinations []DestinationResult `json:"destinations,omitempty"`
-	StartedAt    time.Time           `json:"startedAt,omitzero"`
-	FinishedAt   time.Time           `json:"finishedAt,omitzero"`
-	// SizeBytes is the size of the table's backup: what each copy moves.
-	SizeBytes int64 `json:"sizeBytes,omitempty"`
+	// Seconds is how long the table took; Bytes the size of its backup,
+	// what each copy moves.
+	Seconds int   `json:"seconds,omitempty"`
+	Bytes   int64 `json:"bytes,omitempty"`
 
 	// A restore's report: what was restored from which backup.
 	Target           string    `json:"target,omitempty"`
@@ -64,6 +89,12 @@ type SummarizeInput struct {
 	Detailed bool `json:"detailed,omitempty"`
 	// Settings, for a backup run, price the copies in the cost projection.
 	Settings *core.Settings `json:"settings,omitempty"`
+	// Selected is how many tables the Map was given: a child execution that
+	// ended without a result still counts as a failure.
+	Selected int `json:"selected,omitempty"`
+	// NotActive lists tables that were not backed up because of their
+	// status; they count as skipped.
+	NotActive []string `json:"notActive,omitempty"`
 }
 
 // Summary is the run's outcome, and the execution's output.
@@ -99,15 +130,25 @@ type Summarize struct {
 const maxCause = 300
 
 func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, error) {
-	s := Summary{RunID: in.RunID, Tables: len(in.Results), Failures: []TableResult{}, Sweep: in.Sweep}
-	if !in.StartedAt.IsZero() {
-		s.DurationSeconds = int(h.Now.now().Sub(in.StartedAt).Seconds())
-	}
-	var total time.Duration
-	var copied int64
-	timed := 0
 	now := h.Now.now()
-	for _, r := range in.Results {
+	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep}
+	if !in.StartedAt.IsZero() {
+		s.DurationSeconds = int(now.Sub(in.StartedAt).Seconds())
+	}
+	results := slices.Clone(in.Results)
+	for _, t := range in.NotActive {
+		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: "TableNotActive", Cause: "the table was not ACTIVE or UPDATING when the run listed it"})
+	}
+	if missing := in.Selected - len(in.Results); missing > 0 {
+		results = append(results, TableResult{Table: "(unknown)", Status: StatusFailed, Error: "MissingResults",
+			Cause: fmt.Sprintf("%d of %d table executions ended without a result", missing, in.Selected)})
+	}
+	if sweepErr := sweepError(in.Sweep); sweepErr != nil {
+		results = append(results, *sweepErr)
+	}
+	var total, timed int
+	var copied int64
+	for _, r := range results {
 		r = fold(r)
 		if !r.BackupCreatedAt.IsZero() {
 			r.BackupAgeSeconds = age(now, r.BackupCreatedAt)
@@ -115,10 +156,11 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		if in.Detailed {
 			s.Results = append(s.Results, r)
 		}
+		s.Tables++
 		switch r.Status {
 		case StatusSucceeded:
 			s.Succeeded++
-			copied += r.SizeBytes
+			copied += r.Bytes
 		case StatusSkipped:
 			s.Skipped++
 			s.SkippedTables = append(s.SkippedTables, r)
@@ -126,17 +168,16 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 			s.Failed++
 			s.Failures = append(s.Failures, r)
 		}
-		if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
-			d := r.FinishedAt.Sub(r.StartedAt)
-			total += d
+		if r.Seconds > 0 {
+			total += r.Seconds
 			timed++
-			if secs := int(d.Seconds()); secs >= s.SlowestSeconds {
-				s.SlowestTable, s.SlowestSeconds = r.Table, secs
+			if r.Seconds >= s.SlowestSeconds {
+				s.SlowestTable, s.SlowestSeconds = r.Table, r.Seconds
 			}
 		}
 	}
 	if timed > 0 {
-		s.MeanTableSeconds = int((total / time.Duration(timed)).Seconds())
+		s.MeanTableSeconds = total / timed
 	}
 	if st := in.Settings; st != nil {
 		c := core.EstimateCost(copied, len(st.DestinationRegions), st.RunsPerDay, core.Retention{Days: st.RetentionDays, KeepLast: st.KeepLast})
@@ -144,28 +185,59 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	}
 	slices.SortFunc(s.Failures, func(a, b TableResult) int { return strings.Compare(a.Table, b.Table) })
 	if s.Failed > 0 {
-		cause, _ := json.Marshal(struct {
-			Message  string        `json:"message"`
-			Failures []TableResult `json:"failures"`
-		}{fmt.Sprintf("%d of %d tables failed", s.Failed, s.Tables), s.Failures})
-		s.Cause = string(cause)
+		s.Cause = failureCause(s)
 	}
 	slog.InfoContext(ctx, "run summary", "runId", in.RunID, "tables", s.Tables, "succeeded", s.Succeeded,
 		"skipped", s.Skipped, "failed", s.Failed, "durationSeconds", s.DurationSeconds)
 	return s, nil
 }
 
-// fold decides a table's outcome from its own status and its destinations':
-// any failure fails the table; otherwise any skip skips it. The first
-// failing (or skipped) destination's error becomes the table's.
-func fold(r TableResult) TableResult {
-	switch r.Status {
-	case StatusSucceeded, StatusSkipped, StatusFailed:
-	default:
-		r.Cause = strings.TrimSpace(fmt.Sprintf("unexpected result status %q. %s", r.Status, r.Cause))
-		r.Status = StatusFailed
+// maxCauseList bounds the failure list in a Fail state's cause (which
+// Step Functions caps at 32,768 characters); the summary keeps them all.
+const maxCauseList = 24 << 10
+
+// failureCause is the cause of a failed run: how many failed, and as many
+// failures as fit.
+func failureCause(s Summary) string {
+	type cause struct {
+		Message  string        `json:"message"`
+		Failures []TableResult `json:"failures"`
+		More     int           `json:"more,omitempty"`
 	}
-	if r.Status == StatusSucceeded {
+	c := cause{Message: fmt.Sprintf("%d of %d tables failed", s.Failed, s.Tables)}
+	size := 0
+	for i, f := range s.Failures {
+		b, _ := json.Marshal(f)
+		if size += len(b) + 1; size > maxCauseList {
+			c.More = len(s.Failures) - i
+			break
+		}
+		c.Failures = append(c.Failures, f)
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// sweepError turns a failed sweep (its caught error in place of its
+// output) into a failure of the run: orphans that are never swept would
+// otherwise go unnoticed.
+func sweepError(raw json.RawMessage) *TableResult {
+	var e struct{ Error, Cause string }
+	if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+		return nil
+	}
+	return &TableResult{Table: "(sweep)", Status: StatusFailed, Error: e.Error, Cause: e.Cause}
+}
+
+// fold decides a table's outcome: a table that completed succeeded unless
+// a destination failed (then it failed) or was skipped (then it is
+// skipped); the first such destination's error becomes the table's.
+func fold(r TableResult) TableResult {
+	switch {
+	case r.Status == "" && r.Error != "":
+		r.Status = StatusFailed // a child execution's own error
+	case r.Status == "":
+		r.Status = StatusSucceeded
 		for _, want := range []string{StatusFailed, StatusSkipped} {
 			if i := slices.IndexFunc(r.Destinations, func(d DestinationResult) bool { return d.Status == want }); i >= 0 {
 				d := r.Destinations[i]
@@ -173,6 +245,9 @@ func fold(r TableResult) TableResult {
 				break
 			}
 		}
+	case r.Status != StatusSucceeded && r.Status != StatusSkipped && r.Status != StatusFailed:
+		r.Cause = strings.TrimSpace(fmt.Sprintf("unexpected result status %q. %s", r.Status, r.Cause))
+		r.Status = StatusFailed
 	}
 	r.Cause = lambdaMessage(r.Cause)
 	if len(r.Cause) > maxCause {

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,29 +11,28 @@ import (
 
 func TestSummarize(t *testing.T) {
 	started := t0.Add(-2 * time.Hour)
-	timed := func(table, status string, from, to time.Duration) TableResult {
-		return TableResult{Table: table, Status: status, StartedAt: started.Add(from), FinishedAt: started.Add(to)}
+	// A completed table, as the state machine's TableDone makes it.
+	timed := func(table string, d time.Duration) TableResult {
+		return TableResult{Table: table, Seconds: int(d.Seconds()), Bytes: 1 << 30}
 	}
 	long := strings.Repeat("x", 1000)
 	failed := func(table, errName, cause string) TableResult {
 		return TableResult{Table: table, Status: StatusFailed, Error: errName, Cause: cause}
 	}
 	results := []TableResult{
-		timed("orders", StatusSucceeded, 0, 10*time.Minute),
-		timed("payments", StatusSucceeded, time.Minute, 91*time.Minute), // the slowest: 90 minutes
-		timed("users", StatusSucceeded, 0, 20*time.Minute),
+		timed("orders", 10*time.Minute),
+		timed("payments", 90*time.Minute), // the slowest
+		timed("users", 20*time.Minute),
 		{Table: "carts", Status: StatusSkipped, Error: "TableInProgressElsewhere"},
 		failed("zebra", "PollTimedOut", `{"errorMessage":"table xrb-tmp.x in eu-west-1 still CREATING","errorType":"PollTimedOut"}`),
 		failed("audit", "QuotaExceeded", long),
 		{Table: "middle", Status: "exploded", Cause: "boom"},
-		{Table: "blank"},
-		{Table: "copyfail", Status: StatusSucceeded, Destinations: []DestinationResult{
-			{Region: dst, Status: StatusSucceeded},
+		{Error: "States.Timeout", Cause: "the child execution timed out"}, // a failed child, as its error
+		{Table: "copyfail", Destinations: []DestinationResult{
 			{Region: dst2, Status: StatusFailed, Error: "ResourceFailed", Cause: "table ended in DELETING"},
 		}},
-		{Table: "copyskip", Status: StatusSucceeded, Destinations: []DestinationResult{
+		{Table: "copyskip", Destinations: []DestinationResult{
 			{Region: dst, Status: StatusSkipped, Error: "TableInProgressElsewhere"},
-			{Region: dst2, Status: StatusSucceeded},
 		}},
 	}
 
@@ -60,7 +60,7 @@ func TestSummarize(t *testing.T) {
 			t.Errorf("cause of %s is %d bytes long", f.Table, len(f.Cause))
 		}
 	}
-	if got := strings.Join(order, ","); got != "audit,blank,copyfail,middle,zebra" {
+	if got := strings.Join(order, ","); got != ",audit,copyfail,middle,zebra" {
 		t.Errorf("failures in order %s, want sorted by table", got)
 	}
 	if c := byTable["audit"].Cause; c != long[:maxCause/2]+" ... "+long[len(long)-maxCause/2:] || byTable["audit"].Error != "QuotaExceeded" {
@@ -72,8 +72,8 @@ func TestSummarize(t *testing.T) {
 	if c := byTable["middle"].Cause; !strings.Contains(c, "exploded") || !strings.Contains(c, "boom") {
 		t.Errorf("unknown status cause = %q, want it to name the status and keep the cause", c)
 	}
-	if c := byTable["blank"].Cause; !strings.Contains(c, "unexpected result status") {
-		t.Errorf("empty status cause = %q", c)
+	if f := byTable[""]; f.Error != "States.Timeout" || f.Cause != "the child execution timed out" {
+		t.Errorf("failed child = %+v, want its error", f)
 	}
 	if f := byTable["copyfail"]; f.Region != dst2 || f.Error != "ResourceFailed" || f.Destinations != nil {
 		t.Errorf("failed copy = %+v, want the failing region's error", f)
@@ -89,7 +89,7 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Cause = %s (%v), want the failure list as JSON", s.Cause, err)
 	}
 	// The input is not modified.
-	if results[5].Cause != long || results[6].Status != "exploded" || results[8].Status != StatusSucceeded {
+	if results[5].Cause != long || results[6].Status != "exploded" || len(results[8].Destinations) != 1 {
 		t.Error("Summarize changed its input")
 	}
 }
@@ -106,5 +106,45 @@ func TestSummarizeNoResults(t *testing.T) {
 	b, _ := json.Marshal(s)
 	if !strings.Contains(string(b), `"failures":[]`) {
 		t.Errorf("JSON = %s, want an empty failures array", b)
+	}
+}
+
+// TestSummarizeCountsWhatHasNoResult: tables not backed up because of
+// their status are skipped, executions that left no result and a failed
+// sweep are failures, so none of them can pass unseen.
+func TestSummarizeCountsWhatHasNoResult(t *testing.T) {
+	in := SummarizeInput{
+		RunID: run1, Selected: 3, Results: []TableResult{{Table: "orders"}, {Table: "users"}},
+		NotActive: []string{"archived"},
+		Sweep:     json.RawMessage(`{"Error":"Throttled","Cause":"ListTables in eu-west-1 was throttled"}`),
+	}
+	s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Tables != 5 || s.Succeeded != 2 || s.Skipped != 1 || s.Failed != 2 {
+		t.Fatalf("counts %d/%d/%d/%d, want 5 tables: 2 succeeded, 1 skipped, 2 failed", s.Tables, s.Succeeded, s.Skipped, s.Failed)
+	}
+	if s.Failures[0].Table != "(sweep)" || s.Failures[0].Error != "Throttled" || s.Failures[1].Error != "MissingResults" {
+		t.Errorf("failures = %+v", s.Failures)
+	}
+	if s.SkippedTables[0].Table != "archived" || s.SkippedTables[0].Error != "TableNotActive" {
+		t.Errorf("skipped = %+v", s.SkippedTables)
+	}
+}
+
+// TestSummarizeCauseFitsAFailState: with thousands of failures the summary
+// keeps every one, and the Fail state's cause lists as many as fit.
+func TestSummarizeCauseFitsAFailState(t *testing.T) {
+	var results []TableResult
+	for i := range 3000 {
+		results = append(results, TableResult{Table: fmt.Sprintf("table-%04d", i), Status: StatusFailed, Error: "QuotaExceeded", Cause: strings.Repeat("c", 250)})
+	}
+	s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), SummarizeInput{RunID: run1, Results: results})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Failures) != 3000 || len(s.Cause) > 32768 || !strings.Contains(s.Cause, `"more":`) {
+		t.Errorf("%d failures, cause of %d characters; want all 3000 and a cause under 32768 that says how many more", len(s.Failures), len(s.Cause))
 	}
 }

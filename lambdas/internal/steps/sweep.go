@@ -27,8 +27,11 @@ type SweepInput struct {
 // SweepOutput lists the orphans removed (or, in a dry run, found).
 type SweepOutput struct {
 	Deleted []SweptTable `json:"deleted"`
-	// Young counts owned temporary tables not yet old enough to sweep:
-	// most likely another run's work in progress.
+	// Adopted lists orphans that had lost their tags' race: they are tagged
+	// now and deleted by the next sweep.
+	Adopted []SweptTable `json:"adopted"`
+	// Young counts temporary tables not yet old enough to sweep, or not
+	// ACTIVE: most likely another run's work in progress.
 	Young int `json:"young"`
 	// NotOwned counts tables with the temporary prefix that failed the
 	// ownership checks; they are left alone.
@@ -54,7 +57,7 @@ func (h *Sweep) Handle(ctx context.Context, in SweepInput) (SweepOutput, error) 
 	if len(in.Regions) == 0 {
 		return SweepOutput{}, &core.InvalidInput{Field: "regions", Problem: "name at least one destination region to sweep"}
 	}
-	out := SweepOutput{Deleted: []SweptTable{}}
+	out := SweepOutput{Deleted: []SweptTable{}, Adopted: []SweptTable{}}
 	cutoff := h.Now.now().Add(-time.Duration(in.SweepAfterHours) * time.Hour)
 	for _, region := range in.Regions {
 		if err := core.ValidateRegion("regions", region); err != nil {
@@ -86,16 +89,25 @@ func (h *Sweep) sweepRegion(ctx context.Context, region string, cutoff time.Time
 		if err != nil {
 			return fmt.Errorf("describe %s in %s: %w", name, region, err)
 		}
-		if err := checkOwned(ctx, db, t, region, ""); errors.As(err, &notOwned) {
-			slog.WarnContext(ctx, "table with the temporary prefix is not ours; left alone", "table", name, "region", region, "reason", notOwned.Reason)
-			out.NotOwned++
-			continue
-		} else if err != nil {
-			return err
-		}
 		if t.Status != core.TableActive || !t.Created.Before(cutoff) {
 			out.Young++
 			continue
+		}
+		switch owner, err := ownership(ctx, db, t, region, ""); {
+		case errors.As(err, &notOwned):
+			slog.WarnContext(ctx, "table with the temporary prefix is not ours; left alone", "table", name, "region", region, "reason", notOwned.Reason)
+			out.NotOwned++
+			continue
+		case err != nil:
+			return err
+		case owner == adoptable:
+			if !dryRun {
+				if err := adopt(ctx, db, t, "", h.Now.now()); err != nil {
+					return err
+				}
+			}
+			out.Adopted = append(out.Adopted, SweptTable{Region: region, Table: name})
+			continue // deleted by the next sweep, once its tags are visible
 		}
 		slog.InfoContext(ctx, "sweeping orphaned temporary table", "table", name, "region", region, "created", t.Created, "dryRun", dryRun)
 		if !dryRun {
