@@ -69,14 +69,16 @@ func (h Handler) Placeholder() string { return Placeholder(h.Name) }
 // Backup lists the handlers of the backup workflow (statemachine/backup.asl.json).
 var Backup = []Handler{
 	{Name: "list-tables", Needs: []Access{ReadTables}},
-	{Name: "sweep", Needs: []Access{ReadTables, DeleteTempTables}},
+	// sweep and delete-table tag an untagged temporary table before deleting
+	// it: DeleteTable is only allowed on tagged ones.
+	{Name: "sweep", Needs: []Access{ReadTables, TagTables, DeleteTempTables}},
 	{Name: "create-backup", Needs: []Access{ReadTables, MakeBackups}},
 	{Name: "capture-settings", Needs: []Access{ReadSettings}},
 	{Name: "describe-backup", Needs: []Access{ReadBackups}},
 	{Name: "restore-table", Needs: []Access{ReadTables, TagTables, RestoreTables}},
 	{Name: "describe-table", Needs: []Access{ReadTables, TagTables}},
 	{Name: "record-backup", Needs: []Access{WriteCatalog}},
-	{Name: "delete-table", Needs: []Access{ReadTables, DeleteTempTables}},
+	{Name: "delete-table", Needs: []Access{ReadTables, TagTables, DeleteTempTables}},
 	{Name: "prune-backups", Needs: []Access{PruneBackups, WriteCatalog}},
 	{Name: "summarize"},
 }

@@ -286,7 +286,7 @@ func TestHandlersGetOnlyTheActionsTheyNeed(t *testing.T) {
 	want := map[string][]string{
 		"list-tables": {"dynamodb:DescribeTable", "dynamodb:ListTables", "dynamodb:ListTagsOfResource"},
 		"delete-table": {"dynamodb:DeleteTable", "dynamodb:DescribeTable", "dynamodb:ListTables",
-			"dynamodb:ListTagsOfResource"},
+			"dynamodb:ListTagsOfResource", "dynamodb:TagResource"},
 		"prune-backups":    {"dynamodb:DeleteBackup", "dynamodb:DeleteItem", "dynamodb:ListBackups", "dynamodb:PutItem"},
 		"record-backup":    {"dynamodb:DeleteItem", "dynamodb:PutItem"},
 		"capture-settings": {"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"},
