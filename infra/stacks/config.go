@@ -204,7 +204,7 @@ func (c Config) Validate() error {
 	}
 	// The handlers refuse a sweep bound a live run's temporary table could
 	// outlast (two poll limits); refuse it here too, before deploying.
-	if need := 2*c.PollLimitMinutes + 60; c.SweepAfterHours*60 < need {
+	if need := 2*c.PollLimitMinutes + 180; c.SweepAfterHours*60 < need { // as the handlers require
 		return bad("sweepAfterHours", "must be at least %d hours with pollLimitMinutes %d, so the sweeper never deletes a live run's temporary table", (need+59)/60, c.PollLimitMinutes)
 	}
 	if c.NotificationEmail != "" && !emailRE.MatchString(c.NotificationEmail) {

@@ -86,7 +86,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"maxConcurrency", "1001", "from 1 to 1000"},
 		{"dryRun", "maybe", "true or false"},
 		{"sweepAfterHours", "0", "at least 1 hour"},
-		{"sweepAfterHours", "24", "at least 25 hours with pollLimitMinutes 720"},
+		{"sweepAfterHours", "24", "at least 27 hours with pollLimitMinutes 720"},
 		{"pollLimitMinutes", "20000", "from 1 to 10080"},
 		{"notificationEmail", "ops", "not an email address"},
 		{"logRetentionDays", "31", "CloudWatch Logs accepts"},

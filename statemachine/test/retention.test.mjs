@@ -98,7 +98,7 @@ describe('the sweeper', () => {
 
   test('removes orphans older than sweepAfterHours, and only those', async (t) => {
     await needsEmulatorClock(t, h);
-    const r = await h.run({ sweepAfterHours: 24, pollLimitMinutes: 600, include: ['orders', 'ghost'] });
+    const r = await h.run({ sweepAfterHours: 24, pollLimitMinutes: 540, include: ['orders', 'ghost'] });
     assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${r.cause}`);
     assert.deepEqual(r.output.sweep.deleted, [{ region: DEST, table: orphan }]);
     assert.equal(r.output.sweep.young, 1);

@@ -44,6 +44,9 @@ const (
 	DefaultSweepAfterHours  = 36
 	DefaultPollLimitMinutes = 12 * 60
 	DefaultRunsPerDay       = 24
+	// SweepMarginMinutes is what the sweep bound must exceed two poll
+	// limits by.
+	SweepMarginMinutes = 180
 )
 
 // EnvVars lists the environment variables that configure the handlers.
@@ -301,9 +304,10 @@ func (s Settings) Validate(names fieldNames) error {
 		return bad("pollLimitMinutes", "must be from 1 to 10080 (one week), got %d", s.PollLimitMinutes)
 	}
 	// A live run's temporary table waits for its restore and then for its
-	// backup, each up to the poll limit; the sweeper must not take it.
-	if need := 2*s.PollLimitMinutes + 60; s.SweepAfterHours*60 < need {
-		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes: a live run's temporary table can exist for two poll limits, and the sweeper must not delete it", (need+59)/60, s.PollLimitMinutes)
+	// backup, each up to the poll limit, plus retries with backoff (quota
+	// retries alone can add over an hour); the sweeper must not take it.
+	if need := 2*s.PollLimitMinutes + SweepMarginMinutes; s.SweepAfterHours*60 < need {
+		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes: a live run's temporary table can exist for two poll limits and its retries, and the sweeper must not delete it", (need+59)/60, s.PollLimitMinutes)
 	}
 	return ValidateName(names.name("catalogTable"), s.CatalogTable)
 }

@@ -51,14 +51,14 @@ func TestSettingsFromEnvValid(t *testing.T) {
 				"SOURCE_REGION": " us-east-1 ", "DESTINATION_REGIONS": "eu-west-1, eu-central-1 ,ap-southeast-2",
 				"RETENTION_DAYS": "35", "KEEP_LAST": " 5", "INCLUDE": "orders*,users", "EXCLUDE": "*-test",
 				"TAG_FILTER": "backup=true, env = prod", "KMS_KEY_ID": "alias/backup", "MAX_CONCURRENCY": "40",
-				"DRY_RUN": "true", "SWEEP_AFTER_HOURS": "50", "POLL_LIMIT_MINUTES": "1440",
+				"DRY_RUN": "true", "SWEEP_AFTER_HOURS": "52", "POLL_LIMIT_MINUTES": "1440",
 			}),
 			change: func(s *core.Settings) {
 				s.DestinationRegions = []string{"eu-west-1", "eu-central-1", "ap-southeast-2"}
 				s.RetentionDays, s.KeepLast = 35, 5
 				s.Include, s.Exclude = []string{"orders*", "users"}, []string{"*-test"}
 				s.TagFilter = map[string]string{"backup": "true", "env": "prod"}
-				s.KMSKeyID, s.MaxConcurrency, s.DryRun, s.SweepAfterHours, s.PollLimitMinutes = "alias/backup", 40, true, 50, 1440
+				s.KMSKeyID, s.MaxConcurrency, s.DryRun, s.SweepAfterHours, s.PollLimitMinutes = "alias/backup", 40, true, 52, 1440
 			},
 		},
 		{
@@ -133,7 +133,7 @@ func TestSettingsFromEnvInvalid(t *testing.T) {
 		{"MAX_CONCURRENCY huge", validEnv(map[string]string{"MAX_CONCURRENCY": "100000"}), "MAX_CONCURRENCY", "from 1 to 1000"},
 		{"DRY_RUN not a boolean", validEnv(map[string]string{"DRY_RUN": "maybe"}), "DRY_RUN", "true or false"},
 		{"SWEEP_AFTER_HOURS zero", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "0"}), "SWEEP_AFTER_HOURS", "at least 1 hour"},
-		{"SWEEP_AFTER_HOURS shorter than a live run", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "24"}), "SWEEP_AFTER_HOURS", "at least 25 hours with a poll limit of 720 minutes"},
+		{"SWEEP_AFTER_HOURS shorter than a live run", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "24"}), "SWEEP_AFTER_HOURS", "at least 27 hours with a poll limit of 720 minutes"},
 		{"POLL_LIMIT_MINUTES too long", validEnv(map[string]string{"POLL_LIMIT_MINUTES": "20000"}), "POLL_LIMIT_MINUTES", "one week"},
 	}
 	for _, tc := range tests {
