@@ -36,7 +36,7 @@ export async function startTestHost({ env = {}, restoreTime = '200ms', seed = fa
     regions: [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')],
     ddb: (region, op, body) => ddb(h.emulator, region, op, body),
     admin: (method, p, body) => admin(h.emulator, method, p, body),
-    inventory: (regions) => inventory(h.host, regions ?? [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')]),
+    inventory: (regions) => fetchInventory(h.host, regions ?? [childEnv.SOURCE_REGION, ...childEnv.DESTINATION_REGIONS.split(',')]),
     run: (input, opts = {}) => run(h, input, opts),
     restore: (input, opts = {}) => run(h, input, { ...opts, machine: RESTORE_MACHINE }),
     snapshot: (region, table) => snapshot(h.host, region, table),
@@ -84,39 +84,8 @@ export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEv
   return result;
 }
 
-// The host's inventory lists the tables, then describes each: a temporary
-// table that finishes deleting in between makes it fail. Try again then.
-async function inventory(host, regions) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetchInventory(host, regions);
-    } catch (err) {
-      if (attempt >= 5 || !/not found/.test(err.message)) throw err;
-      await sleep(20);
-    }
-  }
-}
-
 /** One DynamoDB API call, signed for region as far as the emulator reads it. */
-export async function ddb(emulator, region, op, body = {}) {
-  const res = await fetch(emulator, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'X-Amz-Target': `DynamoDB_20120810.${op}`,
-      Authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-target, Signature=0`,
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  const out = text ? JSON.parse(text) : {};
-  if (!res.ok) {
-    const err = new Error(`${op} in ${region}: ${out.__type ?? res.status}: ${out.message ?? out.Message ?? text}`);
-    err.code = String(out.__type ?? '').split('#').pop();
-    throw err;
-  }
-  return out;
-}
+export { ddbCall as ddb } from './drill.mjs';
 
 /** One call to the emulator's admin API. */
 export async function admin(emulator, method, p, body) {

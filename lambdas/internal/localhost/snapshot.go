@@ -112,21 +112,10 @@ func plainValue(v types.AttributeValue) any {
 // CreateCatalog makes the catalog table in a region, as the CDK app does in
 // each destination region. An existing one is kept.
 func CreateCatalog(ctx context.Context, cfg aws.Config, region, name string) error {
-	_, err := Client(cfg, region).CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   &name,
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-	})
+	err := createTable(ctx, Client(cfg, region), name, false)
 	var inUse *types.ResourceInUseException
-	if err != nil && !errors.As(err, &inUse) {
-		return fmt.Errorf("create catalog %s in %s: %w", name, region, err)
+	if errors.As(err, &inUse) {
+		return waitActive(ctx, Client(cfg, region), name)
 	}
-	return waitActive(ctx, Client(cfg, region), name)
+	return err
 }
