@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { snapshot } from './drill.mjs';
+import { ddbCall as ddb, snapshot } from './drill.mjs';
 import { fetchInventory, runExecution, startHost, tempTableName } from './run.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,7 +85,7 @@ export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEv
 }
 
 /** One DynamoDB API call, signed for region as far as the emulator reads it. */
-export { ddbCall as ddb } from './drill.mjs';
+export { ddb };
 
 /** One call to the emulator's admin API. */
 export async function admin(emulator, method, p, body) {
