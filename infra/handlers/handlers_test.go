@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -48,6 +50,23 @@ func TestHandlerNamesAreUnique(t *testing.T) {
 				t.Errorf("%s lists %s twice", name, h.Name)
 			}
 			seen[h.Name] = true
+		}
+	}
+}
+
+// TestStateMachinesUseExactlyTheDeployedHandlers: every ${Placeholder} in
+// each ASL file is one infra fills in, and every handler the stack deploys
+// for it is used.
+func TestStateMachinesUseExactlyTheDeployedHandlers(t *testing.T) {
+	for file, handlers := range map[string][]Handler{"backup.asl.json": Backup, "restore.asl.json": Restore} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "statemachine", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		used, filled := UsedPlaceholders(string(raw)), Placeholders(handlers)
+		slices.Sort(filled)
+		if len(used) == 0 || !slices.Equal(used, filled) {
+			t.Errorf("%s uses %v; infra fills %v", file, used, filled)
 		}
 	}
 }
