@@ -39,8 +39,10 @@ type RestorePlan struct {
 	DryRun           bool          `json:"dryRun"`
 	PollLimitMinutes int           `json:"pollLimitMinutes"`
 	Items            []RestoreItem `json:"items"`
-	// CatalogProblem says why backups were looked up by name, if they were.
-	CatalogProblem string `json:"catalogProblem,omitempty"`
+	// CatalogProblem says why backups were looked up by name, and which
+	// tables restore without their settings; empty when none do. It is
+	// always present, for the report.
+	CatalogProblem string `json:"catalogProblem"`
 }
 
 // RestoreItem is one table to restore: a Map item.
@@ -133,6 +135,9 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 	}
 	if err := problems.Err("input"); err != nil {
 		return RestorePlan{}, err
+	}
+	if byName := countFoundByName(plan.Items); byName > 0 && plan.CatalogProblem == "" {
+		plan.CatalogProblem = fmt.Sprintf("%d table(s) restore from a backup that has no catalog entry, without their settings", byName)
 	}
 	slog.InfoContext(ctx, "restore planned", "runId", in.RunID, "region", region, "tables", len(plan.Items), "dryRun", plan.DryRun)
 	return plan, nil
@@ -254,6 +259,16 @@ func (h *PlanRestore) planTable(ctx context.Context, db RestorePlanner, table st
 		return item, "", nil
 	}
 	return RestoreItem{}, fmt.Sprintf("tables: %q has no backup made by this tool in %s; check the name", table, region), nil
+}
+
+func countFoundByName(items []RestoreItem) int {
+	n := 0
+	for _, it := range items {
+		if it.FoundBy == "backup-name" {
+			n++
+		}
+	}
+	return n
 }
 
 func anyEmpty(found map[string][]core.CatalogEntry, tables []string) bool {

@@ -496,6 +496,10 @@ func TestPlanRestoreEveryTable(t *testing.T) {
 	if n := db.count("Entries " + catalogName + " "); n != 1 {
 		t.Errorf("calls = %v, want one read of the whole catalog", db.calls)
 	}
+	// The plan says that beta comes back without its settings.
+	if !strings.Contains(got.CatalogProblem, "1 table(s) restore from a backup that has no catalog entry") {
+		t.Errorf("CatalogProblem = %q", got.CatalogProblem)
+	}
 }
 
 func TestPlanRestoreLongTableNames(t *testing.T) {

@@ -95,6 +95,9 @@ type SummarizeInput struct {
 	// NotActive lists tables that were not backed up because of their
 	// status; they count as skipped.
 	NotActive []string `json:"notActive,omitempty"`
+	// CatalogProblem, for a restore, says which backups came without their
+	// settings, and why.
+	CatalogProblem string `json:"catalogProblem,omitempty"`
 }
 
 // Summary is the run's outcome, and the execution's output.
@@ -115,6 +118,8 @@ type Summary struct {
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
 	Sweep json.RawMessage    `json:"sweep,omitempty"`
+	// CatalogProblem is a restore plan's, passed on to its report.
+	CatalogProblem string `json:"catalogProblem,omitempty"`
 	// Cause is the failure list as one line of JSON, for the Fail state
 	// that ends a run with failures.
 	Cause string `json:"cause,omitempty"`
@@ -131,7 +136,7 @@ const maxCause = 300
 
 func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, error) {
 	now := h.Now.now()
-	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep}
+	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep, CatalogProblem: in.CatalogProblem}
 	if !in.StartedAt.IsZero() {
 		s.DurationSeconds = int(now.Sub(in.StartedAt).Seconds())
 	}
