@@ -48,6 +48,7 @@ test: deps build build-local test-go test-e2e
 
 test-go:
 	go test ./...
+	go test -race ./lambdas/internal/localhost/ ./lambdas/internal/steps/
 
 test-e2e:
 	cd statemachine && node --test

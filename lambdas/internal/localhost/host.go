@@ -6,6 +6,7 @@
 package localhost
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,7 +19,10 @@ import (
 
 // Host serves Invoke calls for a set of named handlers.
 type Host struct {
-	functions map[string]*lambda.Function
+	// functions holds, per handler, idle instances: like Lambda's execution
+	// environments, each runs one invocation at a time (aws-lambda-go
+	// reuses its response buffer), and more are made when all are busy.
+	functions map[string]*sync.Pool
 	// Timeout is the deadline given to each invocation (Lambda's function
 	// timeout); default 5 minutes.
 	Timeout time.Duration
@@ -33,9 +37,9 @@ type Host struct {
 
 // New hosts handlers, each a function with a signature lambda.Start accepts.
 func New(handlers map[string]any) *Host {
-	h := &Host{functions: map[string]*lambda.Function{}, invocations: map[string]int{}, errors: map[string]int{}, Timeout: 5 * time.Minute}
+	h := &Host{functions: map[string]*sync.Pool{}, invocations: map[string]int{}, errors: map[string]int{}, Timeout: 5 * time.Minute}
 	for name, fn := range handlers {
-		h.functions[name] = lambda.NewFunction(lambda.NewHandler(fn))
+		h.functions[name] = &sync.Pool{New: func() any { return lambda.NewFunction(lambda.NewHandler(fn)) }}
 	}
 	return h
 }
@@ -63,10 +67,12 @@ func (h *Host) Stats() Stats {
 // Invoke calls one handler with payload. It returns the response payload,
 // or the error as Lambda reports it ({"errorMessage", "errorType"}).
 func (h *Host) Invoke(name string, payload []byte) (response []byte, fnErr *messages.InvokeResponse_Error, ok bool) {
-	fn, ok := h.functions[name]
+	instances, ok := h.functions[name]
 	if !ok {
 		return nil, nil, false
 	}
+	fn := instances.Get().(*lambda.Function)
+	defer instances.Put(fn)
 	deadline := time.Now().Add(h.Timeout)
 	req := &messages.InvokeRequest{
 		Payload:   payload,
@@ -77,6 +83,9 @@ func (h *Host) Invoke(name string, payload []byte) (response []byte, fnErr *mess
 	if err := fn.Invoke(req, &resp); err != nil {
 		resp.Error = &messages.InvokeResponse_Error{Type: "Runtime.Error", Message: err.Error()}
 	}
+	// The payload aliases the instance's response buffer, which its next
+	// invocation overwrites.
+	resp.Payload = bytes.Clone(resp.Payload)
 	h.mu.Lock()
 	h.invocations[name]++
 	if resp.Error != nil {
