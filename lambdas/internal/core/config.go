@@ -300,8 +300,8 @@ func (s Settings) Validate(names fieldNames) error {
 	if s.SweepAfterHours < 1 {
 		return bad("sweepAfterHours", "must be at least 1 hour, got %d", s.SweepAfterHours)
 	}
-	if s.PollLimitMinutes < 1 || s.PollLimitMinutes > 7*24*60 {
-		return bad("pollLimitMinutes", "must be from 1 to 10080 (one week), got %d", s.PollLimitMinutes)
+	if err := validatePollLimit(names.name("pollLimitMinutes"), s.PollLimitMinutes); err != nil {
+		return err
 	}
 	// A live run's temporary table waits for its restore and then for its
 	// backup, each up to the poll limit, plus retries with backoff (quota
@@ -341,8 +341,8 @@ func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error)
 		if err != nil {
 			return d, err
 		}
-		if n < 1 || n > 7*24*60 {
-			return d, &InvalidInput{Field: "POLL_LIMIT_MINUTES", Problem: fmt.Sprintf("must be from 1 to 10080 (one week), got %d", n)}
+		if err := validatePollLimit("POLL_LIMIT_MINUTES", n); err != nil {
+			return d, err
 		}
 		d.PollLimitMinutes = n
 	}
@@ -413,4 +413,12 @@ func jsonFields(v any) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// validatePollLimit checks the longest wait for one backup or restore.
+func validatePollLimit(field string, minutes int) error {
+	if minutes < 1 || minutes > 7*24*60 {
+		return &InvalidInput{Field: field, Problem: fmt.Sprintf("must be from 1 to 10080 (one week), got %d", minutes)}
+	}
+	return nil
 }

@@ -118,25 +118,12 @@ func run() error {
 		host.AfterInvoke = func(_ string, response []byte) { advance(emu.Emulator, response) }
 	}
 	mux := host.Routes()
-	mux.HandleFunc("GET /inventory", func(w http.ResponseWriter, r *http.Request) {
-		regions := strings.Split(r.URL.Query().Get("regions"), ",")
-		inv, err := localhost.Take(r.Context(), cfg, regions)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(inv)
-	})
-	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, r *http.Request) {
-		snap, err := localhost.TakeSnapshot(r.Context(), cfg, r.URL.Query().Get("region"), r.URL.Query().Get("table"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(snap)
-	})
+	mux.HandleFunc("GET /inventory", serveJSON(func(r *http.Request) (any, error) {
+		return localhost.Take(r.Context(), cfg, strings.Split(r.URL.Query().Get("regions"), ","))
+	}))
+	mux.HandleFunc("GET /snapshot", serveJSON(func(r *http.Request) (any, error) {
+		return localhost.TakeSnapshot(r.Context(), cfg, r.URL.Query().Get("region"), r.URL.Query().Get("table"))
+	}))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -164,5 +151,18 @@ func advance(emu *emulator.Emulator, response []byte) {
 	}
 	if json.Unmarshal(response, &poll) == nil && poll.WaitSeconds > 0 {
 		emu.AdvanceClock(time.Duration(poll.WaitSeconds) * time.Second)
+	}
+}
+
+// serveJSON answers with what read returns, as JSON, or with its error.
+func serveJSON(read func(*http.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := read(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
 	}
 }
