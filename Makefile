@@ -82,7 +82,7 @@ emulator:
 ## one table's state transitions and history events for simulated 2-minute,
 ## 20-minute and 3-hour restores
 bench: sizes deps build-local
-	go test -run 'TestPollFigures' -v ./lambdas/internal/core/ | grep -v '^=== RUN'
+	go test -run 'TestPollFigures' -v ./lambdas/core/ | grep -v '^=== RUN'
 	cd statemachine && for d in 2m 20m 3h; do node bench.mjs --restore-time $$d --host-bin ../$(BUILD)/local > /dev/null || exit 1; done
 
 sizes: build

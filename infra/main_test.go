@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 func TestMain(m *testing.M) {
@@ -60,7 +60,7 @@ func TestBadConfigurationFailsSynthesis(t *testing.T) {
 
 func TestSynthesisWritesTemplatesAndNagReports(t *testing.T) {
 	assets := t.TempDir()
-	for _, h := range append(handlers.Backup, handlers.Restore...) {
+	for _, h := range append(registry.Backup, registry.Restore...) {
 		if err := os.MkdirAll(filepath.Join(assets, h.Name), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 // BackupStackProps configures the backup stack, deployed in the source
@@ -25,8 +25,8 @@ import (
 type BackupStackProps struct {
 	awscdk.StackProps
 	Config Config
-	// Handlers to deploy; handlers.Backup when nil.
-	Handlers []handlers.Handler
+	// Handlers to deploy; registry.Backup when nil.
+	Handlers []registry.Handler
 }
 
 // NewBackupStack deploys the backup workflow in the source region: its
@@ -37,7 +37,7 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	hs := props.Handlers
 	if hs == nil {
-		hs = handlers.Backup
+		hs = registry.Backup
 	}
 
 	src, dests := cfg.SourceRegion, cfg.DestinationRegions

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 // Settings every handler function gets.
@@ -26,7 +26,7 @@ const (
 
 // GoFunctionProps configures one handler's function.
 type GoFunctionProps struct {
-	Handler handlers.Handler
+	Handler registry.Handler
 	// AssetDir holds <handler>/bootstrap, built for linux/arm64.
 	AssetDir     string
 	Environment  map[string]string
@@ -38,7 +38,7 @@ type GoFunctionProps struct {
 // GoFunction is a deployed handler: its function, its own role and its own
 // log group.
 type GoFunction struct {
-	Handler  handlers.Handler
+	Handler  registry.Handler
 	Function awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup

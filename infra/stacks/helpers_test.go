@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 const (
@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	assetDir = dir
-	for _, h := range slices.Concat(handlers.Backup, handlers.Restore) {
+	for _, h := range slices.Concat(registry.Backup, registry.Restore) {
 		if err := os.MkdirAll(filepath.Join(dir, h.Name), 0o755); err != nil {
 			panic(err)
 		}

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 // Naming and ownership scheme of the handlers (lambdas/internal/core).
@@ -76,29 +76,29 @@ func inRegions(regions []string, f func(region string) ARN) []ARN {
 }
 
 // PolicyFor returns the IAM statements that handler h needs within scope s.
-func PolicyFor(h handlers.Handler, s Scope) *Policy {
+func PolicyFor(h registry.Handler, s Scope) *Policy {
 	p := &Policy{Explain: explainDynamoDB}
 	var list []string // actions without resource-level permissions
-	if h.Has(handlers.ReadTables) {
+	if h.Has(registry.ReadTables) {
 		list = append(list, "dynamodb:ListTables")
 		p.Allow([]string{"dynamodb:DescribeTable", "dynamodb:ListTagsOfResource"}, s.ReadTables)
 	}
-	if h.Has(handlers.ReadSettings) {
+	if h.Has(registry.ReadSettings) {
 		p.Allow([]string{"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
 			"dynamodb:ListTagsOfResource"}, s.ReadTables)
 	}
-	if h.Has(handlers.TagTables) {
+	if h.Has(registry.TagTables) {
 		p.Allow([]string{"dynamodb:TagResource"}, s.RestoreTargets)
 	}
-	if h.Has(handlers.MakeBackups) {
+	if h.Has(registry.MakeBackups) {
 		list = append(list, "dynamodb:ListBackups")
 		p.Allow([]string{"dynamodb:CreateBackup"}, s.BackupTables)
 	}
-	if h.Has(handlers.ReadBackups) {
+	if h.Has(registry.ReadBackups) {
 		list = append(list, "dynamodb:ListBackups")
 		p.Allow([]string{"dynamodb:DescribeBackup"}, s.ReadBackups)
 	}
-	if h.Has(handlers.RestoreTables) {
+	if h.Has(registry.RestoreTables) {
 		// RestoreTableFromBackup is authorized on the source backup and on
 		// the target table, and the restore also needs item read and write
 		// permissions on the target table.
@@ -111,23 +111,23 @@ func PolicyFor(h handlers.Handler, s Scope) *Policy {
 			allowKMS(p, s.KMSKeyID, s.KMSRegions)
 		}
 	}
-	if h.Has(handlers.DeleteTempTables) {
+	if h.Has(registry.DeleteTempTables) {
 		p.AllowIf([]string{"dynamodb:DeleteTable"}, s.TempTables, map[string]any{
 			"StringEquals": map[string]any{"aws:ResourceTag/" + OwnerTagKey: OwnerTagValue},
 		})
 	}
-	if h.Has(handlers.PruneBackups) {
+	if h.Has(registry.PruneBackups) {
 		list = append(list, "dynamodb:ListBackups")
 		p.Allow([]string{"dynamodb:DeleteBackup"}, s.PrunableBackups)
 	}
-	if h.Has(handlers.ReapplySettings) {
+	if h.Has(registry.ReapplySettings) {
 		p.Allow([]string{"dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"},
 			s.SettableTables)
 	}
-	if h.Has(handlers.ReadCatalog) {
+	if h.Has(registry.ReadCatalog) {
 		p.Allow([]string{"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"}, s.Catalog)
 	}
-	if h.Has(handlers.WriteCatalog) {
+	if h.Has(registry.WriteCatalog) {
 		p.Allow([]string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, s.Catalog)
 	}
 	if len(list) > 0 {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 // RestoreStackProps configures the restore stack of one destination region.
@@ -21,8 +21,8 @@ import (
 type RestoreStackProps struct {
 	awscdk.StackProps
 	Config Config
-	// Handlers to deploy; handlers.Restore when nil.
-	Handlers []handlers.Handler
+	// Handlers to deploy; registry.Restore when nil.
+	Handlers []registry.Handler
 }
 
 // NewRestoreStack deploys, in one destination region, everything a restore
@@ -35,7 +35,7 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 	region := *stack.Region()
 	hs := props.Handlers
 	if hs == nil {
-		hs = handlers.Restore
+		hs = registry.Restore
 	}
 
 	catalog := awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{

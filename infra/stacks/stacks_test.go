@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 func TestScheduleStartsTheBackupWithEmptyInput(t *testing.T) {
@@ -55,11 +55,11 @@ func TestEveryFunctionIsMadeTheSameWay(t *testing.T) {
 		})
 	}
 	backup := app.json[backupStack]
-	if got, want := len(functionsByHandler(t, backup)), len(handlers.Backup); got != want {
+	if got, want := len(functionsByHandler(t, backup)), len(registry.Backup); got != want {
 		t.Errorf("backup stack has %d functions, want %d", got, want)
 	}
 	restore := app.json[restoreStack(destinations[0])]
-	if got, want := len(functionsByHandler(t, restore)), len(handlers.Restore); got != want {
+	if got, want := len(functionsByHandler(t, restore)), len(registry.Restore); got != want {
 		t.Errorf("restore stack has %d functions, want %d", got, want)
 	}
 }
@@ -100,10 +100,10 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 
 func TestDefinitionReferencesEveryHandler(t *testing.T) {
 	app := defaultApp(t)
-	workflows := map[string][]handlers.Handler{backupStack: handlers.Backup}
+	workflows := map[string][]registry.Handler{backupStack: registry.Backup}
 	if _, err := os.Stat(filepath.Join(repoDir(t, "statemachine"), "restore.asl.json")); err == nil {
 		for _, region := range destinations {
-			workflows[restoreStack(region)] = handlers.Restore
+			workflows[restoreStack(region)] = registry.Restore
 		}
 	}
 	for name, hs := range workflows {
@@ -157,8 +157,8 @@ func TestStateMachineRoleRunsOnlyItsHandlersAndChildExecutions(t *testing.T) {
 			byAction[a] = append(byAction[a], s.Resources...)
 		}
 	}
-	if got := len(byAction["lambda:InvokeFunction"]); got != len(handlers.Backup) {
-		t.Errorf("lambda:InvokeFunction on %d resources, want the %d handlers", got, len(handlers.Backup))
+	if got := len(byAction["lambda:InvokeFunction"]); got != len(registry.Backup) {
+		t.Errorf("lambda:InvokeFunction on %d resources, want the %d handlers", got, len(registry.Backup))
 	}
 	name := backupStack + "-backup"
 	checks := map[string]string{
@@ -199,8 +199,8 @@ func TestAlarmsNotifyTheTopic(t *testing.T) {
 			t.Errorf("%d alarms on %s, want 1", metrics[m], m)
 		}
 	}
-	if got := metrics["AWS/Lambda Errors"]; got != len(handlers.Backup) {
-		t.Errorf("%d Lambda Errors alarms, want one per handler (%d)", got, len(handlers.Backup))
+	if got := metrics["AWS/Lambda Errors"]; got != len(registry.Backup) {
+		t.Errorf("%d Lambda Errors alarms, want one per handler (%d)", got, len(registry.Backup))
 	}
 
 	tplA := app.templates[backupStack]
@@ -443,7 +443,7 @@ func TestRestoreStateMachineOnlyOnceItsDefinitionExists(t *testing.T) {
 	tpl := assertions.Template_FromStack(st, nil)
 	tpl.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(0))
 	tpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(handlers.Restore)))
+	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(registry.Restore)))
 }
 
 func TestRestoreStateMachine(t *testing.T) {
@@ -453,9 +453,9 @@ func TestRestoreStateMachine(t *testing.T) {
 	st, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
 		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
 		Config:     cfg,
-		Handlers: []handlers.Handler{
-			{Name: "describe-table", Needs: []handlers.Access{handlers.ReadTables, handlers.ReadCatalog}},
-			{Name: "restore-table", Needs: []handlers.Access{handlers.RestoreTables, handlers.ReapplySettings}},
+		Handlers: []registry.Handler{
+			{Name: "describe-table", Needs: []registry.Access{registry.ReadTables, registry.ReadCatalog}},
+			{Name: "restore-table", Needs: []registry.Access{registry.RestoreTables, registry.ReapplySettings}},
 		},
 	})
 	if err != nil {
@@ -485,15 +485,15 @@ func TestRestoreStateMachine(t *testing.T) {
 
 func TestDefinitionMustMatchTheHandlers(t *testing.T) {
 	tests := map[string]struct {
-		handlers []handlers.Handler
+		handlers []registry.Handler
 		want     string
 	}{
 		"missing handler": {
-			handlers: []handlers.Handler{{Name: "describe-table"}},
+			handlers: []registry.Handler{{Name: "describe-table"}},
 			want:     "uses ${RestoreTableFunctionArn}, which no handler fills",
 		},
 		"unused handler": {
-			handlers: []handlers.Handler{{Name: "describe-table"}, {Name: "restore-table"}, {Name: "list-tables"}},
+			handlers: []registry.Handler{{Name: "describe-table"}, {Name: "restore-table"}, {Name: "list-tables"}},
 			want:     "does not use ${ListTablesFunctionArn}",
 		},
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/handlers"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 // WorkflowProps configures a state machine built from an ASL file.
@@ -57,7 +57,7 @@ func NewWorkflow(scope constructs.Construct, id string, props *WorkflowProps) (a
 		substitutions[f.Handler.Placeholder()] = f.Function.FunctionArn()
 		provided = append(provided, f.Handler.Placeholder())
 	}
-	if err := checkPlaceholders(props.DefinitionFile, handlers.UsedPlaceholders(string(raw)), provided); err != nil {
+	if err := checkPlaceholders(props.DefinitionFile, registry.UsedPlaceholders(string(raw)), provided); err != nil {
 		return nil, err
 	}
 
@@ -126,10 +126,10 @@ func checkPlaceholders(file string, used, provided []string) error {
 	}
 	switch {
 	case len(missing) > 0:
-		return fmt.Errorf("%s uses %s, which no handler fills; add the handler to infra/handlers (placeholders are <PascalName>FunctionArn)",
+		return fmt.Errorf("%s uses %s, which no handler fills; add the handler to lambdas/registry (placeholders are <PascalName>FunctionArn)",
 			file, strings.Join(missing, ", "))
 	case len(unused) > 0:
-		return fmt.Errorf("%s does not use %s; remove the handler from infra/handlers or reference it in the definition",
+		return fmt.Errorf("%s does not use %s; remove the handler from lambdas/registry or reference it in the definition",
 			file, strings.Join(unused, ", "))
 	}
 	return nil

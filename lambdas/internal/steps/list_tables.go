@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // TableLister is the part of DynamoDB that ListTables needs.

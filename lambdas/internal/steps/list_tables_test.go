@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 func defaultSettings(t *testing.T, env map[string]string) core.Settings {

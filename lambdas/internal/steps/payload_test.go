@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // maxPayload is Step Functions' limit on a state's input or output.

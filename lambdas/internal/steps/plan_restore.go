@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // RestorePlanner is the part of DynamoDB, in the target region, that

@@ -7,7 +7,7 @@ import (
 	"maps"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // PollInput is common to both polls.

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // CatalogReader is the catalog lookup of one backup.

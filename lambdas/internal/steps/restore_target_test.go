@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // restoreItem sets up one planned restore of orders as orders-restored,

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // Outcomes of a table, or of one destination of a table.

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // Sweeper is the part of DynamoDB that Sweep needs.

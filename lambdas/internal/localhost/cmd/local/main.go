@@ -23,8 +23,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/localhost"
 )

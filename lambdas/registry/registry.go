@@ -1,8 +1,8 @@
-// Package handlers lists the Lambda handlers that each workflow deploys, what
+// Package registry lists the Lambda handlers that each workflow deploys, what
 // AWS access each one needs, and the ASL placeholder that receives each
 // handler's function ARN. It has no CDK dependency, so tests anywhere in the
 // repository can import it cheaply.
-package handlers
+package registry
 
 import (
 	"regexp"

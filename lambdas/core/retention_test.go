@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 var pruneNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

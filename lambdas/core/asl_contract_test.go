@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // TestASLErrorNamesAreGoTypes checks the contract between the state
@@ -20,7 +20,7 @@ func TestASLErrorNamesAreGoTypes(t *testing.T) {
 	for _, err := range core.ContractErrors() {
 		goTypes[reflect.TypeOf(err).Elem().Name()] = true
 	}
-	files, err := filepath.Glob(filepath.Join("..", "..", "..", "statemachine", "*.asl.json"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "statemachine", "*.asl.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no state machine definitions found: %v", err)
 	}
@@ -75,7 +75,7 @@ func errorNames(v any) []string {
 // TagResource by the temporary-table prefix and the owner tag; they must be
 // the ones the handlers use, or every clean-up is denied.
 func TestInfraUsesTheNamingScheme(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "infra", "stacks", "permissions.go"))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "infra", "stacks", "permissions.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
