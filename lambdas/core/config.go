@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -49,35 +50,68 @@ const (
 	SweepMarginMinutes = 180
 )
 
-// EnvVars lists the environment variables that configure the handlers.
-var EnvVars = []string{
-	"SOURCE_REGION", "DESTINATION_REGIONS", "RETENTION_DAYS", "KEEP_LAST", "INCLUDE", "EXCLUDE",
-	"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES", "CATALOG_TABLE", "RUNS_PER_DAY",
-}
-
-// SettingsFromEnv reads the settings from environment variables through
-// getenv (os.Getenv in production) and validates them.
-func SettingsFromEnv(getenv func(string) string) (Settings, error) {
-	s := Settings{
-		SourceRegion:     strings.TrimSpace(getenv("SOURCE_REGION")),
+// DefaultSettings returns the settings with every default applied; the
+// regions, which have none, are empty.
+func DefaultSettings() Settings {
+	return Settings{
 		RetentionDays:    DefaultRetentionDays,
 		KeepLast:         DefaultKeepLast,
 		Include:          []string{"*"},
-		KMSKeyID:         strings.TrimSpace(getenv("KMS_KEY_ID")),
 		MaxConcurrency:   DefaultMaxConcurrency,
 		SweepAfterHours:  DefaultSweepAfterHours,
 		PollLimitMinutes: DefaultPollLimitMinutes,
 		CatalogTable:     DefaultCatalogTable,
 		RunsPerDay:       DefaultRunsPerDay,
 	}
-	if v := strings.TrimSpace(getenv("CATALOG_TABLE")); v != "" {
+}
+
+// The environment variables that configure the handlers. The CDK app sets
+// them from its context; SettingsFromEnv reads them.
+const (
+	EnvSourceRegion       = "SOURCE_REGION"
+	EnvDestinationRegions = "DESTINATION_REGIONS"
+	EnvRetentionDays      = "RETENTION_DAYS"
+	EnvKeepLast           = "KEEP_LAST"
+	EnvInclude            = "INCLUDE"
+	EnvExclude            = "EXCLUDE"
+	EnvTagFilter          = "TAG_FILTER"
+	EnvKMSKeyID           = "KMS_KEY_ID"
+	EnvMaxConcurrency     = "MAX_CONCURRENCY"
+	EnvDryRun             = "DRY_RUN"
+	EnvSweepAfterHours    = "SWEEP_AFTER_HOURS"
+	EnvPollLimitMinutes   = "POLL_LIMIT_MINUTES"
+	EnvCatalogTable       = "CATALOG_TABLE"
+	EnvRunsPerDay         = "RUNS_PER_DAY"
+)
+
+// EnvRegion is the function's own region. Lambda sets it in every
+// function's environment; a deployment cannot and must not set it.
+const EnvRegion = "AWS_REGION"
+
+// EnvVars lists the environment variables that configure the handlers.
+var EnvVars = []string{
+	EnvSourceRegion, EnvDestinationRegions, EnvRetentionDays, EnvKeepLast, EnvInclude, EnvExclude,
+	EnvTagFilter, EnvKMSKeyID, EnvMaxConcurrency, EnvDryRun, EnvSweepAfterHours, EnvPollLimitMinutes, EnvCatalogTable, EnvRunsPerDay,
+}
+
+// RestoreEnvVars lists the environment variables that a restore reads (see
+// RestoreDefaultsFromEnv), besides EnvRegion.
+var RestoreEnvVars = []string{EnvCatalogTable, EnvPollLimitMinutes}
+
+// SettingsFromEnv reads the settings from environment variables through
+// getenv (os.Getenv in production) and validates them.
+func SettingsFromEnv(getenv func(string) string) (Settings, error) {
+	s := DefaultSettings()
+	s.SourceRegion = strings.TrimSpace(getenv(EnvSourceRegion))
+	s.KMSKeyID = strings.TrimSpace(getenv(EnvKMSKeyID))
+	if v := strings.TrimSpace(getenv(EnvCatalogTable)); v != "" {
 		s.CatalogTable = v
 	}
 	var err error
-	if v := strings.TrimSpace(getenv("RUNS_PER_DAY")); v != "" {
+	if v := strings.TrimSpace(getenv(EnvRunsPerDay)); v != "" {
 		s.RunsPerDay, err = strconv.ParseFloat(v, 64)
 		if err != nil || s.RunsPerDay < 0 || s.RunsPerDay > 24*60 {
-			return Settings{}, &InvalidInput{Field: "RUNS_PER_DAY", Problem: fmt.Sprintf("%q is not a number of runs a day from 0 to 1440", v)}
+			return Settings{}, &InvalidInput{Field: EnvRunsPerDay, Problem: fmt.Sprintf("%q is not a number of runs a day from 0 to 1440", v)}
 		}
 	}
 	list := func(name string, dst *[]string) {
@@ -90,27 +124,59 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 			*dst, err = parseInt(name, v)
 		}
 	}
-	list("DESTINATION_REGIONS", &s.DestinationRegions)
-	list("INCLUDE", &s.Include)
-	list("EXCLUDE", &s.Exclude)
-	num("RETENTION_DAYS", &s.RetentionDays)
-	num("KEEP_LAST", &s.KeepLast)
-	num("MAX_CONCURRENCY", &s.MaxConcurrency)
-	num("SWEEP_AFTER_HOURS", &s.SweepAfterHours)
-	num("POLL_LIMIT_MINUTES", &s.PollLimitMinutes)
-	if v := strings.TrimSpace(getenv("TAG_FILTER")); v != "" && err == nil {
-		s.TagFilter, err = parseTagFilter("TAG_FILTER", v)
+	list(EnvDestinationRegions, &s.DestinationRegions)
+	list(EnvInclude, &s.Include)
+	list(EnvExclude, &s.Exclude)
+	num(EnvRetentionDays, &s.RetentionDays)
+	num(EnvKeepLast, &s.KeepLast)
+	num(EnvMaxConcurrency, &s.MaxConcurrency)
+	num(EnvSweepAfterHours, &s.SweepAfterHours)
+	num(EnvPollLimitMinutes, &s.PollLimitMinutes)
+	if v := strings.TrimSpace(getenv(EnvTagFilter)); v != "" && err == nil {
+		s.TagFilter, err = parseTagFilter(EnvTagFilter, v)
 	}
-	if v := strings.TrimSpace(getenv("DRY_RUN")); v != "" && err == nil {
+	if v := strings.TrimSpace(getenv(EnvDryRun)); v != "" && err == nil {
 		s.DryRun, err = strconv.ParseBool(v)
 		if err != nil {
-			err = &InvalidInput{Field: "DRY_RUN", Problem: fmt.Sprintf("%q is not true or false", v)}
+			err = &InvalidInput{Field: EnvDryRun, Problem: fmt.Sprintf("%q is not true or false", v)}
 		}
 	}
 	if err != nil {
 		return Settings{}, err
 	}
-	return s, s.Validate(envNames)
+	return s, s.Validate(EnvNames)
+}
+
+// Environment is the Lambda environment that carries s to the handlers, the
+// inverse of SettingsFromEnv: every variable of EnvVars is present, and an
+// empty value means not set. It fails, naming the setting by its JSON name,
+// when a tag filter entry holds a character that TAG_FILTER cannot carry.
+func (s Settings) Environment() (map[string]string, error) {
+	for k, v := range s.TagFilter {
+		if k == "" || strings.ContainsAny(k+v, ",=") {
+			return nil, &InvalidInput{Field: "tagFilter", Problem: fmt.Sprintf("has an invalid entry %q=%q; write key=value pairs such as backup=true,env=prod", k, v)}
+		}
+	}
+	tags := make([]string, 0, len(s.TagFilter))
+	for _, k := range slices.Sorted(maps.Keys(s.TagFilter)) {
+		tags = append(tags, k+"="+s.TagFilter[k])
+	}
+	return map[string]string{
+		EnvSourceRegion:       s.SourceRegion,
+		EnvDestinationRegions: strings.Join(s.DestinationRegions, ","),
+		EnvRetentionDays:      strconv.Itoa(s.RetentionDays),
+		EnvKeepLast:           strconv.Itoa(s.KeepLast),
+		EnvInclude:            strings.Join(s.Include, ","),
+		EnvExclude:            strings.Join(s.Exclude, ","),
+		EnvTagFilter:          strings.Join(tags, ","),
+		EnvKMSKeyID:           s.KMSKeyID,
+		EnvMaxConcurrency:     strconv.Itoa(s.MaxConcurrency),
+		EnvDryRun:             strconv.FormatBool(s.DryRun),
+		EnvSweepAfterHours:    strconv.Itoa(s.SweepAfterHours),
+		EnvPollLimitMinutes:   strconv.Itoa(s.PollLimitMinutes),
+		EnvCatalogTable:       s.CatalogTable,
+		EnvRunsPerDay:         strconv.FormatFloat(s.RunsPerDay, 'f', -1, 64),
+	}, nil
 }
 
 // Overrides is the optional execution input of a backup run. Each field that
@@ -209,29 +275,39 @@ func (o Overrides) Apply(s Settings) (Settings, error) {
 	if o.DryRun != nil {
 		s.DryRun = *o.DryRun
 	}
-	return s, s.Validate(inputNames)
+	return s, s.Validate(InputNames)
 }
 
-// fieldNames maps a setting to the name the user wrote it under.
-type fieldNames map[string]string
+// FieldNames maps a setting's JSON name (as in Settings) to the name the user
+// wrote it under, so that errors name it the same way. A setting it does not
+// list keeps its JSON name.
+type FieldNames map[string]string
 
-var envNames = fieldNames{
-	"sourceRegion": "SOURCE_REGION", "destinationRegions": "DESTINATION_REGIONS", "retentionDays": "RETENTION_DAYS",
-	"keepLast": "KEEP_LAST", "include": "INCLUDE", "exclude": "EXCLUDE", "tagFilter": "TAG_FILTER",
-	"kmsKeyId": "KMS_KEY_ID", "maxConcurrency": "MAX_CONCURRENCY", "sweepAfterHours": "SWEEP_AFTER_HOURS",
-	"pollLimitMinutes": "POLL_LIMIT_MINUTES", "catalogTable": "CATALOG_TABLE",
+// EnvNames names the settings as environment variables.
+var EnvNames = FieldNames{
+	"sourceRegion": EnvSourceRegion, "destinationRegions": EnvDestinationRegions, "retentionDays": EnvRetentionDays,
+	"keepLast": EnvKeepLast, "include": EnvInclude, "exclude": EnvExclude, "tagFilter": EnvTagFilter,
+	"kmsKeyId": EnvKMSKeyID, "maxConcurrency": EnvMaxConcurrency, "dryRun": EnvDryRun, "sweepAfterHours": EnvSweepAfterHours,
+	"pollLimitMinutes": EnvPollLimitMinutes, "catalogTable": EnvCatalogTable, "runsPerDay": EnvRunsPerDay,
 }
 
-var inputNames = fieldNames{}
+// InputNames names the settings as execution input fields: their JSON names.
+var InputNames = FieldNames{}
 
-func (f fieldNames) name(field string) string {
+// Name is how the user wrote the setting whose JSON name is field.
+func (f FieldNames) Name(field string) string {
 	if n, ok := f[field]; ok {
 		return n
 	}
 	return field
 }
 
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+	// globRE admits what can match a table name: its characters and the
+	// wildcard syntax of path.Match.
+	globRE = regexp.MustCompile(`^[a-zA-Z0-9_.*?\[\]!^\\-]+$`)
+)
 
 // ValidateRegion checks that region looks like an AWS region name.
 func ValidateRegion(field, region string) error {
@@ -242,22 +318,22 @@ func ValidateRegion(field, region string) error {
 }
 
 // Validate checks every setting and reports the first problem, named as the
-// user wrote it (environment variable or input field).
-func (s Settings) Validate(names fieldNames) error {
+// user wrote it (environment variable, input field or CDK context key).
+func (s Settings) Validate(names FieldNames) error {
 	bad := func(field, format string, args ...any) error {
-		return &InvalidInput{Field: names.name(field), Problem: fmt.Sprintf(format, args...)}
+		return &InvalidInput{Field: names.Name(field), Problem: fmt.Sprintf(format, args...)}
 	}
 	if s.SourceRegion == "" {
 		return bad("sourceRegion", "is required: the region whose tables are backed up, such as us-east-1")
 	}
-	if err := ValidateRegion(names.name("sourceRegion"), s.SourceRegion); err != nil {
+	if err := ValidateRegion(names.Name("sourceRegion"), s.SourceRegion); err != nil {
 		return err
 	}
 	if len(s.DestinationRegions) == 0 {
 		return bad("destinationRegions", "is required: at least one region to copy backups to, comma-separated")
 	}
 	for i, r := range s.DestinationRegions {
-		if err := ValidateRegion(names.name("destinationRegions"), r); err != nil {
+		if err := ValidateRegion(names.Name("destinationRegions"), r); err != nil {
 			return err
 		}
 		if r == s.SourceRegion {
@@ -281,8 +357,8 @@ func (s Settings) Validate(names fieldNames) error {
 		patterns []string
 	}{{"include", s.Include}, {"exclude", s.Exclude}} {
 		for _, p := range list.patterns {
-			if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
-				return bad(list.field, "%q is not a valid glob pattern (use *, ? and [...])", p)
+			if _, err := path.Match(p, ""); err != nil || !globRE.MatchString(p) {
+				return bad(list.field, "%q is not a table-name glob (letters, digits, _ . - and the wildcards * ? [...])", p)
 			}
 		}
 	}
@@ -291,7 +367,7 @@ func (s Settings) Validate(names fieldNames) error {
 			return bad("tagFilter", "has an empty tag key")
 		}
 	}
-	if err := validateKMSKey(names.name("kmsKeyId"), s.KMSKeyID, s.DestinationRegions); err != nil {
+	if err := validateKMSKey(names.Name("kmsKeyId"), s.KMSKeyID, s.DestinationRegions); err != nil {
 		return err
 	}
 	if s.MaxConcurrency < 1 || s.MaxConcurrency > 1000 {
@@ -300,53 +376,52 @@ func (s Settings) Validate(names fieldNames) error {
 	if s.SweepAfterHours < 1 {
 		return bad("sweepAfterHours", "must be at least 1 hour, got %d", s.SweepAfterHours)
 	}
-	if err := validatePollLimit(names.name("pollLimitMinutes"), s.PollLimitMinutes); err != nil {
+	if err := validatePollLimit(names.Name("pollLimitMinutes"), s.PollLimitMinutes); err != nil {
 		return err
 	}
 	// A live run's temporary table waits for its restore and then for its
 	// backup, each up to the poll limit, plus retries with backoff (quota
 	// retries alone can add over an hour); the sweeper must not take it.
 	if need := 2*s.PollLimitMinutes + SweepMarginMinutes; s.SweepAfterHours*60 < need {
-		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes: a live run's temporary table can exist for two poll limits and its retries, and the sweeper must not delete it", (need+59)/60, s.PollLimitMinutes)
+		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes (%s): a live run's temporary table can exist for two poll limits and its retries, and the sweeper must not delete it",
+			(need+59)/60, s.PollLimitMinutes, names.Name("pollLimitMinutes"))
 	}
-	return ValidateName(names.name("catalogTable"), s.CatalogTable)
+	return ValidateName(names.Name("catalogTable"), s.CatalogTable)
 }
 
 // RestoreDefaults are the settings a restore reads from the environment.
 type RestoreDefaults struct {
-	TargetRegion     string // the first of DESTINATION_REGIONS
+	TargetRegion     string // the function's own region (AWS_REGION)
 	CatalogTable     string
 	PollLimitMinutes int
 }
 
-// RestoreDefaultsFromEnv reads them; unlike a backup, a restore needs no
+// RestoreDefaultsFromEnv reads them: the target region from AWS_REGION,
+// which Lambda sets, and RestoreEnvVars. Unlike a backup, a restore needs no
 // source region, since it must work when that region is gone.
 func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error) {
 	d := RestoreDefaults{CatalogTable: DefaultCatalogTable, PollLimitMinutes: DefaultPollLimitMinutes}
-	if v := strings.TrimSpace(getenv("DESTINATION_REGIONS")); v != "" {
-		regions, err := splitList("DESTINATION_REGIONS", v)
-		if err != nil {
-			return d, err
-		}
-		if err := ValidateRegion("DESTINATION_REGIONS", regions[0]); err != nil {
-			return d, err
-		}
-		d.TargetRegion = regions[0]
+	d.TargetRegion = strings.TrimSpace(getenv(EnvRegion))
+	if d.TargetRegion == "" {
+		return d, &InvalidInput{Field: EnvRegion, Problem: "is not set; Lambda sets it to the function's region, which a restore targets by default"}
 	}
-	if v := strings.TrimSpace(getenv("CATALOG_TABLE")); v != "" {
+	if err := ValidateRegion(EnvRegion, d.TargetRegion); err != nil {
+		return d, err
+	}
+	if v := strings.TrimSpace(getenv(EnvCatalogTable)); v != "" {
 		d.CatalogTable = v
 	}
-	if v := strings.TrimSpace(getenv("POLL_LIMIT_MINUTES")); v != "" {
-		n, err := parseInt("POLL_LIMIT_MINUTES", v)
+	if v := strings.TrimSpace(getenv(EnvPollLimitMinutes)); v != "" {
+		n, err := parseInt(EnvPollLimitMinutes, v)
 		if err != nil {
 			return d, err
 		}
-		if err := validatePollLimit("POLL_LIMIT_MINUTES", n); err != nil {
+		if err := validatePollLimit(EnvPollLimitMinutes, n); err != nil {
 			return d, err
 		}
 		d.PollLimitMinutes = n
 	}
-	if err := ValidateName("CATALOG_TABLE", d.CatalogTable); err != nil {
+	if err := ValidateName(EnvCatalogTable, d.CatalogTable); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -362,7 +437,7 @@ func validateKMSKey(field, key string, destinations []string) error {
 		return &InvalidInput{Field: field, Problem: fmt.Sprintf("%q is not a KMS key id, key ARN, alias name (alias/...) or alias ARN", key)}
 	}
 	if r := RegionOfArn(key); r != "" && (len(destinations) > 1 || r != destinations[0]) {
-		return &InvalidInput{Field: field, Problem: fmt.Sprintf("key ARN is in %s, but the restore runs in %s; use an alias or a multi-Region key id that exists in every destination region", r, strings.Join(destinations, ", "))}
+		return &InvalidInput{Field: field, Problem: fmt.Sprintf("%q is an ARN in %s, but restores run in %s; use an alias or a multi-Region key id that exists in every destination region", key, r, strings.Join(destinations, ", "))}
 	}
 	return nil
 }

@@ -123,7 +123,9 @@ func TestSettingsFromEnvInvalid(t *testing.T) {
 		{"KEEP_LAST not a number", validEnv(map[string]string{"KEEP_LAST": "three"}), "KEEP_LAST", "not a whole number"},
 		{"INCLUDE bad glob", validEnv(map[string]string{"INCLUDE": "["}), "INCLUDE", "glob"},
 		{"INCLUDE bad glob among good", validEnv(map[string]string{"INCLUDE": "orders*,users[,x"}), "INCLUDE", "glob"},
+		{"INCLUDE with a character no table name has", validEnv(map[string]string{"INCLUDE": "orders,bad name"}), "INCLUDE", "not a table-name glob"},
 		{"EXCLUDE bad glob", validEnv(map[string]string{"EXCLUDE": "a[b"}), "EXCLUDE", "glob"},
+		{"EXCLUDE with a slash", validEnv(map[string]string{"EXCLUDE": "a/b"}), "EXCLUDE", "not a table-name glob"},
 		{"TAG_FILTER without value", validEnv(map[string]string{"TAG_FILTER": "novalue"}), "TAG_FILTER", "key=value"},
 		{"TAG_FILTER without key", validEnv(map[string]string{"TAG_FILTER": "env=prod,=x"}), "TAG_FILTER", "key=value"},
 		{"KMS_KEY_ID ARN in another region", validEnv(map[string]string{"KMS_KEY_ID": otherRegionKey}), "KMS_KEY_ID", "use an alias or a multi-Region key"},
@@ -133,7 +135,7 @@ func TestSettingsFromEnvInvalid(t *testing.T) {
 		{"MAX_CONCURRENCY huge", validEnv(map[string]string{"MAX_CONCURRENCY": "100000"}), "MAX_CONCURRENCY", "from 1 to 1000"},
 		{"DRY_RUN not a boolean", validEnv(map[string]string{"DRY_RUN": "maybe"}), "DRY_RUN", "true or false"},
 		{"SWEEP_AFTER_HOURS zero", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "0"}), "SWEEP_AFTER_HOURS", "at least 1 hour"},
-		{"SWEEP_AFTER_HOURS shorter than a live run", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "24"}), "SWEEP_AFTER_HOURS", "at least 27 hours with a poll limit of 720 minutes"},
+		{"SWEEP_AFTER_HOURS shorter than a live run", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "24"}), "SWEEP_AFTER_HOURS", "at least 27 hours with a poll limit of 720 minutes (POLL_LIMIT_MINUTES)"},
 		{"POLL_LIMIT_MINUTES too long", validEnv(map[string]string{"POLL_LIMIT_MINUTES": "20000"}), "POLL_LIMIT_MINUTES", "one week"},
 	}
 	for _, tc := range tests {
@@ -256,10 +258,12 @@ func TestOverridesInvalid(t *testing.T) {
 		{"bad include glob", `{"include":["["]}`, "include", "glob"},
 		{"no include", `{"include":[]}`, "include", "use * for every table"},
 		{"blank exclude", `{"exclude":[" "]}`, "exclude", "glob"},
+		{"include with a character no table name has", `{"include":["orders%"]}`, "include", "not a table-name glob"},
 		{"empty tag key", `{"tagFilter":{"":"x"}}`, "tagFilter", "empty tag key"},
 		{"KMS ARN in another region", `{"kmsKeyId":"arn:aws:kms:us-east-1:123456789012:key/abc"}`, "kmsKeyId", "use an alias"},
 		{"zero concurrency", `{"maxConcurrency":0}`, "maxConcurrency", "from 1 to 1000"},
 		{"zero sweep bound", `{"sweepAfterHours":0}`, "sweepAfterHours", "at least 1"},
+		{"sweep bound shorter than a live run", `{"sweepAfterHours":24}`, "sweepAfterHours", "at least 27 hours with a poll limit of 720 minutes (pollLimitMinutes)"},
 		{"zero poll limit", `{"pollLimitMinutes":0}`, "pollLimitMinutes", "from 1 to 10080"},
 	}
 	for _, tc := range tests {
@@ -307,5 +311,46 @@ func TestValidateReportsTheFirstProblemDeterministically(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// TestEnvironmentIsTheInverseOfSettingsFromEnv: what the CDK app puts in
+// the Lambda environment is read back as the same settings, under the names
+// of EnvVars and no others.
+func TestEnvironmentIsTheInverseOfSettingsFromEnv(t *testing.T) {
+	withRegions := core.DefaultSettings()
+	withRegions.SourceRegion, withRegions.DestinationRegions = "us-east-1", []string{"eu-west-1"}
+	everything := core.Settings{
+		SourceRegion: "us-east-1", DestinationRegions: []string{"eu-west-1", "eu-central-1"},
+		RetentionDays: 35, KeepLast: 5, Include: []string{"orders*", "users"}, Exclude: []string{"*-test", "tmp[0-9]"},
+		TagFilter: map[string]string{"backup": "true", "env": "prod"}, KMSKeyID: "alias/backup", MaxConcurrency: 40,
+		DryRun: true, SweepAfterHours: 52, PollLimitMinutes: 1440, CatalogTable: "my-catalog", RunsPerDay: 4.5,
+	}
+	for name, s := range map[string]core.Settings{"defaults": withRegions, "everything set": everything} {
+		t.Run(name, func(t *testing.T) {
+			env, err := s.Environment()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Sorted(maps.Keys(env)); !slices.Equal(got, slices.Sorted(slices.Values(core.EnvVars))) {
+				t.Errorf("Environment sets %v, want EnvVars %v", got, core.EnvVars)
+			}
+			got, err := core.SettingsFromEnv(getenv(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, s) {
+				t.Errorf("read back %+v\nwant      %+v", got, s)
+			}
+		})
+	}
+}
+
+func TestEnvironmentRefusesATagFilterItCannotCarry(t *testing.T) {
+	for _, tags := range []map[string]string{{"a,b": "x"}, {"a=b": "x"}, {"a": "x,y"}, {"a": "x=y"}} {
+		s := core.DefaultSettings()
+		s.TagFilter = tags
+		_, err := s.Environment()
+		checkInvalid(t, err, "tagFilter", "write key=value pairs")
 	}
 }
