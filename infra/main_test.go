@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -41,10 +42,10 @@ func TestCdkJSONHoldsAValidConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cdk.json: %v", err)
 	}
-	if cfg.Schedule != stacks.DefaultSchedule || cfg.RetentionDays != stacks.DefaultRetentionDays ||
-		cfg.KeepLast != stacks.DefaultKeepLast || cfg.MaxConcurrency != stacks.DefaultMaxConcurrency ||
-		cfg.SweepAfterHours != stacks.DefaultSweepAfterHours || cfg.PollLimitMinutes != stacks.DefaultPollLimitMinutes ||
-		cfg.LogRetentionDays != stacks.DefaultLogRetentionDays || cfg.CatalogTableName != stacks.DefaultCatalogTableName {
+	if cfg.Schedule != stacks.DefaultSchedule || cfg.RetentionDays != core.DefaultRetentionDays ||
+		cfg.KeepLast != core.DefaultKeepLast || cfg.MaxConcurrency != core.DefaultMaxConcurrency ||
+		cfg.SweepAfterHours != core.DefaultSweepAfterHours || cfg.PollLimitMinutes != core.DefaultPollLimitMinutes ||
+		cfg.LogRetentionDays != stacks.DefaultLogRetentionDays || cfg.CatalogTable != core.DefaultCatalogTable {
 		t.Errorf("cdk.json does not show the defaults: %+v", cfg)
 	}
 }

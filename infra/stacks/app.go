@@ -1,6 +1,8 @@
 // Package stacks holds the CDK stacks of dynamodb-xregion-backup: the backup
 // stack in the source region and a restore stack in every destination
-// region, checked by cdk-nag's AwsSolutions rules on every synthesis.
+// region, checked by cdk-nag's AwsSolutions rules on every synthesis. The
+// handlers' settings, their names, defaults and validation come from
+// lambdas/core, the handlers and their access from lambdas/registry.
 package stacks
 
 import (

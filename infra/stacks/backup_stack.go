@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -35,50 +35,35 @@ type BackupStackProps struct {
 func NewBackupStack(scope constructs.Construct, id string, props *BackupStackProps) (awscdk.Stack, error) {
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	hs := props.Handlers
-	if hs == nil {
-		hs = registry.Backup
+	env, err := cfg.Environment()
+	if err != nil {
+		return nil, err
 	}
 
 	src, dests := cfg.SourceRegion, cfg.DestinationRegions
 	all := append([]string{src}, dests...)
 	anyTable := func(r string) ARN { return tableARN(r, "*") }
-	tempTable := func(r string) ARN { return tableARN(r, TempTablePrefix+"*") }
-	tempBackups := func(r string) ARN { return backupARN(r, TempTablePrefix+"*") }
-	scopeOf := Scope{
-		ReadTables:      inRegions(all, anyTable),
-		RestoreTargets:  inRegions(dests, tempTable),
-		BackupTables:    append([]ARN{anyTable(src)}, inRegions(dests, tempTable)...),
-		ReadBackups:     append([]ARN{backupARN(src, "*")}, inRegions(dests, tempBackups)...),
-		RestoreSources:  []ARN{backupARN(src, "*")},
-		PrunableBackups: append([]ARN{backupARN(src, "*")}, inRegions(dests, tempBackups)...),
-		TempTables:      inRegions(dests, tempTable),
-		SettableTables:  inRegions(dests, tempTable),
-		Catalog:         catalogARNs(dests, cfg.CatalogTableName),
-		KMSRegions:      dests,
-		KMSKeyID:        cfg.KMSKeyID,
-	}
-
-	functions := make([]*GoFunction, 0, len(hs))
-	for _, h := range hs {
-		f, err := NewGoFunction(stack, &GoFunctionProps{
-			Handler:      h,
-			AssetDir:     cfg.AssetDir,
-			Environment:  cfg.Environment(),
-			LogRetention: cfg.logRetention(),
-			Scope:        scopeOf,
-		})
-		if err != nil {
-			return nil, err
-		}
-		functions = append(functions, f)
-	}
-
-	sm, err := NewWorkflow(stack, "Backup", &WorkflowProps{
-		Name:           id + "-backup",
-		DefinitionFile: filepath.Join(cfg.StateMachineDir, "backup.asl.json"),
-		Functions:      functions,
-		LogRetention:   cfg.logRetention(),
+	tempTable := func(r string) ARN { return tableARN(r, core.TempPrefix+"*") }
+	tempBackups := func(r string) ARN { return backupARN(r, core.TempPrefix+"*") }
+	sm, functions, err := deployWorkflow(stack, cfg, workflowDeployment{
+		ID:          "Backup",
+		Name:        id + "-backup",
+		Definition:  "backup.asl.json",
+		Handlers:    orDefault(props.Handlers, registry.Backup),
+		Environment: env,
+		Scope: Scope{
+			ReadTables:      inRegions(all, anyTable),
+			RestoreTargets:  inRegions(dests, tempTable),
+			BackupTables:    append([]ARN{anyTable(src)}, inRegions(dests, tempTable)...),
+			ReadBackups:     append([]ARN{backupARN(src, "*")}, inRegions(dests, tempBackups)...),
+			RestoreSources:  []ARN{backupARN(src, "*")},
+			PrunableBackups: append([]ARN{backupARN(src, "*")}, inRegions(dests, tempBackups)...),
+			TempTables:      inRegions(dests, tempTable),
+			SettableTables:  inRegions(dests, tempTable),
+			Catalog:         catalogARNs(dests, cfg.CatalogTable),
+			KMSRegions:      dests,
+			KMSKeyID:        cfg.KMSKeyID,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -97,7 +82,6 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 	topic := newAlarmTopic(stack, cfg.NotificationEmail)
 	addAlarms(stack, sm, functions, topic)
 
-	awscdk.NewCfnOutput(stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{Value: sm.StateMachineArn()})
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
 	return stack, nil
 }

@@ -10,31 +10,22 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // Config is the deployment's configuration, read from the CDK context
-// (infra/cdk.json, overridable with -c key=value).
+// (infra/cdk.json, overridable with -c key=value): the handlers' settings,
+// whose defaults and validation are core's, and the deployment's own.
 type Config struct {
+	core.Settings
 	// Account to deploy to; empty means the CLI's current account.
-	Account            string
-	SourceRegion       string
-	DestinationRegions []string
+	Account string
 	// Schedule is an EventBridge rate() or cron() expression; empty means
 	// no scheduled runs.
 	Schedule          string
-	RetentionDays     int
-	KeepLast          int
-	Include           []string
-	Exclude           []string
-	TagFilter         map[string]string
-	KMSKeyID          string
-	MaxConcurrency    int
-	DryRun            bool
-	SweepAfterHours   int
-	PollLimitMinutes  int
 	NotificationEmail string
 	LogRetentionDays  int
-	CatalogTableName  string
 	// StackPrefix starts every stack name, so that a second deployment
 	// (a test, say) can live beside the first in one account.
 	StackPrefix string
@@ -44,21 +35,19 @@ type Config struct {
 	StateMachineDir string
 }
 
-// Defaults, the same as the handlers' own.
+// Defaults of the deployment's own settings; the handlers' are core's.
 const (
 	DefaultSchedule         = "rate(1 hour)"
-	DefaultRetentionDays    = 7
-	DefaultKeepLast         = 3
-	DefaultMaxConcurrency   = 10
-	DefaultSweepAfterHours  = 36
-	DefaultPollLimitMinutes = 12 * 60
 	DefaultLogRetentionDays = 30
-	DefaultCatalogTableName = "xregion-backup-catalog"
 	DefaultStackPrefix      = "DynamodbXregion"
 )
 
 // ScheduleOff values switch the scheduled runs off.
 var ScheduleOff = []string{"off", "none", "disabled", "false"}
+
+// contextKeys names the handlers' settings as context keys: their JSON
+// names, but for the catalog table.
+var contextKeys = core.FieldNames{"catalogTable": "catalogTableName"}
 
 // ConfigError is a configuration problem, named by its context key.
 type ConfigError struct {
@@ -76,46 +65,51 @@ func (e *ConfigError) Error() string {
 func LoadConfig(get func(key string) any, defaultAccount string) (Config, error) {
 	r := reader{get: get}
 	c := Config{
-		Account:            r.str("account", defaultAccount),
-		SourceRegion:       r.str("sourceRegion", ""),
-		DestinationRegions: r.list("destinationRegions", nil),
-		Schedule:           r.str("schedule", DefaultSchedule),
-		RetentionDays:      r.num("retentionDays", DefaultRetentionDays),
-		KeepLast:           r.num("keepLast", DefaultKeepLast),
-		Include:            r.list("include", []string{"*"}),
-		Exclude:            r.list("exclude", nil),
-		TagFilter:          r.tags("tagFilter"),
-		KMSKeyID:           r.str("kmsKeyId", ""),
-		MaxConcurrency:     r.num("maxConcurrency", DefaultMaxConcurrency),
-		DryRun:             r.boolean("dryRun", false),
-		SweepAfterHours:    r.num("sweepAfterHours", DefaultSweepAfterHours),
-		PollLimitMinutes:   r.num("pollLimitMinutes", DefaultPollLimitMinutes),
-		NotificationEmail:  r.str("notificationEmail", ""),
-		LogRetentionDays:   r.num("logRetentionDays", DefaultLogRetentionDays),
-		CatalogTableName:   r.str("catalogTableName", DefaultCatalogTableName),
-		StackPrefix:        r.str("stackPrefix", DefaultStackPrefix),
-		AssetDir:           r.str("assetDir", ""),
-		StateMachineDir:    r.str("stateMachineDir", ""),
+		Settings:         core.DefaultSettings(),
+		Account:          defaultAccount,
+		Schedule:         DefaultSchedule,
+		LogRetentionDays: DefaultLogRetentionDays,
+		StackPrefix:      DefaultStackPrefix,
 	}
+	r.str("account", &c.Account)
+	r.str("sourceRegion", &c.SourceRegion)
+	r.list("destinationRegions", &c.DestinationRegions)
+	r.str("schedule", &c.Schedule)
+	r.num("retentionDays", &c.RetentionDays)
+	r.num("keepLast", &c.KeepLast)
+	r.list("include", &c.Include)
+	r.list("exclude", &c.Exclude)
+	r.tags("tagFilter", &c.TagFilter)
+	r.str("kmsKeyId", &c.KMSKeyID)
+	r.num("maxConcurrency", &c.MaxConcurrency)
+	r.boolean("dryRun", &c.DryRun)
+	r.num("sweepAfterHours", &c.SweepAfterHours)
+	r.num("pollLimitMinutes", &c.PollLimitMinutes)
+	r.str("notificationEmail", &c.NotificationEmail)
+	r.num("logRetentionDays", &c.LogRetentionDays)
+	r.str(contextKeys.Name("catalogTable"), &c.CatalogTable)
+	r.str("stackPrefix", &c.StackPrefix)
+	r.str("assetDir", &c.AssetDir)
+	r.str("stateMachineDir", &c.StateMachineDir)
 	if slices.Contains(ScheduleOff, strings.ToLower(c.Schedule)) {
 		c.Schedule = ""
 	}
 	if r.err != nil {
 		return Config{}, r.err
 	}
-	return c, c.Validate()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	c.RunsPerDay = runsPerDay(c.Schedule)
+	return c, nil
 }
 
 var (
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
 	emailRE   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	rateRE    = regexp.MustCompile(`^rate\(([0-9]+) (minutes?|hours?|days?)\)$`)
 	cronRE    = regexp.MustCompile(`^cron\(([^()]+)\)$`)
-	kmsRE     = regexp.MustCompile(`^(alias/[a-zA-Z0-9/_-]+|(mrk-)?[0-9a-f]{8}-?[0-9a-f-]{0,40}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_-]+)$`)
 	prefixRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,39}$`)
-	tableRE   = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
-	globRE    = regexp.MustCompile(`^[a-zA-Z0-9_.*?\[\]!-]+$`)
 )
 
 // retentionDays maps the retention periods CloudWatch Logs accepts to CDK's
@@ -133,7 +127,9 @@ var retentionDays = map[int]awslogs.RetentionDays{
 
 func (c Config) logRetention() awslogs.RetentionDays { return retentionDays[c.LogRetentionDays] }
 
-// Validate reports the first problem in c, naming its context key.
+// Validate reports the first problem in c, naming its context key. The
+// handlers' settings are checked by core, as the handlers check them, and
+// must fit in the Lambda environment.
 func (c Config) Validate() error {
 	bad := func(key, format string, args ...any) error {
 		return &ConfigError{Key: key, Problem: fmt.Sprintf(format, args...)}
@@ -141,71 +137,14 @@ func (c Config) Validate() error {
 	if c.Account != "" && !accountRE.MatchString(c.Account) {
 		return bad("account", "must be a 12-digit AWS account id, got %q", c.Account)
 	}
-	if c.SourceRegion == "" {
-		return bad("sourceRegion", "is required: the region whose tables are backed up, such as us-east-1")
+	if err := c.Settings.Validate(contextKeys); err != nil {
+		return contextError(err)
 	}
-	if !regionRE.MatchString(c.SourceRegion) {
-		return bad("sourceRegion", "%q is not an AWS region name such as us-east-1", c.SourceRegion)
-	}
-	if len(c.DestinationRegions) == 0 {
-		return bad("destinationRegions", "is required: at least one region to copy backups to")
-	}
-	for i, r := range c.DestinationRegions {
-		switch {
-		case !regionRE.MatchString(r):
-			return bad("destinationRegions", "%q is not an AWS region name such as us-west-2", r)
-		case r == c.SourceRegion:
-			return bad("destinationRegions", "%q is the source region; a cross-region copy needs another region", r)
-		case slices.Contains(c.DestinationRegions[:i], r):
-			return bad("destinationRegions", "lists %q twice", r)
-		}
+	if _, err := c.Environment(); err != nil {
+		return contextError(err)
 	}
 	if err := validateSchedule(c.Schedule); err != nil {
 		return bad("schedule", "%v", err)
-	}
-	if c.RetentionDays < 1 || c.RetentionDays > 36500 {
-		return bad("retentionDays", "must be a whole number of days from 1 to 36500, got %d", c.RetentionDays)
-	}
-	if c.KeepLast < 1 || c.KeepLast > 1000 {
-		return bad("keepLast", "must be from 1 to 1000, got %d", c.KeepLast)
-	}
-	if len(c.Include) == 0 {
-		return bad("include", "must hold at least one pattern; use * for every table")
-	}
-	for key, patterns := range map[string][]string{"include": c.Include, "exclude": c.Exclude} {
-		for _, p := range patterns {
-			if !globRE.MatchString(p) {
-				return bad(key, "%q is not a table-name glob (letters, digits, _ . - and the wildcards * ? [...])", p)
-			}
-		}
-	}
-	for k, v := range c.TagFilter {
-		if k == "" || strings.ContainsAny(k+v, ",=") {
-			return bad("tagFilter", "has an invalid entry %q=%q; write key=value pairs such as backup=true,env=prod", k, v)
-		}
-	}
-	if c.KMSKeyID != "" {
-		if !kmsRE.MatchString(c.KMSKeyID) {
-			return bad("kmsKeyId", "%q is not a KMS key id, key ARN, alias name (alias/...) or alias ARN", c.KMSKeyID)
-		}
-		if r := arnRegion(c.KMSKeyID); r != "" && (len(c.DestinationRegions) > 1 || r != c.DestinationRegions[0]) {
-			return bad("kmsKeyId", "is an ARN in %s, but restores run in %s; use an alias or a multi-Region key id that exists in every destination region",
-				r, strings.Join(c.DestinationRegions, ", "))
-		}
-	}
-	if c.MaxConcurrency < 1 || c.MaxConcurrency > 1000 {
-		return bad("maxConcurrency", "must be from 1 to 1000, got %d", c.MaxConcurrency)
-	}
-	if c.SweepAfterHours < 1 {
-		return bad("sweepAfterHours", "must be at least 1 hour, got %d", c.SweepAfterHours)
-	}
-	if c.PollLimitMinutes < 1 || c.PollLimitMinutes > 7*24*60 {
-		return bad("pollLimitMinutes", "must be from 1 to 10080 (one week), got %d", c.PollLimitMinutes)
-	}
-	// The handlers refuse a sweep bound a live run's temporary table could
-	// outlast (two poll limits); refuse it here too, before deploying.
-	if need := 2*c.PollLimitMinutes + 180; c.SweepAfterHours*60 < need { // as the handlers require
-		return bad("sweepAfterHours", "must be at least %d hours with pollLimitMinutes %d, so the sweeper never deletes a live run's temporary table", (need+59)/60, c.PollLimitMinutes)
 	}
 	if c.NotificationEmail != "" && !emailRE.MatchString(c.NotificationEmail) {
 		return bad("notificationEmail", "%q is not an email address", c.NotificationEmail)
@@ -214,13 +153,20 @@ func (c Config) Validate() error {
 		return bad("logRetentionDays", "must be one of the periods CloudWatch Logs accepts (%s), got %d",
 			strings.Trim(fmt.Sprint(slices.Sorted(maps.Keys(retentionDays))), "[]"), c.LogRetentionDays)
 	}
-	if !tableRE.MatchString(c.CatalogTableName) {
-		return bad("catalogTableName", "%q is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)", c.CatalogTableName)
-	}
 	if !prefixRE.MatchString(c.StackPrefix) {
 		return bad("stackPrefix", "%q must start with a letter and hold at most 40 letters, digits and hyphens", c.StackPrefix)
 	}
 	return nil
+}
+
+// contextError turns core's InvalidInput into a ConfigError that names the
+// context key.
+func contextError(err error) error {
+	var invalid *core.InvalidInput
+	if errors.As(err, &invalid) {
+		return &ConfigError{Key: contextKeys.Name(invalid.Field), Problem: invalid.Problem}
+	}
+	return err
 }
 
 // validateSchedule checks the syntax EventBridge accepts for rate() and
@@ -252,37 +198,6 @@ func validateSchedule(s string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not a schedule expression: use rate(1 hour), cron(0 * * * ? *) or off", s)
-}
-
-// arnRegion returns the region of an ARN, or "" for anything else.
-func arnRegion(s string) string {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[3]
-}
-
-// Environment is the Lambda environment that carries c to the handlers.
-// Every setting is present; an empty value means not set.
-func (c Config) Environment() map[string]string {
-	env := map[string]string{
-		"SOURCE_REGION":       c.SourceRegion,
-		"DESTINATION_REGIONS": strings.Join(c.DestinationRegions, ","),
-		"RETENTION_DAYS":      strconv.Itoa(c.RetentionDays),
-		"KEEP_LAST":           strconv.Itoa(c.KeepLast),
-		"INCLUDE":             strings.Join(c.Include, ","),
-		"EXCLUDE":             strings.Join(c.Exclude, ","),
-		"TAG_FILTER":          joinTags(c.TagFilter),
-		"KMS_KEY_ID":          c.KMSKeyID,
-		"MAX_CONCURRENCY":     strconv.Itoa(c.MaxConcurrency),
-		"DRY_RUN":             strconv.FormatBool(c.DryRun),
-		"SWEEP_AFTER_HOURS":   strconv.Itoa(c.SweepAfterHours),
-		"POLL_LIMIT_MINUTES":  strconv.Itoa(c.PollLimitMinutes),
-		"CATALOG_TABLE":       c.CatalogTableName,
-		"RUNS_PER_DAY":        strconv.FormatFloat(runsPerDay(c.Schedule), 'f', -1, 64),
-	}
-	return env
 }
 
 // runsPerDay is how often a valid schedule runs, for the handlers' cost
@@ -334,149 +249,136 @@ func atoiOr(s string, fallback int) int {
 	return fallback
 }
 
-func joinTags(tags map[string]string) string {
-	pairs := make([]string, 0, len(tags))
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		pairs = append(pairs, k+"="+tags[k])
-	}
-	return strings.Join(pairs, ",")
-}
-
-// reader converts context values, remembering the first type error.
+// reader converts context values, remembering the first type error. Each
+// method sets *dst from a key that is set, and leaves it alone otherwise.
 type reader struct {
 	get func(string) any
 	err error
 }
 
 func (r *reader) fail(key, format string, args ...any) {
+	r.failWith(&ConfigError{Key: key, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (r *reader) failWith(err error) {
 	if r.err == nil {
-		r.err = &ConfigError{Key: key, Problem: fmt.Sprintf(format, args...)}
+		r.err = contextError(err)
 	}
 }
 
-func (r *reader) str(key, def string) string {
+func (r *reader) str(key string, dst *string) {
 	switch v := r.get(key).(type) {
 	case nil:
-		return def
 	case string:
 		if v = strings.TrimSpace(v); v != "" {
-			return v
+			*dst = v
 		}
-		return def
 	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
+		*dst = strconv.FormatFloat(v, 'f', -1, 64)
 	default:
 		r.fail(key, "must be a string, got %T", v)
-		return def
 	}
 }
 
-func (r *reader) num(key string, def int) int {
+func (r *reader) num(key string, dst *int) {
 	switch v := r.get(key).(type) {
 	case nil:
-		return def
 	case float64:
 		if v != float64(int(v)) {
 			r.fail(key, "must be a whole number, got %v", v)
 		}
-		return int(v)
+		*dst = int(v)
 	case string:
 		if strings.TrimSpace(v) == "" {
-			return def
+			return
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
 			r.fail(key, "must be a whole number, got %q", v)
 		}
-		return n
+		*dst = n
 	default:
 		r.fail(key, "must be a whole number, got %T", v)
-		return def
 	}
 }
 
-func (r *reader) boolean(key string, def bool) bool {
+func (r *reader) boolean(key string, dst *bool) {
 	switch v := r.get(key).(type) {
 	case nil:
-		return def
 	case bool:
-		return v
+		*dst = v
 	case string:
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
 			r.fail(key, "must be true or false, got %q", v)
 		}
-		return b
+		*dst = b
 	default:
 		r.fail(key, "must be true or false, got %T", v)
-		return def
 	}
 }
 
 // list accepts a JSON array of strings or a comma-separated string.
-func (r *reader) list(key string, def []string) []string {
-	var items []string
+func (r *reader) list(key string, dst *[]string) {
 	switch v := r.get(key).(type) {
 	case nil:
-		return def
 	case string:
 		if strings.TrimSpace(v) == "" {
-			return def
+			return
 		}
-		items = strings.Split(v, ",")
+		items, err := core.SplitList(key, v)
+		if err != nil {
+			r.failWith(err)
+			return
+		}
+		*dst = items
 	case []any:
-		for _, item := range v {
+		items := make([]string, len(v))
+		for i, item := range v {
 			s, ok := item.(string)
 			if !ok {
 				r.fail(key, "must be a list of strings, got an item of type %T", item)
-				return def
+				return
 			}
-			items = append(items, s)
+			if items[i] = strings.TrimSpace(s); items[i] == "" {
+				r.fail(key, "has an empty item")
+				return
+			}
 		}
+		*dst = items
 	default:
 		r.fail(key, "must be a list of strings or a comma-separated string, got %T", v)
-		return def
 	}
-	for i := range items {
-		items[i] = strings.TrimSpace(items[i])
-		if items[i] == "" {
-			r.fail(key, "has an empty item; write a comma-separated list such as a,b")
-			return def
-		}
-	}
-	return items
 }
 
 // tags accepts a JSON object of strings or "k=v,k2=v2".
-func (r *reader) tags(key string) map[string]string {
-	out := map[string]string{}
+func (r *reader) tags(key string, dst *map[string]string) {
 	switch v := r.get(key).(type) {
 	case nil:
 	case string:
 		if strings.TrimSpace(v) == "" {
-			break
+			return
 		}
-		for item := range strings.SplitSeq(v, ",") {
-			k, val, ok := strings.Cut(item, "=")
-			if !ok || strings.TrimSpace(k) == "" {
-				r.fail(key, "%q is not key=value; write e.g. backup=true,env=prod", strings.TrimSpace(item))
-				return nil
-			}
-			out[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		tags, err := core.ParseTagFilter(key, v)
+		if err != nil {
+			r.failWith(err)
+			return
 		}
+		*dst = tags
 	case map[string]any:
+		tags := make(map[string]string, len(v))
 		for k, val := range v {
 			s, ok := val.(string)
 			if !ok {
 				r.fail(key, "value of tag %q must be a string, got %T", k, val)
-				return nil
+				return
 			}
-			out[k] = s
+			tags[k] = s
 		}
+		*dst = tags
 	default:
 		r.fail(key, "must be key=value pairs or a JSON object, got %T", v)
 	}
-	return out
 }
 
 // AsConfigError reports whether err is a configuration problem.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 func load(ctx map[string]any, account string) (stacks.Config, error) {
@@ -19,15 +20,17 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if cfg.Schedule != "rate(1 hour)" || cfg.RetentionDays != 7 || cfg.KeepLast != 3 || cfg.MaxConcurrency != 10 ||
 		cfg.SweepAfterHours != 36 || cfg.PollLimitMinutes != 720 || cfg.LogRetentionDays != 30 ||
-		cfg.CatalogTableName != "xregion-backup-catalog" || cfg.DryRun || cfg.KMSKeyID != "" || cfg.Account != "" {
+		cfg.CatalogTable != "xregion-backup-catalog" || cfg.DryRun || cfg.KMSKeyID != "" || cfg.Account != "" {
 		t.Errorf("unexpected defaults: %+v", cfg)
 	}
 	if !slices.Equal(cfg.Include, []string{"*"}) || len(cfg.Exclude) != 0 || len(cfg.TagFilter) != 0 {
 		t.Errorf("unexpected table selection defaults: %+v", cfg)
 	}
-	env := cfg.Environment()
-	for _, k := range []string{"SOURCE_REGION", "DESTINATION_REGIONS", "RETENTION_DAYS", "KEEP_LAST", "INCLUDE", "EXCLUDE",
-		"TAG_FILTER", "KMS_KEY_ID", "MAX_CONCURRENCY", "DRY_RUN", "SWEEP_AFTER_HOURS", "POLL_LIMIT_MINUTES"} {
+	env, err := cfg.Environment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range core.EnvVars {
 		if _, ok := env[k]; !ok {
 			t.Errorf("environment lacks %s", k)
 		}
@@ -81,16 +84,20 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"include", "orders,bad name", "not a table-name glob"},
 		{"exclude", "a/b", "not a table-name glob"},
 		{"tagFilter", "backup", "not key=value"},
+		{"tagFilter", map[string]any{"": "x"}, "empty tag key"},
+		{"tagFilter", map[string]any{"env=prod": "x"}, "write key=value pairs"},
+		{"tagFilter", map[string]any{"env": "a,b"}, "write key=value pairs"},
 		{"kmsKeyId", "my key", "not a KMS key"},
 		{"kmsKeyId", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "is an ARN in eu-west-1"},
 		{"maxConcurrency", "1001", "from 1 to 1000"},
 		{"dryRun", "maybe", "true or false"},
 		{"sweepAfterHours", "0", "at least 1 hour"},
-		{"sweepAfterHours", "24", "at least 27 hours with pollLimitMinutes 720"},
+		{"sweepAfterHours", "24", "at least 27 hours with a poll limit of 720 minutes (pollLimitMinutes)"},
 		{"pollLimitMinutes", "20000", "from 1 to 10080"},
 		{"notificationEmail", "ops", "not an email address"},
 		{"logRetentionDays", "31", "CloudWatch Logs accepts"},
-		{"catalogTableName", "a", "not a DynamoDB table name"},
+		{"catalogTableName", "a", "must be 3 to 255 characters long"},
+		{"catalogTableName", "my catalog", "may contain only"},
 		{"account", "12345", "12-digit"},
 		{"stackPrefix", "1abc", "start with a letter"},
 	}

@@ -4,14 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
-)
-
-// Naming and ownership scheme of the handlers (lambdas/internal/core).
-const (
-	TempTablePrefix = "xrb-tmp."
-	OwnerTagKey     = "xregion-backup:owner"
-	OwnerTagValue   = "dynamodb-xregion-backup"
 )
 
 // Scope is what one stack's handlers may act on: the ARNs each kind of
@@ -48,10 +42,10 @@ const (
 	reasonAnyTable = "Table names come from the include, exclude and tagFilter settings or from the restore input at run time, " +
 		"so they are not known at deploy time; the ARN is limited to this account and the configured regions."
 	reasonBackups = "Backup ARNs have the form table/TABLE/backup/ID and do not contain the backup name, so IAM cannot tell " +
-		"the tool's backups (named xrb.<timestamp>.<run>.<table>) from others; the handlers check the name before deleting " +
-		"and never touch other backups. In destination regions the table part is limited to the tool's xrb-tmp.* tables."
-	reasonTempTables = "Temporary tables are named xrb-tmp.<hash>.<source table> at run time; the prefix limits access to " +
-		"the tool's own temporary tables, and DeleteTable also requires the xregion-backup:owner tag."
+		"the tool's backups (named " + core.BackupPrefix + "<timestamp>.<run>.<table>) from others; the handlers check the name before deleting " +
+		"and never touch other backups. In destination regions the table part is limited to the tool's " + core.TempPrefix + "* tables."
+	reasonTempTables = "Temporary tables are named " + core.TempPrefix + "<hash>.<source table> at run time; the prefix limits access to " +
+		"the tool's own temporary tables, and DeleteTable also requires the " + core.TagOwner + " tag."
 	reasonKMS = "DynamoDB uses several GenerateDataKey and ReEncrypt variants to encrypt a restored table with the configured key; " +
 		"the statement is limited to that key and to calls made through DynamoDB (kms:ViaService)."
 	reasonKMSAlias = "The key is configured by alias, so the key id is not known at deploy time; the statement is limited to " +
@@ -113,7 +107,7 @@ func PolicyFor(h registry.Handler, s Scope) *Policy {
 	}
 	if h.Has(registry.DeleteTempTables) {
 		p.AllowIf([]string{"dynamodb:DeleteTable"}, s.TempTables, map[string]any{
-			"StringEquals": map[string]any{"aws:ResourceTag/" + OwnerTagKey: OwnerTagValue},
+			"StringEquals": map[string]any{"aws:ResourceTag/" + core.TagOwner: core.OwnerValue},
 		})
 	}
 	if h.Has(registry.PruneBackups) {
@@ -149,7 +143,7 @@ func explainDynamoDB(wildcard string) string {
 		return reasonKMSAlias
 	case strings.HasSuffix(wildcard, "/backup/*"):
 		return reasonBackups
-	case strings.HasSuffix(wildcard, ":table/"+TempTablePrefix+"*"):
+	case strings.HasSuffix(wildcard, ":table/"+core.TempPrefix+"*"):
 		return reasonTempTables
 	case strings.HasSuffix(wildcard, ":table/*"):
 		return reasonAnyTable
@@ -172,7 +166,7 @@ func allowKMS(p *Policy, key string, regions []string) {
 		alias = key
 	case strings.HasPrefix(key, "arn:") && strings.Contains(key, ":alias/"):
 		alias = key[strings.Index(key, ":alias/")+1:]
-		regions = []string{arnRegion(key)}
+		regions = []string{core.RegionOfArn(key)}
 	case strings.HasPrefix(key, "arn:"):
 		p.AllowIf(actions, []ARN{{IAM: key, Nag: key}}, conditions)
 		return

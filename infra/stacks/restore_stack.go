@@ -1,18 +1,12 @@
 package stacks
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -27,19 +21,24 @@ type RestoreStackProps struct {
 
 // NewRestoreStack deploys, in one destination region, everything a restore
 // needs, so that restores work with the source region gone: the catalog
-// table, the restore handlers and, once statemachine/restore.asl.json
-// exists, the restore state machine.
+// table, the restore handlers and the restore state machine.
 func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackProps) (awscdk.Stack, error) {
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	region := *stack.Region()
-	hs := props.Handlers
-	if hs == nil {
-		hs = registry.Restore
+	settings, err := cfg.Environment()
+	if err != nil {
+		return nil, err
+	}
+	// A restore reads only these; its default target region is its own,
+	// which Lambda gives it as AWS_REGION.
+	env := make(map[string]string, len(core.RestoreEnvVars))
+	for _, k := range core.RestoreEnvVars {
+		env[k] = settings[k]
 	}
 
 	catalog := awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
-		TableName:          jsii.String(cfg.CatalogTableName),
+		TableName:          jsii.String(cfg.CatalogTable),
 		PartitionKey:       &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:            &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:        awsdynamodb.BillingMode_PAY_PER_REQUEST,
@@ -54,52 +53,27 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 	})
 
 	anyTable := tableARN(region, "*")
-	scopeOf := Scope{
-		ReadTables:      []ARN{anyTable},
-		RestoreTargets:  []ARN{anyTable},
-		BackupTables:    []ARN{anyTable},
-		ReadBackups:     []ARN{backupARN(region, "*")},
-		RestoreSources:  []ARN{backupARN(region, "*")},
-		PrunableBackups: []ARN{backupARN(region, TempTablePrefix+"*")},
-		TempTables:      []ARN{tableARN(region, TempTablePrefix+"*")},
-		SettableTables:  []ARN{anyTable},
-		Catalog:         catalogARNs([]string{region}, cfg.CatalogTableName),
-		KMSRegions:      []string{region},
-		KMSKeyID:        cfg.KMSKeyID,
-	}
-	functions := make([]*GoFunction, 0, len(hs))
-	for _, h := range hs {
-		env := cfg.Environment()
-		// A restore targets the first destination region: this one.
-		env["DESTINATION_REGIONS"] = strings.Join(slices.Concat([]string{region},
-			slices.DeleteFunc(slices.Clone(cfg.DestinationRegions), func(r string) bool { return r == region })), ",")
-		f, err := NewGoFunction(stack, &GoFunctionProps{
-			Handler:      h,
-			AssetDir:     cfg.AssetDir,
-			Environment:  env,
-			LogRetention: cfg.logRetention(),
-			Scope:        scopeOf,
-		})
-		if err != nil {
-			return nil, err
-		}
-		functions = append(functions, f)
-	}
-
-	// The restore workflow is optional until its definition is written.
-	definition := filepath.Join(cfg.StateMachineDir, "restore.asl.json")
-	if _, err := os.Stat(definition); err == nil {
-		sm, err := NewWorkflow(stack, "Restore", &WorkflowProps{
-			Name:           id + "-restore",
-			DefinitionFile: definition,
-			Functions:      functions,
-			LogRetention:   cfg.logRetention(),
-		})
-		if err != nil {
-			return nil, err
-		}
-		awscdk.NewCfnOutput(stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{Value: sm.StateMachineArn()})
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	_, _, err = deployWorkflow(stack, cfg, workflowDeployment{
+		ID:          "Restore",
+		Name:        id + "-restore",
+		Definition:  "restore.asl.json",
+		Handlers:    orDefault(props.Handlers, registry.Restore),
+		Environment: env,
+		Scope: Scope{
+			ReadTables:      []ARN{anyTable},
+			RestoreTargets:  []ARN{anyTable},
+			BackupTables:    []ARN{anyTable},
+			ReadBackups:     []ARN{backupARN(region, "*")},
+			RestoreSources:  []ARN{backupARN(region, "*")},
+			PrunableBackups: []ARN{backupARN(region, core.TempPrefix+"*")},
+			TempTables:      []ARN{tableARN(region, core.TempPrefix+"*")},
+			SettableTables:  []ARN{anyTable},
+			Catalog:         catalogARNs([]string{region}, cfg.CatalogTable),
+			KMSRegions:      []string{region},
+			KMSKeyID:        cfg.KMSKeyID,
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
 	awscdk.NewCfnOutput(stack, jsii.String("CatalogTableName"), &awscdk.CfnOutputProps{Value: catalog.TableName()})

@@ -1,7 +1,6 @@
 package stacks_test
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -68,30 +68,37 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 	cfg := testConfig(t, map[string]any{
 		"retentionDays": "14", "keepLast": 5.0, "include": []any{"orders-*", "users"}, "exclude": "tmp-*",
 		"tagFilter": map[string]any{"backup": "true"}, "kmsKeyId": "alias/backups", "maxConcurrency": "20",
-		"dryRun": "true", "sweepAfterHours": "48", "pollLimitMinutes": "600",
+		"dryRun": "true", "sweepAfterHours": "48", "pollLimitMinutes": "600", "catalogTableName": "dr-catalog",
 	})
 	app := synth(t, "settings", cfg)
-	want := map[string]string{
-		"SOURCE_REGION": "us-east-1", "DESTINATION_REGIONS": "us-west-2,eu-west-1", "RETENTION_DAYS": "14",
-		"KEEP_LAST": "5", "INCLUDE": "orders-*,users", "EXCLUDE": "tmp-*", "TAG_FILTER": "backup=true",
-		"KMS_KEY_ID": "alias/backups", "MAX_CONCURRENCY": "20", "DRY_RUN": "true", "SWEEP_AFTER_HOURS": "48",
-		"POLL_LIMIT_MINUTES": "600", "CATALOG_TABLE": "xregion-backup-catalog",
+	backup := map[string]string{
+		core.EnvSourceRegion: "us-east-1", core.EnvDestinationRegions: "us-west-2,eu-west-1", core.EnvRetentionDays: "14",
+		core.EnvKeepLast: "5", core.EnvInclude: "orders-*,users", core.EnvExclude: "tmp-*", core.EnvTagFilter: "backup=true",
+		core.EnvKMSKeyID: "alias/backups", core.EnvMaxConcurrency: "20", core.EnvDryRun: "true", core.EnvSweepAfterHours: "48",
+		core.EnvPollLimitMinutes: "600", core.EnvCatalogTable: "dr-catalog", core.EnvRunsPerDay: "24",
 	}
-	// A restore runs in the first destination region: each restore stack
-	// lists its own region first.
-	firstRegion := map[string]string{
-		restoreStack("us-west-2"): "us-west-2,eu-west-1",
-		restoreStack("eu-west-1"): "eu-west-1,us-west-2",
-	}
+	// A restore reads only the catalog and the poll limit; its region is
+	// its own, which Lambda sets (AWS_REGION).
+	restore := map[string]string{core.EnvCatalogTable: "dr-catalog", core.EnvPollLimitMinutes: "600"}
 	for name, tpl := range app.json {
-		for id, fn := range resources(tpl, "AWS::Lambda::Function") {
+		want := backup
+		if name != backupStack {
+			want = restore
+		}
+		functions := resources(tpl, "AWS::Lambda::Function")
+		if len(functions) == 0 {
+			t.Errorf("%s has no functions", name)
+		}
+		for id, fn := range functions {
 			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 			for k, v := range want {
-				if k == "DESTINATION_REGIONS" && firstRegion[name] != "" {
-					v = firstRegion[name]
-				}
 				if vars[k] != v {
 					t.Errorf("%s/%s: %s = %v, want %q", name, id, k, vars[k], v)
+				}
+			}
+			for k, v := range vars {
+				if _, ok := want[k]; !ok {
+					t.Errorf("%s/%s: %s = %v, which its handler does not read", name, id, k, v)
 				}
 			}
 		}
@@ -101,10 +108,8 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 func TestDefinitionReferencesEveryHandler(t *testing.T) {
 	app := defaultApp(t)
 	workflows := map[string][]registry.Handler{backupStack: registry.Backup}
-	if _, err := os.Stat(filepath.Join(repoDir(t, "statemachine"), "restore.asl.json")); err == nil {
-		for _, region := range destinations {
-			workflows[restoreStack(region)] = registry.Restore
-		}
+	for _, region := range destinations {
+		workflows[restoreStack(region)] = registry.Restore
 	}
 	for name, hs := range workflows {
 		t.Run(name, func(t *testing.T) {
@@ -429,21 +434,17 @@ func TestCatalogTable(t *testing.T) {
 	})
 }
 
-func TestRestoreStateMachineOnlyOnceItsDefinitionExists(t *testing.T) {
+func TestMissingDefinitionFailsSynthesis(t *testing.T) {
 	cfg := testConfig(t, nil)
 	cfg.StateMachineDir = t.TempDir() // no restore.asl.json
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	st, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
+	_, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
 		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
 		Config:     cfg,
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(cfg.StateMachineDir, "restore.asl.json")) {
+		t.Errorf("error = %v, want one naming the missing restore.asl.json", err)
 	}
-	tpl := assertions.Template_FromStack(st, nil)
-	tpl.ResourceCountIs(jsii.String("AWS::StepFunctions::StateMachine"), jsii.Number(0))
-	tpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
-	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(registry.Restore)))
 }
 
 func TestRestoreStateMachine(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -27,6 +28,58 @@ type WorkflowProps struct {
 	// Functions fill the placeholders, each under its handler's placeholder.
 	Functions    []*GoFunction
 	LogRetention awslogs.RetentionDays
+}
+
+// workflowDeployment is a workflow as a stack deploys it.
+type workflowDeployment struct {
+	// ID is the state machine's construct id, Name its name.
+	ID, Name string
+	// Definition is the ASL file, in Config.StateMachineDir.
+	Definition string
+	Handlers   []registry.Handler
+	// Environment is every function's environment.
+	Environment map[string]string
+	// Scope limits what the functions may act on.
+	Scope Scope
+}
+
+// deployWorkflow adds w to stack: a function per handler, each with the
+// access it needs within w.Scope, and the state machine that runs them,
+// whose ARN is the stack's StateMachineArn output.
+func deployWorkflow(stack awscdk.Stack, cfg Config, w workflowDeployment) (awsstepfunctions.StateMachine, []*GoFunction, error) {
+	functions := make([]*GoFunction, 0, len(w.Handlers))
+	for _, h := range w.Handlers {
+		f, err := NewGoFunction(stack, &GoFunctionProps{
+			Handler:      h,
+			AssetDir:     cfg.AssetDir,
+			Environment:  w.Environment,
+			LogRetention: cfg.logRetention(),
+			Scope:        w.Scope,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		functions = append(functions, f)
+	}
+	sm, err := NewWorkflow(stack, w.ID, &WorkflowProps{
+		Name:           w.Name,
+		DefinitionFile: filepath.Join(cfg.StateMachineDir, w.Definition),
+		Functions:      functions,
+		LogRetention:   cfg.logRetention(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	awscdk.NewCfnOutput(stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{Value: sm.StateMachineArn()})
+	return sm, functions, nil
+}
+
+// orDefault is hs, or def when hs is nil.
+func orDefault(hs, def []registry.Handler) []registry.Handler {
+	if hs == nil {
+		return def
+	}
+	return hs
 }
 
 const (

@@ -70,20 +70,3 @@ func errorNames(v any) []string {
 	}
 	return out
 }
-
-// TestInfraUsesTheNamingScheme: the IAM policies scope DeleteTable and
-// TagResource by the temporary-table prefix and the owner tag; they must be
-// the ones the handlers use, or every clean-up is denied.
-func TestInfraUsesTheNamingScheme(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "infra", "stacks", "permissions.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, value := range map[string]string{
-		"TempTablePrefix": core.TempPrefix, "OwnerTagKey": core.TagOwner, "OwnerTagValue": core.OwnerValue,
-	} {
-		if want := name + ` = "` + value + `"`; !strings.Contains(strings.Join(strings.Fields(string(raw)), " "), want) {
-			t.Errorf("infra/stacks/permissions.go lacks %s", want)
-		}
-	}
-}

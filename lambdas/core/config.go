@@ -116,7 +116,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	}
 	list := func(name string, dst *[]string) {
 		if v := getenv(name); strings.TrimSpace(v) != "" && err == nil {
-			*dst, err = splitList(name, v)
+			*dst, err = SplitList(name, v)
 		}
 	}
 	num := func(name string, dst *int) {
@@ -133,7 +133,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	num(EnvSweepAfterHours, &s.SweepAfterHours)
 	num(EnvPollLimitMinutes, &s.PollLimitMinutes)
 	if v := strings.TrimSpace(getenv(EnvTagFilter)); v != "" && err == nil {
-		s.TagFilter, err = parseTagFilter(EnvTagFilter, v)
+		s.TagFilter, err = ParseTagFilter(EnvTagFilter, v)
 	}
 	if v := strings.TrimSpace(getenv(EnvDryRun)); v != "" && err == nil {
 		s.DryRun, err = strconv.ParseBool(v)
@@ -442,7 +442,9 @@ func validateKMSKey(field, key string, destinations []string) error {
 	return nil
 }
 
-func splitList(field, v string) ([]string, error) {
+// SplitList splits a comma-separated list, trimming each item; an empty
+// item is an InvalidInput naming field.
+func SplitList(field, v string) ([]string, error) {
 	var out []string
 	for _, item := range strings.Split(v, ",") {
 		item = strings.TrimSpace(item)
@@ -462,8 +464,10 @@ func parseInt(field, v string) (int, error) {
 	return n, nil
 }
 
-func parseTagFilter(field, v string) (map[string]string, error) {
-	items, err := splitList(field, v)
+// ParseTagFilter parses "key=value,key2=value2", as TAG_FILTER holds it; a
+// malformed entry is an InvalidInput naming field.
+func ParseTagFilter(field, v string) (map[string]string, error) {
+	items, err := SplitList(field, v)
 	if err != nil {
 		return nil, err
 	}
