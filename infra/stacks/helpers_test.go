@@ -85,6 +85,18 @@ func testConfig(t *testing.T, context map[string]any) stacks.Config {
 	return cfg
 }
 
+// newRestoreStack makes a restore stack named Restore in eu-west-1, alone
+// in its app, with handlers hs (registry.Restore when nil).
+func newRestoreStack(t *testing.T, cfg stacks.Config, hs []registry.Handler) (awscdk.Stack, error) {
+	t.Helper()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	return stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
+		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
+		Config:     cfg,
+		Handlers:   hs,
+	})
+}
+
 // synthesized is one app's stacks and their templates.
 type synthesized struct {
 	stacks    map[string]awscdk.Stack

@@ -437,11 +437,7 @@ func TestCatalogTable(t *testing.T) {
 func TestMissingDefinitionFailsSynthesis(t *testing.T) {
 	cfg := testConfig(t, nil)
 	cfg.StateMachineDir = t.TempDir() // no restore.asl.json
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	_, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
-		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
-		Config:     cfg,
-	})
+	_, err := newRestoreStack(t, cfg, nil)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(cfg.StateMachineDir, "restore.asl.json")) {
 		t.Errorf("error = %v, want one naming the missing restore.asl.json", err)
 	}
@@ -450,14 +446,9 @@ func TestMissingDefinitionFailsSynthesis(t *testing.T) {
 func TestRestoreStateMachine(t *testing.T) {
 	cfg := testConfig(t, nil)
 	cfg.StateMachineDir = "testdata"
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	st, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
-		StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
-		Config:     cfg,
-		Handlers: []registry.Handler{
-			{Name: "describe-table", Needs: []registry.Access{registry.ReadTables, registry.ReadCatalog}},
-			{Name: "restore-table", Needs: []registry.Access{registry.RestoreTables, registry.ReapplySettings}},
-		},
+	st, err := newRestoreStack(t, cfg, []registry.Handler{
+		{Name: "describe-table", Needs: []registry.Access{registry.ReadTables, registry.ReadCatalog}},
+		{Name: "restore-table", Needs: []registry.Access{registry.RestoreTables, registry.ReapplySettings}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -502,12 +493,7 @@ func TestDefinitionMustMatchTheHandlers(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig(t, nil)
 			cfg.StateMachineDir = "testdata"
-			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-			_, err := stacks.NewRestoreStack(app, "Restore", &stacks.RestoreStackProps{
-				StackProps: awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}},
-				Config:     cfg,
-				Handlers:   tc.handlers,
-			})
+			_, err := newRestoreStack(t, cfg, tc.handlers)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want one containing %q", err, tc.want)
 			}
