@@ -18,6 +18,8 @@ import (
 // (infra/cdk.json, overridable with -c key=value): the handlers' settings,
 // whose defaults and validation are core's, and the deployment's own.
 type Config struct {
+	// Settings are the handlers' settings; LoadConfig derives RunsPerDay
+	// from Schedule.
 	core.Settings
 	// Account to deploy to; empty means the CLI's current account.
 	Account string
