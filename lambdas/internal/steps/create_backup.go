@@ -133,19 +133,3 @@ func (h *CreateBackup) checkNotInProgress(ctx context.Context, in CreateBackupIn
 	}
 	return &core.TableInProgressElsewhere{Table: in.SourceTable, Region: dest, RunID: tags[core.TagRunID]}
 }
-
-func validateStep(region, table, runID string, startedAt time.Time) error {
-	if err := core.ValidateRegion("region", region); err != nil {
-		return err
-	}
-	if err := core.ValidateName("table", table); err != nil {
-		return err
-	}
-	if runID == "" {
-		return &core.InvalidInput{Field: "runId", Problem: "is required"}
-	}
-	if startedAt.IsZero() {
-		return &core.InvalidInput{Field: "startedAt", Problem: "is required"}
-	}
-	return nil
-}

@@ -15,8 +15,8 @@ const kmsAlias = "alias/backup-key"
 
 var restoreArn = sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 
-func restoreInput(runID string) RestoreTableInput {
-	return RestoreTableInput{
+func restoreInput(runID string) RestoreTemporaryTableInput {
+	return RestoreTemporaryTableInput{
 		Region: dst, SourceRegion: src, SourceTable: "orders", BackupArn: restoreArn,
 		RunID: runID, StartedAt: t0.Add(-10 * time.Minute), KMSKeyID: kmsAlias,
 	}
@@ -30,7 +30,7 @@ func TestRestoreTableUsesTemporaryNameKeyAndTags(t *testing.T) {
 			// A real table of the source's name in the destination must not
 			// be touched.
 			db.addTable(core.Table{Name: "orders"}, map[string]string{"team": "payments"})
-			h := &RestoreTable{Clients: clients[Restorer](cloud), Now: fixedClock(t0)}
+			h := &RestoreTemporaryTable{Clients: clients[TemporaryTableRestorer](cloud), Now: fixedClock(t0)}
 			in := restoreInput(run1)
 			in.KMSKeyID = key
 
@@ -136,7 +136,7 @@ func TestRestoreTableWhenTemporaryNameIsTaken(t *testing.T) {
 			cloud := newCloud()
 			db := cloud.db(dst)
 			db.addTable(tc.table, tc.tags)
-			h := &RestoreTable{Clients: clients[Restorer](cloud), Now: fixedClock(t0)}
+			h := &RestoreTemporaryTable{Clients: clients[TemporaryTableRestorer](cloud), Now: fixedClock(t0)}
 
 			out, err := h.Handle(context.Background(), restoreInput(run1))
 
@@ -176,7 +176,7 @@ func TestRestoreTableTagsLater(t *testing.T) {
 	db := cloud.db(dst)
 	db.fail["TagTable"] = &core.ResourceBusy{Operation: "TagResource", Message: "table is being created"}
 	ctx := context.Background()
-	restore := &RestoreTable{Clients: clients[Restorer](cloud), Now: fixedClock(t0)}
+	restore := &RestoreTemporaryTable{Clients: clients[TemporaryTableRestorer](cloud), Now: fixedClock(t0)}
 
 	out, err := restore.Handle(ctx, restoreInput(run1))
 	if err != nil {
@@ -224,16 +224,16 @@ func TestRestoreTableTagsLater(t *testing.T) {
 func TestRestoreTableErrors(t *testing.T) {
 	tests := []struct {
 		name    string
-		in      func(in *RestoreTableInput)
+		in      func(in *RestoreTemporaryTableInput)
 		fail    map[string]error
 		wantErr any
 		calls   int
 	}{
-		{name: "bad destination", in: func(in *RestoreTableInput) { in.Region = "mars-1" }, wantErr: new(*core.InvalidInput)},
-		{name: "bad source region", in: func(in *RestoreTableInput) { in.SourceRegion = "earth" }, wantErr: new(*core.InvalidInput)},
-		{name: "bad source table", in: func(in *RestoreTableInput) { in.SourceTable = "a/b" }, wantErr: new(*core.InvalidInput)},
-		{name: "not a backup ARN", in: func(in *RestoreTableInput) { in.BackupArn = "backup-1" }, wantErr: new(*core.InvalidInput)},
-		{name: "missing run", in: func(in *RestoreTableInput) { in.RunID = "" }, wantErr: new(*core.InvalidInput)},
+		{name: "bad destination", in: func(in *RestoreTemporaryTableInput) { in.Region = "mars-1" }, wantErr: new(*core.InvalidInput)},
+		{name: "bad source region", in: func(in *RestoreTemporaryTableInput) { in.SourceRegion = "earth" }, wantErr: new(*core.InvalidInput)},
+		{name: "bad source table", in: func(in *RestoreTemporaryTableInput) { in.SourceTable = "a/b" }, wantErr: new(*core.InvalidInput)},
+		{name: "not a backup ARN", in: func(in *RestoreTemporaryTableInput) { in.BackupArn = "backup-1" }, wantErr: new(*core.InvalidInput)},
+		{name: "missing run", in: func(in *RestoreTemporaryTableInput) { in.RunID = "" }, wantErr: new(*core.InvalidInput)},
 		{name: "restore quota", fail: map[string]error{"RestoreTable": &core.QuotaExceeded{Operation: "RestoreTableFromBackup"}}, wantErr: new(*core.QuotaExceeded), calls: 1},
 		{name: "backup gone", fail: map[string]error{"RestoreTable": &core.BackupNotFound{BackupArn: restoreArn}}, wantErr: new(*core.BackupNotFound), calls: 1},
 		{name: "tagging denied", fail: map[string]error{"TagTable": &core.InvalidInput{Field: "TagResource"}}, wantErr: new(*core.InvalidInput), calls: 2},
@@ -246,7 +246,7 @@ func TestRestoreTableErrors(t *testing.T) {
 			if tc.in != nil {
 				tc.in(&in)
 			}
-			h := &RestoreTable{Clients: clients[Restorer](cloud), Now: fixedClock(t0)}
+			h := &RestoreTemporaryTable{Clients: clients[TemporaryTableRestorer](cloud), Now: fixedClock(t0)}
 
 			_, err := h.Handle(context.Background(), in)
 

@@ -10,16 +10,18 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// Restorer is the part of DynamoDB that RestoreTable needs.
-type Restorer interface {
+// TemporaryTableRestorer is the part of DynamoDB that RestoreTemporaryTable
+// needs.
+type TemporaryTableRestorer interface {
 	RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 	ListTags(ctx context.Context, arn string) (map[string]string, error)
 	TagTable(ctx context.Context, arn string, tags map[string]string) error
 }
 
-// RestoreTableInput restores a source backup into a destination region.
-type RestoreTableInput struct {
+// RestoreTemporaryTableInput restores a source backup into a destination
+// region.
+type RestoreTemporaryTableInput struct {
 	Region       string    `json:"region"` // the destination
 	SourceRegion string    `json:"sourceRegion"`
 	SourceTable  string    `json:"sourceTable"`
@@ -30,8 +32,8 @@ type RestoreTableInput struct {
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
 }
 
-// RestoreTableOutput names the temporary table being restored.
-type RestoreTableOutput struct {
+// RestoreTemporaryTableOutput names the temporary table being restored.
+type RestoreTemporaryTableOutput struct {
 	Table    string            `json:"table"`
 	TableArn string            `json:"tableArn"`
 	Status   string            `json:"status"`
@@ -41,27 +43,29 @@ type RestoreTableOutput struct {
 	Resumed  bool              `json:"resumed"`
 }
 
-// RestoreTable restores under the temporary name, on-demand billing, tagged
-// as the tool's.
-type RestoreTable struct {
-	Clients func(region string) Restorer
+// RestoreTemporaryTable is the restore-table step of the backup workflow: it
+// restores the source backup into the destination region under the
+// temporary name, on-demand billing, tagged as the tool's. (The restore
+// workflow's restore is StartRestore.)
+type RestoreTemporaryTable struct {
+	Clients func(region string) TemporaryTableRestorer
 	Now     Clock
 }
 
-func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (RestoreTableOutput, error) {
+func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryTableInput) (RestoreTemporaryTableOutput, error) {
 	if err := validateStep(in.Region, in.SourceTable, in.RunID, in.StartedAt); err != nil {
-		return RestoreTableOutput{}, err
+		return RestoreTemporaryTableOutput{}, err
 	}
 	if err := core.ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
-		return RestoreTableOutput{}, err
+		return RestoreTemporaryTableOutput{}, err
 	}
 	if core.BackupID(in.BackupArn) == "" {
-		return RestoreTableOutput{}, &core.InvalidInput{Field: "backupArn", Problem: fmt.Sprintf("%q is not a DynamoDB backup ARN", in.BackupArn)}
+		return RestoreTemporaryTableOutput{}, &core.InvalidInput{Field: "backupArn", Problem: fmt.Sprintf("%q is not a DynamoDB backup ARN", in.BackupArn)}
 	}
 	db := h.Clients(in.Region)
 	temp := core.TempTableName(in.SourceRegion, in.SourceTable)
 	tags := core.OwnerTags(in.RunID, in.StartedAt, in.SourceRegion, in.SourceTable, in.BackupArn)
-	out := RestoreTableOutput{Table: temp, Tags: tags, Since: h.Now.now()}
+	out := RestoreTemporaryTableOutput{Table: temp, Tags: tags, Since: h.Now.now()}
 	log := slog.With("table", in.SourceTable, "tempTable", temp, "region", in.Region, "runId", in.RunID)
 
 	t, err := db.RestoreTable(ctx, core.RestoreRequest{
@@ -70,7 +74,7 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 	if errors.Is(err, core.ErrTableExists) {
 		t, err = h.resume(ctx, db, in, temp)
 		if err != nil {
-			return RestoreTableOutput{}, err
+			return RestoreTemporaryTableOutput{}, err
 		}
 		out.Resumed = true
 		if !t.Created.IsZero() {
@@ -78,7 +82,7 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 		}
 		log.InfoContext(ctx, "restore already started by this run")
 	} else if err != nil {
-		return RestoreTableOutput{}, fmt.Errorf("restore %s into %s in %s: %w", in.BackupArn, temp, in.Region, err)
+		return RestoreTemporaryTableOutput{}, fmt.Errorf("restore %s into %s in %s: %w", in.BackupArn, temp, in.Region, err)
 	} else {
 		log.InfoContext(ctx, "restore started", "backupArn", in.BackupArn)
 	}
@@ -94,7 +98,7 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 	case errors.As(err, &busy):
 		log.InfoContext(ctx, "tagging deferred until the table is active", "reason", err.Error())
 	default:
-		return RestoreTableOutput{}, fmt.Errorf("tag %s in %s: %w", temp, in.Region, err)
+		return RestoreTemporaryTableOutput{}, fmt.Errorf("tag %s in %s: %w", temp, in.Region, err)
 	}
 	return out, nil
 }
@@ -102,7 +106,7 @@ func (h *RestoreTable) Handle(ctx context.Context, in RestoreTableInput) (Restor
 // resume handles a temporary table that exists already: a retried
 // invocation of this run carries on; another run's table means that run is
 // working on this source table; anything else is not ours to touch.
-func (h *RestoreTable) resume(ctx context.Context, db Restorer, in RestoreTableInput, temp string) (core.Table, error) {
+func (h *RestoreTemporaryTable) resume(ctx context.Context, db TemporaryTableRestorer, in RestoreTemporaryTableInput, temp string) (core.Table, error) {
 	t, err := db.DescribeTable(ctx, temp)
 	if err != nil {
 		return core.Table{}, fmt.Errorf("describe existing %s in %s: %w", temp, in.Region, err)
