@@ -24,9 +24,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/demo"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/localhost"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/lambdahost"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
 func main() {
@@ -90,12 +92,12 @@ func run() error {
 	destinations := strings.Split(os.Getenv("DESTINATION_REGIONS"), ",")
 	catalog := cmp.Or(os.Getenv("CATALOG_TABLE"), core.DefaultCatalogTable)
 	for _, region := range destinations { // as the CDK app does in each destination region
-		if err := localhost.CreateCatalog(ctx, cfg, region, catalog); err != nil {
+		if err := demo.CreateCatalog(ctx, cfg, region, catalog); err != nil {
 			return err
 		}
 	}
 	if *seed {
-		if err := localhost.SeedDemo(ctx, cfg, source, destinations[0]); err != nil {
+		if err := demo.SeedDemo(ctx, cfg, source, destinations[0]); err != nil {
 			return fmt.Errorf("seed demo tables: %w", err)
 		}
 	}
@@ -104,13 +106,13 @@ func run() error {
 		emu.Emulator.SetDurations(durations)
 	}
 
-	handlers := app.New(cfg, os.Getenv)
-	host := localhost.New(handlers.ByName())
+	deps := registry.Deps{Regions: ddb.NewRegions(cfg), Getenv: os.Getenv}
 	if emu != nil {
 		// The handlers share the emulator's clock, so that advancing it
 		// (admin API) ages backups and tables for them too.
-		handlers.UseClock(emu.Emulator.Now)
+		deps.Now = emu.Emulator.Now
 	}
+	host := lambdahost.New(lambdahost.Handlers(deps))
 	if *virtual {
 		if emu == nil {
 			return fmt.Errorf("-virtual-time needs the embedded emulator: unset AWS_ENDPOINT_URL_DYNAMODB")
@@ -119,10 +121,10 @@ func run() error {
 	}
 	mux := host.Routes()
 	mux.HandleFunc("GET /inventory", serveJSON(func(r *http.Request) (any, error) {
-		return localhost.Take(r.Context(), cfg, strings.Split(r.URL.Query().Get("regions"), ","))
+		return demo.ReadInventory(r.Context(), cfg, strings.Split(r.URL.Query().Get("regions"), ","))
 	}))
 	mux.HandleFunc("GET /snapshot", serveJSON(func(r *http.Request) (any, error) {
-		return localhost.TakeSnapshot(r.Context(), cfg, r.URL.Query().Get("region"), r.URL.Query().Get("table"))
+		return demo.ReadSnapshot(r.Context(), cfg, r.URL.Query().Get("region"), r.URL.Query().Get("table"))
 	}))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,4 +1,4 @@
-package localhost
+package lambdahost
 
 import (
 	"context"

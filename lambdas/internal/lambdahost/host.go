@@ -1,9 +1,10 @@
-// Package localhost runs the Lambda handlers in one process for the local
+// Package lambdahost runs Lambda handlers in one process for the local
 // runner and the end-to-end tests. It answers Lambda's Invoke API
 // (POST /2015-03-31/functions/{name}/invocations) and calls each handler
 // through aws-lambda-go's own invocation path, so payload decoding and the
-// reported errorType are what Lambda would produce.
-package localhost
+// reported errorType are what Lambda would produce. Handlers builds every
+// handler of the registry for it; cmd/local is the host binary.
+package lambdahost
 
 import (
 	"bytes"

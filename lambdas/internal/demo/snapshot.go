@@ -1,11 +1,10 @@
-package localhost
+package demo
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -27,9 +26,9 @@ type Snapshot struct {
 	Settings core.Manifest `json:"settings"`
 }
 
-// TakeSnapshot scans a table and reads its settings.
-func TakeSnapshot(ctx context.Context, cfg aws.Config, region, table string) (Snapshot, error) {
-	db := Client(cfg, region)
+// ReadSnapshot scans a table and reads its settings.
+func ReadSnapshot(ctx context.Context, cfg aws.Config, region, table string) (Snapshot, error) {
+	db := client(cfg, region)
 	var lines []string
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)})
 	for p.HasMorePages() {
@@ -107,15 +106,4 @@ func plainValue(v types.AttributeValue) any {
 		return map[string]any{"M": m}
 	}
 	return fmt.Sprintf("unknown %T", v)
-}
-
-// CreateCatalog makes the catalog table in a region, as the CDK app does in
-// each destination region. An existing one is kept.
-func CreateCatalog(ctx context.Context, cfg aws.Config, region, name string) error {
-	err := createTable(ctx, Client(cfg, region), name, false)
-	var inUse *types.ResourceInUseException
-	if errors.As(err, &inUse) {
-		return waitActive(ctx, Client(cfg, region), name)
-	}
-	return err
 }

@@ -1,7 +1,13 @@
-package localhost
+// Package demo makes and reads the local demo's DynamoDB state through the
+// DynamoDB API: it seeds the demo tables (SeedDemo) and the catalog
+// (CreateCatalog), lists what exists in each region (ReadInventory), and
+// reads a table's content hash and settings (ReadSnapshot) for the disaster
+// drill to compare a restore with its source.
+package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,20 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// LongTableName is a demo table whose name has the maximum 255 characters.
-var LongTableName = "long-" + strings.Repeat("n", 250)
+// longTableName is a demo table whose name has the maximum 255 characters.
+var longTableName = "long-" + strings.Repeat("n", 250)
 
 // SeedDemo creates the demo tables: in the source region, "orders" (with a
 // GSI and an LSI), "customers", "audit-log" and a 255-character name, with
 // items and the settings a restore must bring back; in the destination
 // region, a real table also named "orders", which the tool must leave alone.
 func SeedDemo(ctx context.Context, cfg aws.Config, source, destination string) error {
-	src := Client(cfg, source)
+	src := client(cfg, source)
 	specs := []struct {
 		name  string
 		items int
 		index bool
-	}{{"orders", 40, true}, {"customers", 25, false}, {"audit-log", 60, false}, {LongTableName, 5, false}}
+	}{{"orders", 40, true}, {"customers", 25, false}, {"audit-log", 60, false}, {longTableName, 5, false}}
 	for _, s := range specs {
 		if err := createTable(ctx, src, s.name, s.index); err != nil {
 			return err
@@ -36,14 +42,14 @@ func SeedDemo(ctx context.Context, cfg aws.Config, source, destination string) e
 	if err := seedSettings(ctx, src); err != nil {
 		return err
 	}
-	dst := Client(cfg, destination)
+	dst := client(cfg, destination)
 	if err := createTable(ctx, dst, "orders", false); err != nil {
 		return err
 	}
 	return putItems(ctx, dst, "orders", 3, "destination-own")
 }
 
-// CreateTable makes a pk/sk table, optionally with a GSI and an LSI, and
+// createTable makes a pk/sk table, optionally with a GSI and an LSI, and
 // waits until it is ACTIVE.
 func createTable(ctx context.Context, db *dynamodb.Client, name string, indexes bool) error {
 	in := &dynamodb.CreateTableInput{
@@ -161,4 +167,15 @@ func updateTable(ctx context.Context, db *dynamodb.Client, in *dynamodb.UpdateTa
 		return err
 	}
 	return waitActive(ctx, db, aws.ToString(in.TableName))
+}
+
+// CreateCatalog makes the catalog table in a region, as the CDK app does in
+// each destination region. An existing one is kept.
+func CreateCatalog(ctx context.Context, cfg aws.Config, region, name string) error {
+	err := createTable(ctx, client(cfg, region), name, false)
+	var inUse *types.ResourceInUseException
+	if errors.As(err, &inUse) {
+		return waitActive(ctx, client(cfg, region), name)
+	}
+	return err
 }

@@ -1,4 +1,4 @@
-package localhost
+package demo
 
 import (
 	"context"
@@ -35,16 +35,16 @@ type BackupEntry struct {
 	Created time.Time `json:"created"`
 }
 
-// Client returns a DynamoDB client for region from cfg.
-func Client(cfg aws.Config, region string) *dynamodb.Client {
+// client returns a DynamoDB client for region from cfg.
+func client(cfg aws.Config, region string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = region })
 }
 
-// Take reads every table and backup of the regions.
-func Take(ctx context.Context, cfg aws.Config, regions []string) (Inventory, error) {
+// ReadInventory reads every table and backup of the regions.
+func ReadInventory(ctx context.Context, cfg aws.Config, regions []string) (Inventory, error) {
 	inv := Inventory{}
 	for _, region := range regions {
-		db := Client(cfg, region)
+		db := client(cfg, region)
 		ri := RegionInventory{Tables: []TableEntry{}, Backups: []BackupEntry{}}
 		p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})
 		for p.HasMorePages() {
