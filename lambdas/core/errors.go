@@ -176,11 +176,27 @@ func (e *TemporaryTableLeftBehind) Error() string {
 // ErrorCode is the name the state machines match.
 func (*TemporaryTableLeftBehind) ErrorCode() string { return "TemporaryTableLeftBehind" }
 
-// ContractError is an error the state machines can match by its code.
+// ContractError is an error the state machines can match by its code. Only
+// the types of this package are contract errors: the SDK's API errors have
+// an ErrorCode too (DynamoDB's exception names), and must not reach the
+// state machines as contract errors.
 type ContractError interface {
 	error
 	ErrorCode() string
+	contract()
 }
+
+func (*InvalidInput) contract()             {}
+func (*TableNotOwned) contract()            {}
+func (*TableInProgressElsewhere) contract() {}
+func (*TableNotFound) contract()            {}
+func (*BackupNotFound) contract()           {}
+func (*QuotaExceeded) contract()            {}
+func (*Throttled) contract()                {}
+func (*ResourceBusy) contract()             {}
+func (*PollTimedOut) contract()             {}
+func (*ResourceFailed) contract()           {}
+func (*TemporaryTableLeftBehind) contract() {}
 
 // ContractErrors lists one value of every contract error type; tests use it
 // to check the ASL's ErrorEquals names and the handler edge.

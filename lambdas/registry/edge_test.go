@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/smithy-go"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -118,6 +119,7 @@ func TestEdgeFindsTheContractError(t *testing.T) {
 	sdk := errors.New("operation error DynamoDB: RestoreTableFromBackup, LimitExceededException")
 	quota := &core.QuotaExceeded{Operation: "RestoreTableFromBackup", Region: "eu-west-1"}
 	reported := messages.InvokeResponse_Error{Type: "QuotaExceeded", Message: quota.Error()}
+	sdkAPI := fmt.Errorf("restore: %w", &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected"})
 	tests := []struct {
 		name string
 		err  error
@@ -128,6 +130,8 @@ func TestEdgeFindsTheContractError(t *testing.T) {
 		{"joined", errors.Join(errors.New("other"), quota), reported},
 		{"unwrapped", quota, reported},
 		{"no contract error", sdk, sdk},
+		// The SDK's API errors have an ErrorCode too; they are no contract.
+		{"an SDK API error", sdkAPI, sdkAPI},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
