@@ -6,7 +6,8 @@
 // error into the error document Lambda reports, and the ASL placeholder
 // that receives each handler's function ARN.
 //
-// Adding a handler takes its step (package steps), its entry in All, its
+// Adding a handler takes its step (package steps, with its tests, and its
+// golden cases in internal/lambdahost/testdata), its entry in All, its
 // one-line lambdas/<name>/main.go, and its Task state in the ASL.
 package registry
 
