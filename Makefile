@@ -29,7 +29,7 @@ FORCE:
 
 ## build-local: the local handler host used by `make run` and the end-to-end tests
 build-local:
-	go build -o $(BUILD)/local ./lambdas/internal/localhost/cmd/local
+	go build -o $(BUILD)/local ./lambdas/internal/lambdahost/cmd/local
 
 ## deps: Go modules and npm packages (Node 22 comes from npm)
 deps: $(SM_NODE)/.installed $(INFRA_NODE)/.installed
@@ -48,7 +48,7 @@ test: deps build build-local test-go test-e2e
 
 test-go:
 	go test ./...
-	go test -race ./lambdas/internal/localhost/ ./lambdas/internal/steps/
+	go test -race ./lambdas/internal/lambdahost/ ./lambdas/internal/steps/
 
 test-e2e:
 	cd statemachine && node --test

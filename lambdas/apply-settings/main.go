@@ -1,6 +1,6 @@
 // Command apply-settings is the Lambda handler of the apply-settings step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).ApplySettings) }
+func main() { registry.Main("apply-settings") }

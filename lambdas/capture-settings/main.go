@@ -1,6 +1,6 @@
 // Command capture-settings is the Lambda handler of the capture-settings step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).CaptureSettings) }
+func main() { registry.Main("capture-settings") }

@@ -11,14 +11,14 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// TestASLErrorNamesAreGoTypes checks the contract between the state
-// machines and the handlers: every error name that a Retry or Catch matches
-// is either a Step Functions name or the type name of a Go contract error,
-// which is what Lambda reports as errorType.
-func TestASLErrorNamesAreGoTypes(t *testing.T) {
-	goTypes := map[string]bool{}
+// TestASLErrorNamesAreContractErrorCodes checks the contract between the
+// state machines and the handlers: every error name that a Retry or Catch
+// matches is either a Step Functions name or the ErrorCode of a contract
+// error, which the handler edge reports to Lambda as errorType.
+func TestASLErrorNamesAreContractErrorCodes(t *testing.T) {
+	codes := map[string]bool{}
 	for _, err := range core.ContractErrors() {
-		goTypes[reflect.TypeOf(err).Elem().Name()] = true
+		codes[err.ErrorCode()] = true
 	}
 	files, err := filepath.Glob(filepath.Join("..", "..", "statemachine", "*.asl.json"))
 	if err != nil || len(files) == 0 {
@@ -42,11 +42,27 @@ func TestASLErrorNamesAreGoTypes(t *testing.T) {
 				if strings.HasPrefix(name, "States.") || strings.HasPrefix(name, "Lambda.") {
 					continue
 				}
-				if !goTypes[name] {
-					t.Errorf("ErrorEquals %q is not a Go contract error type (core.ContractErrors)", name)
+				if !codes[name] {
+					t.Errorf("ErrorEquals %q is not the ErrorCode of a contract error (core.ContractErrors)", name)
 				}
 			}
 		})
+	}
+}
+
+// TestErrorCodesAreTheTypeNames: the codes are the deployed contract, and
+// were the Go type names when Lambda reported those; they must stay so.
+func TestErrorCodesAreTheTypeNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, err := range core.ContractErrors() {
+		code := err.ErrorCode()
+		if want := reflect.TypeOf(err).Elem().Name(); code != want {
+			t.Errorf("%T.ErrorCode() = %q, want %q", err, code, want)
+		}
+		if seen[code] {
+			t.Errorf("ErrorCode %q is used twice", code)
+		}
+		seen[code] = true
 	}
 }
 

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// The error types below are the contract with the state machines: a Lambda
-// handler returns them unwrapped, Lambda reports the Go type name as the
-// errorType, and the ASL matches that name in Retry and Catch.
+// The error types below are the contract with the state machines: each has
+// an ErrorCode, the handler edge reports it to Lambda as the errorType, and
+// the ASL matches that name in Retry and Catch. The codes are the type names,
+// and must not change: the deployed state machines match them.
 
 // InvalidInput reports bad configuration or execution input. It is never
 // retried: the input has to be fixed.
@@ -20,6 +21,9 @@ func (e *InvalidInput) Error() string {
 	return fmt.Sprintf("invalid %s: %s", e.Field, e.Problem)
 }
 
+// ErrorCode is the name the state machines match.
+func (*InvalidInput) ErrorCode() string { return "InvalidInput" }
+
 // TableNotOwned is returned when the tool is asked to delete, or to reuse, a
 // table that does not carry its ownership marks. Nothing was changed.
 type TableNotOwned struct {
@@ -31,6 +35,9 @@ type TableNotOwned struct {
 func (e *TableNotOwned) Error() string {
 	return fmt.Sprintf("table %s in %s is not owned by dynamodb-xregion-backup (%s); it was left alone", e.Table, e.Region, e.Reason)
 }
+
+// ErrorCode is the name the state machines match.
+func (*TableNotOwned) ErrorCode() string { return "TableNotOwned" }
 
 // TableInProgressElsewhere means another execution is working on the same
 // source table right now: its temporary table exists. The state machine
@@ -45,6 +52,9 @@ func (e *TableInProgressElsewhere) Error() string {
 	return fmt.Sprintf("table %s is being processed by run %q (its temporary table exists in %s); skipped", e.Table, e.RunID, e.Region)
 }
 
+// ErrorCode is the name the state machines match.
+func (*TableInProgressElsewhere) ErrorCode() string { return "TableInProgressElsewhere" }
+
 // TableNotFound means the table does not exist in the region.
 type TableNotFound struct {
 	Table  string
@@ -55,6 +65,9 @@ func (e *TableNotFound) Error() string {
 	return fmt.Sprintf("table %s not found in %s", e.Table, e.Region)
 }
 
+// ErrorCode is the name the state machines match.
+func (*TableNotFound) ErrorCode() string { return "TableNotFound" }
+
 // BackupNotFound means the backup ARN does not exist (or was deleted).
 type BackupNotFound struct {
 	BackupArn string
@@ -63,6 +76,9 @@ type BackupNotFound struct {
 func (e *BackupNotFound) Error() string {
 	return fmt.Sprintf("backup %s not found", e.BackupArn)
 }
+
+// ErrorCode is the name the state machines match.
+func (*BackupNotFound) ErrorCode() string { return "BackupNotFound" }
 
 // QuotaExceeded is DynamoDB's LimitExceededException: too many concurrent
 // restores or control-plane operations. It is retried with backoff.
@@ -76,6 +92,9 @@ func (e *QuotaExceeded) Error() string {
 	return fmt.Sprintf("%s in %s hit a DynamoDB quota: %s", e.Operation, e.Region, e.Message)
 }
 
+// ErrorCode is the name the state machines match.
+func (*QuotaExceeded) ErrorCode() string { return "QuotaExceeded" }
+
 // Throttled is a request-rate throttle that outlasted the SDK's own retries.
 // It is retried with backoff.
 type Throttled struct {
@@ -87,6 +106,9 @@ type Throttled struct {
 func (e *Throttled) Error() string {
 	return fmt.Sprintf("%s in %s was throttled: %s", e.Operation, e.Region, e.Message)
 }
+
+// ErrorCode is the name the state machines match.
+func (*Throttled) ErrorCode() string { return "Throttled" }
 
 // ResourceBusy is DynamoDB's ResourceInUseException on an operation that will
 // succeed later, such as deleting a table whose backup is still being created.
@@ -102,6 +124,9 @@ func (e *ResourceBusy) Error() string {
 	return fmt.Sprintf("%s on %s in %s: resource busy: %s", e.Operation, e.Resource, e.Region, e.Message)
 }
 
+// ErrorCode is the name the state machines match.
+func (*ResourceBusy) ErrorCode() string { return "ResourceBusy" }
+
 // PollTimedOut means a backup or table did not become ready within the
 // configured bound. The temporary table is cleaned up and the table fails.
 type PollTimedOut struct {
@@ -116,6 +141,9 @@ func (e *PollTimedOut) Error() string {
 	return fmt.Sprintf("%s in %s still %s after %s (limit %s)", e.What, e.Region, e.Status, e.Elapsed.Round(time.Second), e.Limit)
 }
 
+// ErrorCode is the name the state machines match.
+func (*PollTimedOut) ErrorCode() string { return "PollTimedOut" }
+
 // ResourceFailed means a backup or restore ended in a state it cannot leave,
 // such as a backup that went to DELETED while being created.
 type ResourceFailed struct {
@@ -127,6 +155,9 @@ type ResourceFailed struct {
 func (e *ResourceFailed) Error() string {
 	return fmt.Sprintf("%s in %s ended in status %s", e.What, e.Region, e.Status)
 }
+
+// ErrorCode is the name the state machines match.
+func (*ResourceFailed) ErrorCode() string { return "ResourceFailed" }
 
 // TemporaryTableLeftBehind means another run's temporary table has existed
 // longer than the sweeper's bound and is still there: the sweeper could not
@@ -142,11 +173,35 @@ func (e *TemporaryTableLeftBehind) Error() string {
 		e.Table, e.Region, e.Since.Format(time.RFC3339))
 }
 
-// ContractErrors lists one value of every contract error type. The handler
-// edge uses it to return typed errors unwrapped, and tests use it to check the
-// ASL's ErrorEquals names.
-func ContractErrors() []error {
-	return []error{
+// ErrorCode is the name the state machines match.
+func (*TemporaryTableLeftBehind) ErrorCode() string { return "TemporaryTableLeftBehind" }
+
+// ContractError is an error the state machines can match by its code. Only
+// the types of this package are contract errors: the SDK's API errors have
+// an ErrorCode too (DynamoDB's exception names), and must not reach the
+// state machines as contract errors.
+type ContractError interface {
+	error
+	ErrorCode() string
+	contract()
+}
+
+func (*InvalidInput) contract()             {}
+func (*TableNotOwned) contract()            {}
+func (*TableInProgressElsewhere) contract() {}
+func (*TableNotFound) contract()            {}
+func (*BackupNotFound) contract()           {}
+func (*QuotaExceeded) contract()            {}
+func (*Throttled) contract()                {}
+func (*ResourceBusy) contract()             {}
+func (*PollTimedOut) contract()             {}
+func (*ResourceFailed) contract()           {}
+func (*TemporaryTableLeftBehind) contract() {}
+
+// ContractErrors lists one value of every contract error type; tests use it
+// to check the ASL's ErrorEquals names and the handler edge.
+func ContractErrors() []ContractError {
+	return []ContractError{
 		&InvalidInput{}, &TableNotOwned{}, &TableInProgressElsewhere{}, &TableNotFound{},
 		&BackupNotFound{}, &QuotaExceeded{}, &Throttled{}, &ResourceBusy{},
 		&PollTimedOut{}, &ResourceFailed{}, &TemporaryTableLeftBehind{},

@@ -1,6 +1,6 @@
 // Command create-backup is the Lambda handler of the create-backup step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).CreateBackup) }
+func main() { registry.Main("create-backup") }

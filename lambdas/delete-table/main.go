@@ -1,6 +1,6 @@
 // Command delete-table is the Lambda handler of the delete-table step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).DeleteTable) }
+func main() { registry.Main("delete-table") }

@@ -1,6 +1,6 @@
 // Command describe-backup is the Lambda handler of the describe-backup step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).DescribeBackup) }
+func main() { registry.Main("describe-backup") }

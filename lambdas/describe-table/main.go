@@ -1,6 +1,6 @@
 // Command describe-table is the Lambda handler of the describe-table step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).DescribeTable) }
+func main() { registry.Main("describe-table") }

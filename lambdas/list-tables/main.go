@@ -1,6 +1,6 @@
 // Command list-tables is the Lambda handler of the list-tables step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).ListTables) }
+func main() { registry.Main("list-tables") }

@@ -1,6 +1,6 @@
 // Command prune-backups is the Lambda handler of the prune-backups step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).PruneBackups) }
+func main() { registry.Main("prune-backups") }

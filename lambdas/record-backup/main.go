@@ -1,6 +1,6 @@
 // Command record-backup is the Lambda handler of the record-backup step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).RecordBackup) }
+func main() { registry.Main("record-backup") }

@@ -1,7 +1,14 @@
-// Package registry lists the Lambda handlers that each workflow deploys, what
-// AWS access each one needs, and the ASL placeholder that receives each
-// handler's function ARN. It has no CDK dependency, so tests anywhere in the
-// repository can import it cheaply.
+// Package registry is the one list of Lambda handlers (All): for each, its
+// name (the directory under lambdas/ and the function's suffix), the
+// workflows that invoke it, the AWS access it needs, and how to build it.
+// The Lambda mains (Main), the local host, the CDK app and the tests all
+// read it. It also holds the handler edge, which turns a step's contract
+// error into the error document Lambda reports, and the ASL placeholder
+// that receives each handler's function ARN.
+//
+// Adding a handler takes its step (package steps, with its tests, and its
+// golden cases in internal/lambdahost/testdata), its entry in All, its
+// one-line lambdas/<name>/main.go, and its Task state in the ASL.
 package registry
 
 import (
@@ -52,46 +59,65 @@ func (a Access) String() string {
 	return "Access(?)"
 }
 
+// Workflow is a state machine whose Task states invoke handlers.
+type Workflow string
+
+const (
+	// BackupWorkflow is statemachine/backup.asl.json, deployed in the
+	// source region.
+	BackupWorkflow Workflow = "backup"
+	// RestoreWorkflow is statemachine/restore.asl.json, deployed in every
+	// destination region.
+	RestoreWorkflow Workflow = "restore"
+)
+
 // Handler is one Lambda binary, built from lambdas/<Name>/main.go into
-// build/lambda/<Name>/bootstrap.
+// build/lambda/<Name>/bootstrap and deployed as the function <prefix>-<Name>.
 type Handler struct {
-	Name  string
-	Needs []Access
+	Name string
+	// Workflows are the state machines that invoke it; the stack of each
+	// deploys it.
+	Workflows []Workflow
+	Needs     []Access
+	// New builds the handler from deps: a func(context.Context, In) (Out,
+	// error) behind the edge, as lambda.Start and lambda.NewHandler take it.
+	New func(deps Deps) any
 }
 
 // Has reports whether h needs access a.
 func (h Handler) Has(a Access) bool { return slices.Contains(h.Needs, a) }
 
+// In reports whether w invokes h.
+func (h Handler) In(w Workflow) bool { return slices.Contains(h.Workflows, w) }
+
 // Placeholder is the ASL DefinitionSubstitutions key that receives the
 // handler's function ARN: list-tables becomes ListTablesFunctionArn.
 func (h Handler) Placeholder() string { return Placeholder(h.Name) }
 
-// Backup lists the handlers of the backup workflow (statemachine/backup.asl.json).
-var Backup = []Handler{
-	{Name: "list-tables", Needs: []Access{ReadTables}},
-	// sweep and delete-table tag an untagged temporary table before deleting
-	// it: DeleteTable is only allowed on tagged ones.
-	{Name: "sweep", Needs: []Access{ReadTables, TagTables, DeleteTempTables}},
-	{Name: "create-backup", Needs: []Access{ReadTables, MakeBackups}},
-	{Name: "capture-settings", Needs: []Access{ReadSettings}},
-	{Name: "describe-backup", Needs: []Access{ReadBackups}},
-	{Name: "restore-table", Needs: []Access{ReadTables, TagTables, RestoreTables}},
-	{Name: "describe-table", Needs: []Access{ReadTables, TagTables}},
-	{Name: "record-backup", Needs: []Access{WriteCatalog}},
-	{Name: "delete-table", Needs: []Access{ReadTables, TagTables, DeleteTempTables}},
-	{Name: "prune-backups", Needs: []Access{PruneBackups, WriteCatalog}},
-	{Name: "summarize"},
+// Handlers returns the handlers w invokes, in the order of All.
+func (w Workflow) Handlers() []Handler {
+	var out []Handler
+	for _, h := range All {
+		if h.In(w) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
-// Restore lists the handlers of the restore workflow
-// (statemachine/restore.asl.json), which the restore stack deploys in every
-// destination region. Add new restore handlers here.
-var Restore = []Handler{
-	{Name: "plan-restore", Needs: []Access{ReadCatalog, ReadBackups, ReadTables}},
-	{Name: "start-restore", Needs: []Access{ReadCatalog, ReadTables, RestoreTables}},
-	{Name: "describe-table", Needs: []Access{ReadTables, TagTables}},
-	{Name: "apply-settings", Needs: []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}},
-	{Name: "summarize"},
+// Backup lists the handlers of the backup workflow.
+var Backup = BackupWorkflow.Handlers()
+
+// Restore lists the handlers of the restore workflow.
+var Restore = RestoreWorkflow.Handlers()
+
+// Lookup returns the handler called name.
+func Lookup(name string) (Handler, bool) {
+	i := slices.IndexFunc(All, func(h Handler) bool { return h.Name == name })
+	if i < 0 {
+		return Handler{}, false
+	}
+	return All[i], true
 }
 
 // Placeholder turns a handler directory name (kebab-case) into its ASL

@@ -34,6 +34,28 @@ func TestBackupPlaceholdersAreTheDocumentedSet(t *testing.T) {
 	}
 }
 
+func TestRestorePlaceholdersAreTheDocumentedSet(t *testing.T) {
+	want := []string{
+		"PlanRestoreFunctionArn", "StartRestoreFunctionArn", "DescribeTableFunctionArn", "ApplySettingsFunctionArn", "SummarizeFunctionArn",
+	}
+	if got := RestorePlaceholders(); !slices.Equal(got, want) {
+		t.Errorf("RestorePlaceholders() = %v, want %v", got, want)
+	}
+}
+
+// TestEveryHandlerServesAWorkflow: a handler no workflow invokes would be
+// built and never deployed.
+func TestEveryHandlerServesAWorkflow(t *testing.T) {
+	for _, h := range All {
+		if !h.In(BackupWorkflow) && !h.In(RestoreWorkflow) {
+			t.Errorf("%s serves no workflow: %v", h.Name, h.Workflows)
+		}
+		if h.New == nil {
+			t.Errorf("%s has no constructor", h.Name)
+		}
+	}
+}
+
 func TestUsedPlaceholders(t *testing.T) {
 	def := `{"A":"${SweepFunctionArn}","B":"${ListTablesFunctionArn}","C":"${SweepFunctionArn}","D":"$.x"}`
 	want := []string{"ListTablesFunctionArn", "SweepFunctionArn"}
@@ -43,7 +65,7 @@ func TestUsedPlaceholders(t *testing.T) {
 }
 
 func TestHandlerNamesAreUnique(t *testing.T) {
-	for name, hs := range map[string][]Handler{"Backup": Backup, "Restore": Restore} {
+	for name, hs := range map[string][]Handler{"All": All, "Backup": Backup, "Restore": Restore} {
 		seen := map[string]bool{}
 		for _, h := range hs {
 			if seen[h.Name] {

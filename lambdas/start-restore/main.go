@@ -1,6 +1,6 @@
 // Command start-restore is the Lambda handler of the start-restore step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).StartRestore) }
+func main() { registry.Main("start-restore") }

@@ -1,6 +1,6 @@
 // Command summarize is the Lambda handler of the summarize step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).Summarize) }
+func main() { registry.Main("summarize") }

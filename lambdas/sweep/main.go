@@ -1,6 +1,6 @@
 // Command sweep is the Lambda handler of the sweep step.
 package main
 
-import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/app"
+import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 
-func main() { app.Run((*app.Handlers).Sweep) }
+func main() { registry.Main("sweep") }

@@ -66,14 +66,14 @@ type fakeBackup struct {
 }
 
 var (
-	_ TableLister     = (*fakeDB)(nil)
-	_ BackupMaker     = (*fakeDB)(nil)
-	_ BackupDescriber = (*fakeDB)(nil)
-	_ TableDescriber  = (*fakeDB)(nil)
-	_ Restorer        = (*fakeDB)(nil)
-	_ TableDeleter    = (*fakeDB)(nil)
-	_ Sweeper         = (*fakeDB)(nil)
-	_ BackupPruner    = (*fakeDB)(nil)
+	_ TableLister            = (*fakeDB)(nil)
+	_ BackupMaker            = (*fakeDB)(nil)
+	_ BackupDescriber        = (*fakeDB)(nil)
+	_ TableDescriber         = (*fakeDB)(nil)
+	_ TemporaryTableRestorer = (*fakeDB)(nil)
+	_ TableDeleter           = (*fakeDB)(nil)
+	_ Sweeper                = (*fakeDB)(nil)
+	_ BackupPruner           = (*fakeDB)(nil)
 
 	_ RestorePlanner      = (*fakeDB)(nil)
 	_ TargetRestorer      = (*fakeDB)(nil)

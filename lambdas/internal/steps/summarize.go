@@ -100,7 +100,8 @@ type SummarizeInput struct {
 	CatalogProblem string `json:"catalogProblem,omitempty"`
 }
 
-// Summary is the run's outcome, and the execution's output.
+// Summary is the run's outcome, and the execution's output, of either
+// workflow: a restore's summary is Detailed, its report.
 type Summary struct {
 	RunID            string        `json:"runId"`
 	Tables           int           `json:"tables"`
@@ -275,3 +276,6 @@ func lambdaMessage(cause string) string {
 	}
 	return cause
 }
+
+// age is how long before now a backup was taken, in whole seconds.
+func age(now, taken time.Time) int64 { return int64(now.Sub(taken).Seconds()) }

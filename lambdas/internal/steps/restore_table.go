@@ -1,0 +1,136 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
+)
+
+// TemporaryTableRestorer is the part of DynamoDB that RestoreTemporaryTable
+// needs.
+type TemporaryTableRestorer interface {
+	RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error)
+	DescribeTable(ctx context.Context, name string) (core.Table, error)
+	ListTags(ctx context.Context, arn string) (map[string]string, error)
+	TagTable(ctx context.Context, arn string, tags map[string]string) error
+}
+
+// RestoreTemporaryTableInput restores a source backup into a destination
+// region.
+type RestoreTemporaryTableInput struct {
+	Region       string    `json:"region"` // the destination
+	SourceRegion string    `json:"sourceRegion"`
+	SourceTable  string    `json:"sourceTable"`
+	BackupArn    string    `json:"backupArn"`
+	RunID        string    `json:"runId"`
+	StartedAt    time.Time `json:"startedAt"`
+	// KMSKeyID encrypts the temporary table; empty means the AWS-owned key.
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+}
+
+// RestoreTemporaryTableOutput names the temporary table being restored.
+type RestoreTemporaryTableOutput struct {
+	Table    string            `json:"table"`
+	TableArn string            `json:"tableArn"`
+	Status   string            `json:"status"`
+	Since    time.Time         `json:"since"`
+	Tags     map[string]string `json:"tags"`
+	Tagged   bool              `json:"tagged"`
+	Resumed  bool              `json:"resumed"`
+}
+
+// RestoreTemporaryTable is the restore-table step of the backup workflow: it
+// restores the source backup into the destination region under the
+// temporary name, on-demand billing, tagged as the tool's. (The restore
+// workflow's restore is StartRestore.)
+type RestoreTemporaryTable struct {
+	Clients func(region string) TemporaryTableRestorer
+	Now     Clock
+}
+
+func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryTableInput) (RestoreTemporaryTableOutput, error) {
+	if err := validateStep(in.Region, in.SourceTable, in.RunID, in.StartedAt); err != nil {
+		return RestoreTemporaryTableOutput{}, err
+	}
+	if err := core.ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
+		return RestoreTemporaryTableOutput{}, err
+	}
+	if core.BackupID(in.BackupArn) == "" {
+		return RestoreTemporaryTableOutput{}, &core.InvalidInput{Field: "backupArn", Problem: fmt.Sprintf("%q is not a DynamoDB backup ARN", in.BackupArn)}
+	}
+	db := h.Clients(in.Region)
+	temp := core.TempTableName(in.SourceRegion, in.SourceTable)
+	tags := core.OwnerTags(in.RunID, in.StartedAt, in.SourceRegion, in.SourceTable, in.BackupArn)
+	out := RestoreTemporaryTableOutput{Table: temp, Tags: tags, Since: h.Now.now()}
+	log := slog.With("table", in.SourceTable, "tempTable", temp, "region", in.Region, "runId", in.RunID)
+
+	t, err := db.RestoreTable(ctx, core.RestoreRequest{
+		BackupArn: in.BackupArn, TargetTable: temp, PayPerRequest: true, SSE: &core.SSE{KMSKeyID: in.KMSKeyID},
+	})
+	if errors.Is(err, core.ErrTableExists) {
+		t, err = h.resume(ctx, db, in, temp)
+		if err != nil {
+			return RestoreTemporaryTableOutput{}, err
+		}
+		out.Resumed = true
+		if !t.Created.IsZero() {
+			out.Since = t.Created // the poll limit counts from the first attempt
+		}
+		log.InfoContext(ctx, "restore already started by this run")
+	} else if err != nil {
+		return RestoreTemporaryTableOutput{}, fmt.Errorf("restore %s into %s in %s: %w", in.BackupArn, temp, in.Region, err)
+	} else {
+		log.InfoContext(ctx, "restore started", "backupArn", in.BackupArn)
+	}
+	out.TableArn, out.Status = t.Arn, t.Status
+
+	// Tag at once, so the table is recognisably ours even if the run dies.
+	// A table still being created may refuse; the table poll tags it then.
+	err = db.TagTable(ctx, t.Arn, tags)
+	var busy *core.ResourceBusy
+	switch {
+	case err == nil:
+		out.Tagged = true
+	case errors.As(err, &busy):
+		log.InfoContext(ctx, "tagging deferred until the table is active", "reason", err.Error())
+	default:
+		return RestoreTemporaryTableOutput{}, fmt.Errorf("tag %s in %s: %w", temp, in.Region, err)
+	}
+	return out, nil
+}
+
+// resume handles a temporary table that exists already: a retried
+// invocation of this run carries on; another run's table means that run is
+// working on this source table; anything else is not ours to touch.
+func (h *RestoreTemporaryTable) resume(ctx context.Context, db TemporaryTableRestorer, in RestoreTemporaryTableInput, temp string) (core.Table, error) {
+	t, err := db.DescribeTable(ctx, temp)
+	if err != nil {
+		return core.Table{}, fmt.Errorf("describe existing %s in %s: %w", temp, in.Region, err)
+	}
+	if t.Status == core.TableDeleting {
+		return core.Table{}, &core.ResourceBusy{Operation: "RestoreTableFromBackup", Resource: temp, Region: in.Region, Message: "the previous temporary table is still being deleted"}
+	}
+	tags, err := db.ListTags(ctx, t.Arn)
+	if err != nil {
+		return core.Table{}, fmt.Errorf("read tags of existing %s in %s: %w", temp, in.Region, err)
+	}
+	switch {
+	case tags[core.TagOwner] == "" && t.RestoredFrom == in.BackupArn:
+		return t, nil // restored by an earlier attempt of this step, before it could tag
+	case tags[core.TagOwner] == "" && core.RestoredAsTemp(t):
+		// Another run restored this source table and has not tagged the
+		// table yet.
+		return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region}
+	case tags[core.TagOwner] == "":
+		return core.Table{}, &core.TableNotOwned{Table: temp, Region: in.Region, Reason: "the temporary name is taken by a table without the tool's tags"}
+	case core.OwnershipProblem(t, tags) != "":
+		return core.Table{}, &core.TableNotOwned{Table: temp, Region: in.Region, Reason: core.OwnershipProblem(t, tags)}
+	case tags[core.TagRunID] == in.RunID:
+		return t, nil
+	}
+	return core.Table{}, &core.TableInProgressElsewhere{Table: in.SourceTable, Region: in.Region, RunID: tags[core.TagRunID]}
+}

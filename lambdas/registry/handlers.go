@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/steps"
+)
+
+// Deps is what a handler is built from.
+type Deps struct {
+	// Regions hands out the DynamoDB client of each region.
+	Regions *ddb.Regions
+	// Getenv reads the function's environment: os.Getenv in Lambda.
+	// Invalid settings are reported by the first step of each run.
+	Getenv func(string) string
+	// Now is the clock; nil means the system clock. The local host sets
+	// the emulator's simulated clock.
+	Now func() time.Time
+}
+
+var (
+	backup  = []Workflow{BackupWorkflow}
+	restore = []Workflow{RestoreWorkflow}
+	both    = []Workflow{BackupWorkflow, RestoreWorkflow}
+)
+
+// All is every handler. Backup and Restore are its entries of each
+// workflow, in this order.
+var All = []Handler{
+	handler("list-tables", backup, []Access{ReadTables}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
+		defaults, err := core.SettingsFromEnv(d.Getenv)
+		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) }}
+	}),
+	// sweep and delete-table tag an untagged temporary table before deleting
+	// it: DeleteTable is only allowed on tagged ones.
+	handler("sweep", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.Sweep).Handle, func(d Deps) *steps.Sweep {
+		return &steps.Sweep{Clients: func(r string) steps.Sweeper { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("create-backup", backup, []Access{ReadTables, MakeBackups}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
+		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("capture-settings", backup, []Access{ReadSettings}, (*steps.CaptureSettings).Handle, func(d Deps) *steps.CaptureSettings {
+		return &steps.CaptureSettings{Clients: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("describe-backup", backup, []Access{ReadBackups}, (*steps.DescribeBackup).Handle, func(d Deps) *steps.DescribeBackup {
+		return &steps.DescribeBackup{Clients: func(r string) steps.BackupDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
+	}),
+	handler("restore-table", backup, []Access{ReadTables, TagTables, RestoreTables}, (*steps.RestoreTemporaryTable).Handle, func(d Deps) *steps.RestoreTemporaryTable {
+		return &steps.RestoreTemporaryTable{Clients: func(r string) steps.TemporaryTableRestorer { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("plan-restore", restore, []Access{ReadCatalog, ReadBackups, ReadTables}, (*steps.PlanRestore).Handle, func(d Deps) *steps.PlanRestore {
+		// A restore must not depend on the backup settings (the source
+		// region may be gone); an invalid value is reported by plan-restore.
+		defaults, err := core.RestoreDefaultsFromEnv(d.Getenv)
+		return &steps.PlanRestore{
+			DefaultRegion: defaults.TargetRegion, CatalogTable: defaults.CatalogTable, PollLimitMinutes: defaults.PollLimitMinutes,
+			DefaultsErr: err, Clients: func(r string) steps.RestorePlanner { return d.Regions.For(r) }, Now: d.Now,
+		}
+	}),
+	handler("start-restore", restore, []Access{ReadCatalog, ReadTables, RestoreTables}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
+		return &steps.StartRestore{Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
+		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
+	}),
+	handler("apply-settings", restore, []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}, (*steps.ApplySettings).Handle, func(d Deps) *steps.ApplySettings {
+		return &steps.ApplySettings{Clients: func(r string) steps.SettingsApplier { return d.Regions.For(r) }}
+	}),
+	handler("record-backup", backup, []Access{WriteCatalog}, (*steps.RecordBackup).Handle, func(d Deps) *steps.RecordBackup {
+		return &steps.RecordBackup{Clients: func(r string) steps.CatalogWriter { return d.Regions.For(r) }, Now: d.Now}
+	}),
+	handler("delete-table", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.DeleteTable).Handle, func(d Deps) *steps.DeleteTable {
+		return &steps.DeleteTable{Clients: func(r string) steps.TableDeleter { return d.Regions.For(r) }}
+	}),
+	handler("prune-backups", backup, []Access{PruneBackups, WriteCatalog}, (*steps.PruneBackups).Handle, func(d Deps) *steps.PruneBackups {
+		return &steps.PruneBackups{
+			Clients: func(r string) steps.BackupPruner { return d.Regions.For(r) },
+			Catalog: func(r string) steps.CatalogEntryDeleter { return d.Regions.For(r) },
+			Now:     d.Now,
+		}
+	}),
+	handler("summarize", both, nil, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+		return &steps.Summarize{Now: d.Now}
+	}),
+}
+
+// handler makes an entry of All: New builds the step with build and serves
+// its method handle behind the edge.
+func handler[S, In, Out any](name string, workflows []Workflow, needs []Access,
+	handle func(*S, context.Context, In) (Out, error), build func(Deps) *S,
+) Handler {
+	return Handler{Name: name, Workflows: workflows, Needs: needs, New: func(d Deps) any {
+		step := build(d)
+		return func(ctx context.Context, in In) (Out, error) {
+			out, err := handle(step, ctx, in)
+			return out, edge(ctx, name, err)
+		}
+	}}
+}
