@@ -69,7 +69,7 @@ lint: tools
 ## They have their own module so that upgrading one never moves a dependency
 ## of the handlers or the CDK app: `cd tools && go get -tool <pkg>@<version>`.
 tools:
-	go build -C tools -o ../$(TOOLS)/ tool
+	go build -C tools -o $(abspath $(TOOLS))/ tool
 
 ## vulncheck: govulncheck, known vulnerabilities in the code the project calls.
 ## It needs the Go vulnerability database, which has its own server: neither
