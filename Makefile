@@ -14,7 +14,7 @@ export PATH := $(NODE_PATH_PREFIX):$(PATH)
 export SOURCE_REGION ?= ap-southeast-2
 export DESTINATION_REGIONS ?= ap-southeast-1
 
-.PHONY: all build build-local deps test test-go test-e2e lint tools vulncheck run run-backup run-restore emulator bench sizes synth bootstrap deploy destroy test-live clean
+.PHONY: all build build-local deps test test-go test-e2e lint vulncheck run run-backup run-restore emulator bench sizes synth bootstrap deploy destroy test-live clean
 
 all: lint test
 
@@ -53,23 +53,18 @@ test-go:
 test-e2e:
 	cd statemachine && node --test
 
-## lint: go vet, gofmt, go.mod/go.sum tidiness, staticcheck and govulncheck
-# The live test (build tag live) is checked too, though only test-live runs it.
+## lint: go vet, gofmt, go.mod/go.sum tidiness, staticcheck and govulncheck.
+## The tools are pinned by the `tool` lines in go.mod (`go get -tool PKG@VERSION`
+## upgrades one). The live test (build tag live) is checked too, though only
+## test-live runs it.
 LINT_TAGS := live
-TOOLS := $(BUILD)/tools
 
-lint: tools
+lint:
 	go vet -tags $(LINT_TAGS) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	@for m in . tools; do go -C $$m mod tidy -diff || { echo "go mod tidy would change $$m/go.mod or $$m/go.sum (diff above)"; exit 1; }; done
-	$(TOOLS)/staticcheck -tags $(LINT_TAGS) ./...
+	@go mod tidy -diff || { echo "go mod tidy would change go.mod or go.sum (diff above)"; exit 1; }
+	go tool staticcheck -tags $(LINT_TAGS) ./...
 	@$(MAKE) --no-print-directory vulncheck
-
-## tools: the lint tools, at the versions pinned in tools/go.mod, into build/tools/.
-## They have their own module so that upgrading one never moves a dependency
-## of the handlers or the CDK app: `cd tools && go get -tool <pkg>@<version>`.
-tools:
-	go build -C tools -o $(abspath $(TOOLS))/ tool
 
 ## vulncheck: govulncheck, known vulnerabilities in the code the project calls.
 ## It needs the Go vulnerability database, which has its own server: neither
@@ -79,12 +74,12 @@ tools:
 ## govulncheck's default server answers and otherwise says it was skipped.
 ## GOVULNDB=file:///dir points it at a local copy in the database's v1 layout
 ## (cmd/gendb in golang.org/x/vulndb builds one); then it always runs.
-vulncheck: tools
+vulncheck:
 ifdef GOVULNDB
-	$(TOOLS)/govulncheck -db $(GOVULNDB) ./...
+	go tool govulncheck -db $(GOVULNDB) ./...
 else
-	@if timeout 60 $(TOOLS)/govulncheck -version | grep -q '^DB updated:'; then \
-		echo '$(TOOLS)/govulncheck ./...'; $(TOOLS)/govulncheck ./...; \
+	@if timeout 60 go tool govulncheck -version | grep -q '^DB updated:'; then \
+		echo 'go tool govulncheck ./...'; go tool govulncheck ./...; \
 	else \
 		echo 'govulncheck SKIPPED: the Go vulnerability database is unreachable from this machine (set GOVULNDB to a local copy, see Makefile)' >&2; \
 	fi

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 // the Lambda runtime uses, and returns its response.
 func invoke(t *testing.T, handler any, payload string) messages.InvokeResponse {
 	t.Helper()
+	//lint:ignore SA1019 aws-lambda-go's Function is the invocation path its runtime uses (payload decoding, error document); it is exactly what the host must reproduce.
 	fn := lambda.NewFunction(lambda.NewHandler(handler))
 	var resp messages.InvokeResponse
 	req := &messages.InvokeRequest{

@@ -40,6 +40,7 @@ type Host struct {
 func New(handlers map[string]any) *Host {
 	h := &Host{functions: map[string]*sync.Pool{}, invocations: map[string]int{}, errors: map[string]int{}, Timeout: 5 * time.Minute}
 	for name, fn := range handlers {
+		//lint:ignore SA1019 aws-lambda-go's Function is the invocation path its runtime uses (payload decoding, error document); it is exactly what the host must reproduce.
 		h.functions[name] = &sync.Pool{New: func() any { return lambda.NewFunction(lambda.NewHandler(fn)) }}
 	}
 	return h
@@ -72,7 +73,7 @@ func (h *Host) Invoke(name string, payload []byte) (response []byte, fnErr *mess
 	if !ok {
 		return nil, nil, false
 	}
-	fn := instances.Get().(*lambda.Function)
+	fn := instances.Get().(*lambda.Function) //lint:ignore SA1019 see New
 	defer instances.Put(fn)
 	deadline := time.Now().Add(h.Timeout)
 	req := &messages.InvokeRequest{
