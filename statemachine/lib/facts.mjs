@@ -13,6 +13,8 @@ export const MAX_NAME_LENGTH = facts.maxNameLength;
 export const TEMP_TABLE_PREFIX = facts.tempTablePrefix;
 /** Every backup name the tool makes starts with this. */
 export const BACKUP_PREFIX = facts.backupPrefix;
+/** The catalog table's name unless the deployment sets another. */
+export const DEFAULT_CATALOG_TABLE = facts.defaultCatalogTable;
 /** Every tag the tool puts on a table starts with this. */
 export const RESERVED_TAG_PREFIX = facts.reservedTagPrefix;
 /** The tool's tag names, by role (owner, runId, sourceTable, ...). */

@@ -8,17 +8,16 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { forInterpreter } from '../lib/bridge.mjs';
 import {
-  CONTRACT_ERRORS, PLACEHOLDER, allStates, forInterpreter, functionArn, kebab, loadDefinition, placeholdersIn, taskFunctions,
-} from '../run.mjs';
+  PLACEHOLDER, allStates, functionArn, kebab, loadDefinition, placeholdersIn, taskFunctions,
+} from '../lib/definition.mjs';
+import { CONTRACT_ERRORS, NEVER_RETRY } from '../lib/facts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const machineDir = path.join(here, '..');
 const lambdasDir = path.join(here, '..', '..', 'lambdas');
 const definitions = readdirSync(machineDir).filter((f) => f.endsWith('.asl.json'));
-
-// Errors that no retry can cure: retrying them only bills transitions.
-const NEVER_RETRY = ['InvalidInput', 'TableNotOwned', 'TableInProgressElsewhere', 'TableNotFound', 'BackupNotFound', 'ResourceFailed', 'PollTimedOut'];
 
 function errorLists(definition) {
   const out = [];

@@ -14,8 +14,9 @@ import {
   CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, WRITE_OPERATIONS, createTable, emulatorNow, eventually, startTestHost,
 } from '../testhost.mjs';
 import {
-  DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, setRegionDown, settingValue, targetNamesFor, writeItems,
-} from '../drill.mjs';
+  DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, settingValue, targetNamesFor, writeItems,
+} from '../lib/drill.mjs';
+import { setRegionDown } from '../lib/emulator.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LONG = `long-${'n'.repeat(250)}`;
