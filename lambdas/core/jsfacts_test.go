@@ -18,6 +18,7 @@ type jsFacts struct {
 	TempTablePrefix        string            `json:"tempTablePrefix"`
 	TempTableHashHexDigits int               `json:"tempTableHashHexDigits"`
 	BackupPrefix           string            `json:"backupPrefix"`
+	DefaultCatalogTable    string            `json:"defaultCatalogTable"`
 	ReservedTagPrefix      string            `json:"reservedTagPrefix"`
 	OwnerValue             string            `json:"ownerValue"`
 	Tags                   map[string]string `json:"tags"`
@@ -52,6 +53,7 @@ func TestJSFacts(t *testing.T) {
 		{"tempTablePrefix", f.TempTablePrefix, TempPrefix},
 		{"tempTableHashHexDigits", f.TempTableHashHexDigits, hashLen},
 		{"backupPrefix", f.BackupPrefix, BackupPrefix},
+		{"defaultCatalogTable", f.DefaultCatalogTable, DefaultCatalogTable},
 		{"ownerValue", f.OwnerValue, OwnerValue},
 		{"tags", f.Tags, map[string]string{
 			"owner":        TagOwner,
