@@ -2,6 +2,7 @@
 // DynamoDB emulator, a minimal DynamoDB wire client for setting up state,
 // the emulator's admin API, and the runner. It uses the library (lib/) only.
 
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,3 +166,31 @@ export const WRITE_OPERATIONS = [
 ];
 
 export { tempTableName };
+
+/**
+ * The states an execution entered, in order. With where.table, only those
+ * of that table's iteration, and with where.region only those in that
+ * region; where.table null means the states outside every table.
+ */
+export function statesEntered(result, { table, region } = {}) {
+  return result.route
+    .filter((e) => (table === undefined || e.table === (table ?? undefined)) && (region === undefined || e.region === region))
+    .map((e) => e.state);
+}
+
+/**
+ * Asserts the route an execution took (where: as statesEntered): it entered
+ * every state of `enters`, in that order, other states may come between;
+ * and none of `avoids`.
+ */
+export function assertRoute(result, { enters = [], avoids = [], ...where }) {
+  const entered = statesEntered(result, where);
+  const who = where.table === undefined ? 'the execution' : where.table === null ? 'the top level' : `${where.table}${where.region ? ` in ${where.region}` : ''}`;
+  // Each state once, where a poll loop repeats it.
+  const shown = entered.filter((s, i) => !entered.slice(0, i).includes(s)).join(' ');
+  let next = 0;
+  for (const s of entered) if (s === enters[next]) next++;
+  assert.ok(next === enters.length, `${who} did not enter ${enters.slice(next).join(', ')} after ${enters.slice(0, next).join(' → ') || 'its start'}; it entered ${shown}`);
+  const wrong = avoids.filter((s) => entered.includes(s));
+  assert.deepEqual(wrong, [], `${who} entered ${wrong.join(', ')}; it entered ${shown}`);
+}

@@ -28,9 +28,11 @@ export const DEFAULT_RETRY_MS = 50;
 /**
  * Runs one execution. Returns
  * {name, status: 'SUCCEEDED'|'FAILED', output, error, cause, settings, plan,
- *  tables, results, summary, metrics}. settings is a backup run's
+ *  tables, results, summary, route, metrics}. settings is a backup run's
  * (ListTables), plan a restore's (PlanRestore); tables are the tables either
- * works on, and results each one's Map iteration output.
+ * works on, and results each one's Map iteration output. route lists the
+ * states entered, in order, as {state, table, region} (table and region
+ * undefined outside a table's iteration).
  *
  * Options:
  *   definitionFile  path of the ASL file (or definition: an already loaded one)
@@ -80,7 +82,9 @@ export async function runExecution({
     largestPayload: { bytes: 0 },
   };
   const metrics = metricsObserver();
-  const all = [metrics, ...(log ? [progressObserver(log)] : []), ...observers, ...(onEvent ? [{ event: onEvent }] : [])];
+  const route = [];
+  const router = { event: (ev) => ev.type === 'StateEntered' && route.push({ state: ev.state.name, table: ev.table, region: ev.region }) };
+  const all = [metrics, router, ...(log ? [progressObserver(log)] : []), ...observers, ...(onEvent ? [{ event: onEvent }] : [])];
   for (const o of all) await o.start?.(run);
 
   const execution = startExecution(def, input, { host, waitMs, retryMs, name: run.name, stateMachineName, startedAt: run.startedAt });
@@ -113,7 +117,7 @@ export async function runExecution({
   }
   if (status === 'FAILED') output = { status: 'FAILED', error, cause };
   const { settings, plan, tables, results, summary } = run;
-  return { name: run.name, status, output, error, cause, settings, plan, tables, results, summary, metrics: await metrics.finish(run, status) };
+  return { name: run.name, status, output, error, cause, settings, plan, tables, results, summary, route, metrics: await metrics.finish(run, status) };
 }
 
 // The table of the Map iteration an event belongs to.
