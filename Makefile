@@ -53,10 +53,11 @@ test-go:
 test-e2e:
 	cd statemachine && node --test
 
-## lint: go vet and a gofmt check
-lint:
+## lint: go vet, a gofmt check and ESLint on the JS runner and its tests
+lint: $(SM_NODE)/.installed
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	cd statemachine && npm run --silent lint
 
 ## run: the local demo: emulator, demo tables, one backup execution, what now
 ## exists, then a disaster drill: source region down, restore everything, compare
