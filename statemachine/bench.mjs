@@ -23,11 +23,10 @@
 // did not move as far as the restore takes, 2 when the bench could not run.
 // How the history is counted: lib/bench.mjs.
 
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_HOST_BIN, bench } from './lib/bench.mjs';
+import { runMain } from './lib/cli.mjs';
 import { round } from './lib/format.mjs';
 
 function printReport(r, n, say) {
@@ -106,15 +105,4 @@ async function main(argv) {
   return report.status === 'SUCCEEDED' && report.table.status === 'succeeded' && report.simulated.virtualTimeWorked ? 0 : 1;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      console.error(`bench.mjs: ${err.message}`);
-      process.stdout.write(`${JSON.stringify({ status: 'FAILED', error: 'Bench.Error', cause: err.message })}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runMain('bench.mjs', 'Bench.Error', main);

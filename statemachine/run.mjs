@@ -18,9 +18,9 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { runMain } from './lib/cli.mjs';
 import { loadDefinition, taskFunctions } from './lib/definition.mjs';
 import { drillReport, runDrill } from './lib/drill.mjs';
 import { DEFAULT_RETRY_MS, DEFAULT_WAIT_MS, runExecution } from './lib/execution.mjs';
@@ -237,15 +237,4 @@ async function main(argv) {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      console.error(`run.mjs: ${err.message}`);
-      process.stdout.write(`${JSON.stringify({ status: 'FAILED', error: 'Runner.Error', cause: err.message })}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
+runMain('run.mjs', 'Runner.Error', main);

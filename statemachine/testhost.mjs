@@ -165,6 +165,9 @@ export const WRITE_OPERATIONS = [
   'PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem',
 ];
 
+/** The write operations among DynamoDB call counts by operation. */
+export const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
+
 export { tempTableName };
 
 /**

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  DEST, SOURCE, WRITE_OPERATIONS, assertRoute, createTable, userTables, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups,
+  DEST, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups, userTables, writes,
 } from '../testhost.mjs';
 
-const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
 
 describe('a restore that fails for one table', () => {
   let h;

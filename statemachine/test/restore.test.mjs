@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, WRITE_OPERATIONS, assertRoute, createTable, emulatorNow, eventually, startTestHost,
+  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, assertRoute, createTable, emulatorNow, eventually, startTestHost, writes,
 } from '../testhost.mjs';
 import {
   DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, settingValue, targetNamesFor, writeItems,
@@ -22,7 +22,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const LONG = `long-${'n'.repeat(250)}`;
 const DEMO_TABLES = ['audit-log', 'customers', LONG, 'orders'];
 
-const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
 const ok = (r) => assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${r.cause}`);
 const names = (ri) => ri.tables.map((t) => t.name).sort();
 const backupNames = (ri) => ri.backups.map((b) => b.name).sort();
