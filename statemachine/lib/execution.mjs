@@ -5,7 +5,7 @@
 // progress lines are observers; callers add their own.
 
 import { startExecution } from './bridge.mjs';
-import { allStates, loadDefinition, machineShape, simplePath, taskFunctions } from './definition.mjs';
+import { allStates, loadDefinition, simplePath, taskFunctions } from './definition.mjs';
 import { payloadBytes, payloadViolation } from './limits.mjs';
 import { metricsObserver } from './metrics.mjs';
 import { profileFor } from './profiles.mjs';
@@ -21,8 +21,8 @@ export const DEFAULT_RETRY_MS = 50;
  *                   the Map iteration it belongs to, if any), ev.region (its
  *                   state input's region) and ev.executionName
  * run is the execution as known so far: {name, startedAt, definition,
- * profile, shape, stateByName, host, emulator, waitMs, retryMs, tables, settings, plan,
- * results, summary, aliases, largestPayload}.
+ * stateByName, profile, host, emulator, waitMs, retryMs, tables, settings,
+ * plan, results, summary, aliases, largestPayload}.
  */
 
 /**
@@ -67,7 +67,6 @@ export async function runExecution({
     startedAt: Date.now(),
     definition: def,
     profile,
-    shape: machineShape(def),
     stateByName: Object.fromEntries(allStates(def).map((s) => [s.name, s.state])),
     host,
     emulator,

@@ -13,6 +13,7 @@ import {
   PLACEHOLDER, allStates, functionArn, kebab, loadDefinition, placeholdersIn, taskFunctions,
 } from '../lib/definition.mjs';
 import { CONTRACT_ERRORS, NEVER_RETRY } from '../lib/facts.mjs';
+import { profileFor } from '../lib/profiles.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const machineDir = path.join(here, '..');
@@ -91,6 +92,18 @@ for (const file of definitions) {
         const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
         for (const n of ['Lambda.ServiceException', 'Lambda.TooManyRequestsException']) assert.ok(retried.includes(n), `${name} does not retry ${n}`);
       }
+    });
+
+    test('has a runner profile whose states it has, of the right types', () => {
+      const definition = loadDefinition(path.join(machineDir, file));
+      const profile = profileFor(taskFunctions(definition));
+      assert.notEqual(profile.kind, 'other', 'the runner has no profile for this machine (lib/profiles.mjs)');
+      const types = Object.fromEntries(allStates(definition).map(({ name, state }) => [name, state.Type]));
+      const want = { [profile.planState]: 'Task', [profile.tableMap]: 'Map', [profile.summaryState]: 'Task' };
+      for (const poll of Object.keys(profile.polls)) want[poll] = 'Task';
+      for (const [name, type] of Object.entries(want)) assert.equal(types[name], type, `${profile.kind} profile: state ${name}`);
+      // The plan and the summary are top-level states, the table Map too.
+      for (const name of [profile.planState, profile.tableMap, profile.summaryState]) assert.ok(name in definition.States, `${name} is not a top-level state`);
     });
 
     test('gives each Task state a name of its own (local overrides are keyed by name)', () => {
