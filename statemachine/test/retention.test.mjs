@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { OWNER_VALUE, TAGS } from '../lib/facts.mjs';
 import {
   DEST, SOURCE, assertRoute, createTable, handlersFollowEmulatorClock, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups,
 } from '../testhost.mjs';
-import { OWNER_VALUE, TAGS } from '../lib/facts.mjs';
 
 // These tests age things by moving the emulator clock forward: the host's
 // handlers must tell the time by the emulator's clock.
