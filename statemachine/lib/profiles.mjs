@@ -102,6 +102,9 @@ export const restoreProfile = {
 export const otherProfile = {
   kind: 'other',
   functions: [],
+  planState: null,
+  tableMap: null,
+  summaryState: null,
   polls: {},
   readPlan: () => undefined,
   planLines: () => [],
