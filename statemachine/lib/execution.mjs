@@ -5,8 +5,8 @@
 // progress lines are observers; callers add their own.
 
 import { startExecution } from './bridge.mjs';
-import { allStates, loadDefinition, simplePath, taskFunctions } from './definition.mjs';
-import { payloadBytes, payloadViolation } from './limits.mjs';
+import { allStates, loadDefinition, taskFunctions } from './definition.mjs';
+import { payloadBytes, payloadViolation, waitSecondsViolation } from './limits.mjs';
 import { metricsObserver } from './metrics.mjs';
 import { profileFor } from './profiles.mjs';
 import { progressObserver } from './progress.mjs';
@@ -139,10 +139,8 @@ function follow(run, ev) {
       if (ev.state.type === 'Wait' && st?.SecondsPath) {
         // The wait is overridden locally; still check what Step Functions
         // would read, or it fails there with States.Runtime.
-        const r = simplePath(st.SecondsPath, ev.state.input);
-        if (r.supported && !(Number.isInteger(r.value) && r.value >= 0)) {
-          violations.push({ error: 'States.Runtime', cause: `Wait state ${name}: SecondsPath ${st.SecondsPath} is ${JSON.stringify(r.value)}, not a non-negative integer` });
-        }
+        const v = waitSecondsViolation(name, st.SecondsPath, ev.state.input);
+        if (v) violations.push(v);
       }
       break;
     }
