@@ -53,17 +53,19 @@ test-go:
 test-e2e:
 	cd statemachine && node --test
 
-## lint: go vet, gofmt, go.mod/go.sum tidiness, staticcheck and govulncheck.
+## lint: go vet, gofmt, go.mod/go.sum tidiness, staticcheck, govulncheck and
+## ESLint on the JS runner and its tests.
 ## The tools are pinned by the `tool` lines in go.mod (`go get -tool PKG@VERSION`
 ## upgrades one). The live test (build tag live) is checked too, though only
 ## test-live runs it.
 LINT_TAGS := live
 
-lint:
+lint: $(SM_NODE)/.installed
 	go vet -tags $(LINT_TAGS) ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@go mod tidy -diff || { echo "go mod tidy would change go.mod or go.sum (diff above)"; exit 1; }
 	go tool staticcheck -tags $(LINT_TAGS) ./...
+	cd statemachine && npm run --silent lint
 	@$(MAKE) --no-print-directory vulncheck
 
 ## vulncheck: govulncheck, known vulnerabilities in the code the project calls.

@@ -1,13 +1,17 @@
 // Fixtures of the end-to-end tests (test/*.test.mjs): a local host with its embedded
 // DynamoDB emulator, a minimal DynamoDB wire client for setting up state,
-// the emulator's admin API, and the runner.
+// the emulator's admin API, and the runner. It uses the library (lib/) only.
 
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { ddbCall as ddb, snapshot } from './drill.mjs';
-import { fetchInventory, runExecution, startHost, tempTableName } from './run.mjs';
+import { admin as emulatorAdmin, createKeyedTable, ddbCall as ddb, emulatorClock } from './lib/emulator.mjs';
+import { runExecution } from './lib/execution.mjs';
+import { BACKUP_PREFIX, DEFAULT_CATALOG_TABLE, TEMP_TABLE_PREFIX, tempTableName } from './lib/facts.mjs';
+import { fetchInventory, invoke, snapshot, startHost } from './lib/host.mjs';
+import { sleep } from './lib/http.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const MACHINE = path.join(here, 'backup.asl.json');
@@ -18,7 +22,7 @@ export const SOURCE = 'eu-west-1';
 export const DEST = 'eu-central-1';
 export const DEST2 = 'us-east-2';
 // The catalog table that the deployment creates in each destination region.
-export const CATALOG = 'xregion-backup-catalog';
+export const CATALOG = DEFAULT_CATALOG_TABLE;
 
 /**
  * Starts a host with its own embedded emulator. opts.env adds handler
@@ -88,18 +92,9 @@ export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEv
 export { ddb };
 
 /** One call to the emulator's admin API. */
-export async function admin(emulator, method, p, body) {
-  const res = await fetch(`${emulator}/_emulator/${p}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} /_emulator/${p}: HTTP ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+export const admin = emulatorAdmin;
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** Polls fn until it returns a truthy value, or throws after timeoutMs. */
 export async function eventually(fn, { timeoutMs = 5000, everyMs = 25, what = 'condition' } = {}) {
@@ -114,29 +109,13 @@ export async function eventually(fn, { timeoutMs = 5000, everyMs = 25, what = 'c
 }
 
 /** Creates a pk/sk table with items and tags, and waits until it is ACTIVE. */
-export async function createTable(h, region, name, { items = 3, tags = {}, origin = 'test' } = {}) {
-  const created = await h.ddb(region, 'CreateTable', {
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+export function createTable(h, region, name, { items = 3, tags = {}, origin = 'test' } = {}) {
+  return createKeyedTable(h.emulator, region, name, {
+    items,
+    tags,
+    extra: { origin: { S: origin } },
+    whenActive: () => eventually(async () => (await h.ddb(region, 'DescribeTable', { TableName: name })).Table.TableStatus === 'ACTIVE', { what: `${name} ACTIVE` }),
   });
-  await eventually(async () => (await h.ddb(region, 'DescribeTable', { TableName: name })).Table.TableStatus === 'ACTIVE', { what: `${name} ACTIVE` });
-  for (let i = 0; i < items; i += 25) {
-    const batch = [];
-    for (let j = i; j < Math.min(items, i + 25); j++) {
-      batch.push({ PutRequest: { Item: { pk: { S: `item-${j}` }, sk: { S: 'v1' }, origin: { S: origin } } } });
-    }
-    await h.ddb(region, 'BatchWriteItem', { RequestItems: { [name]: batch } });
-  }
-  return created.TableDescription;
 }
 
 /** Creates an on-demand backup and waits until it is AVAILABLE. */
@@ -149,8 +128,7 @@ export async function createBackup(h, region, table, name) {
 
 /** The emulator's clock, in milliseconds since the epoch. */
 export async function emulatorNow(h) {
-  const { now } = await h.admin('POST', 'clock', { advanceSeconds: 0 });
-  return now * 1000;
+  return (await emulatorClock(h.emulator)) * 1000;
 }
 
 /**
@@ -159,11 +137,7 @@ export async function emulatorNow(h) {
  * clock in "at".
  */
 export async function handlersFollowEmulatorClock(h, region = SOURCE) {
-  const res = await fetch(`${h.host}/2015-03-31/functions/prune-backups/invocations`, {
-    method: 'POST',
-    body: JSON.stringify({ region, sourceRegion: region, sourceTable: 'clock-probe', retentionDays: 1, keepLast: 1, dryRun: true }),
-  });
-  const out = await res.json();
+  const out = await invoke(h.host, 'prune-backups', { region, sourceRegion: region, sourceTable: 'clock-probe', retentionDays: 1, keepLast: 1, dryRun: true });
   return Math.abs(Date.parse(out.at) - (await emulatorNow(h))) < 60000;
 }
 
@@ -171,9 +145,10 @@ export async function handlersFollowEmulatorClock(h, region = SOURCE) {
 export const state = (h) => h.admin('GET', 'state');
 
 /** Tool-made backups (xrb.*) in a region's inventory. */
-export const toolBackups = (ri) => ri.backups.filter((b) => b.name.startsWith('xrb.'));
+export const toolBackups = (ri) => ri.backups.filter((b) => b.name.startsWith(BACKUP_PREFIX));
 
-export const tempTables = (ri) => ri.tables.filter((t) => t.name.startsWith('xrb-tmp.'));
+/** Temporary tables (xrb-tmp.*) in a region's inventory. */
+export const tempTables = (ri) => ri.tables.filter((t) => t.name.startsWith(TEMP_TABLE_PREFIX));
 
 /** Waits until no temporary table exists in any region (deletes finish). */
 export async function noTempTablesLeft(h, regions) {
@@ -190,4 +165,35 @@ export const WRITE_OPERATIONS = [
   'PutItem', 'DeleteItem', 'UpdateItem', 'BatchWriteItem',
 ];
 
+/** The write operations among DynamoDB call counts by operation. */
+export const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
+
 export { tempTableName };
+
+/**
+ * The states an execution entered, in order. With where.table, only those
+ * of that table's iteration, and with where.region only those in that
+ * region; where.table null means the states outside every table.
+ */
+export function statesEntered(result, { table, region } = {}) {
+  return result.route
+    .filter((e) => (table === undefined || e.table === (table ?? undefined)) && (region === undefined || e.region === region))
+    .map((e) => e.state);
+}
+
+/**
+ * Asserts the route an execution took (where: as statesEntered): it entered
+ * every state of `enters`, in that order, other states may come between;
+ * and none of `avoids`.
+ */
+export function assertRoute(result, { enters = [], avoids = [], ...where }) {
+  const entered = statesEntered(result, where);
+  const who = where.table === undefined ? 'the execution' : where.table === null ? 'the top level' : `${where.table}${where.region ? ` in ${where.region}` : ''}`;
+  // Each state once, where a poll loop repeats it.
+  const shown = entered.filter((s, i) => !entered.slice(0, i).includes(s)).join(' ');
+  let next = 0;
+  for (const s of entered) if (s === enters[next]) next++;
+  assert.ok(next === enters.length, `${who} did not enter ${enters.slice(next).join(', ')} after ${enters.slice(0, next).join(' → ') || 'its start'}; it entered ${shown}`);
+  const wrong = avoids.filter((s) => entered.includes(s));
+  assert.deepEqual(wrong, [], `${who} entered ${wrong.join(', ')}; it entered ${shown}`);
+}

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { MAX_PAYLOAD_BYTES } from '../lib/limits.mjs';
 import {
   DEST, DEST2, SOURCE, createBackup, createTable, noTempTablesLeft, startTestHost, state, tempTableName, tempTables, toolBackups,
 } from '../testhost.mjs';
@@ -89,7 +90,7 @@ describe('a backup run', () => {
     // The host's own count agrees with the count from the events.
     const hostCount = Object.values(m.lambdaInvocationsByFunction).reduce((a, b) => a + b, 0);
     assert.equal(hostCount, m.lambdaInvocations);
-    assert.ok(m.largestPayload.bytes < 256 * 1024);
+    assert.ok(m.largestPayload.bytes < MAX_PAYLOAD_BYTES);
   });
 });
 

@@ -1,11 +1,12 @@
-// The bench (bench.mjs) on a short simulated restore, and its history
+// The bench (bench.mjs, lib/bench.mjs) on a short simulated restore, and its history
 // accounting on hand-made events.
 
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
-import { HISTORY_LIMIT, accountHistory, bench, machineShape } from '../bench.mjs';
-import { loadDefinition } from '../run.mjs';
+import { accountHistory, bench } from '../lib/bench.mjs';
+import { loadDefinition, machineShape } from '../lib/definition.mjs';
+import { HISTORY_LIMIT } from '../lib/limits.mjs';
 import { HOST_BIN, MACHINE } from '../testhost.mjs';
 
 describe('bench.mjs with a 2-minute simulated restore', () => {

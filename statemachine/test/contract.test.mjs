@@ -8,17 +8,17 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { forInterpreter } from '../lib/bridge.mjs';
 import {
-  CONTRACT_ERRORS, PLACEHOLDER, allStates, forInterpreter, functionArn, kebab, loadDefinition, placeholdersIn, taskFunctions,
-} from '../run.mjs';
+  PLACEHOLDER, allStates, functionArn, kebab, loadDefinition, placeholdersIn, taskFunctions,
+} from '../lib/definition.mjs';
+import { CONTRACT_ERRORS, NEVER_RETRY } from '../lib/facts.mjs';
+import { profileFor } from '../lib/profiles.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const machineDir = path.join(here, '..');
 const lambdasDir = path.join(here, '..', '..', 'lambdas');
 const definitions = readdirSync(machineDir).filter((f) => f.endsWith('.asl.json'));
-
-// Errors that no retry can cure: retrying them only bills transitions.
-const NEVER_RETRY = ['InvalidInput', 'TableNotOwned', 'TableInProgressElsewhere', 'TableNotFound', 'BackupNotFound', 'ResourceFailed', 'PollTimedOut'];
 
 function errorLists(definition) {
   const out = [];
@@ -92,6 +92,18 @@ for (const file of definitions) {
         const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
         for (const n of ['Lambda.ServiceException', 'Lambda.TooManyRequestsException']) assert.ok(retried.includes(n), `${name} does not retry ${n}`);
       }
+    });
+
+    test('has a runner profile whose states it has, of the right types', () => {
+      const definition = loadDefinition(path.join(machineDir, file));
+      const profile = profileFor(taskFunctions(definition));
+      assert.notEqual(profile.kind, 'other', 'the runner has no profile for this machine (lib/profiles.mjs)');
+      const types = Object.fromEntries(allStates(definition).map(({ name, state }) => [name, state.Type]));
+      const want = { [profile.planState]: 'Task', [profile.tableMap]: 'Map', [profile.summaryState]: 'Task' };
+      for (const poll of Object.keys(profile.polls)) want[poll] = 'Task';
+      for (const [name, type] of Object.entries(want)) assert.equal(types[name], type, `${profile.kind} profile: state ${name}`);
+      // The plan and the summary are top-level states, the table Map too.
+      for (const name of [profile.planState, profile.tableMap, profile.summaryState]) assert.ok(name in definition.States, `${name} is not a top-level state`);
     });
 
     test('gives each Task state a name of its own (local overrides are keyed by name)', () => {

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  DEST, SOURCE, WRITE_OPERATIONS, createTable, userTables, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups,
+  DEST, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups, userTables, writes,
 } from '../testhost.mjs';
 
-const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
 
 describe('a restore that fails for one table', () => {
   let h;
@@ -32,6 +31,24 @@ describe('a restore that fails for one table', () => {
     // The cause says what failed; Summarize cuts it to 300 characters.
     assert.match(cause.failures[0].cause, /RestoreTableFromBackup/);
     assert.match(cause.message, /1 of 3 tables failed/);
+  });
+
+  test('takes the failure path for that table, and only for it', () => {
+    assertRoute(result, {
+      table: 'broken', region: DEST,
+      enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'],
+      avoids: ['PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
+    });
+    // The table's iteration goes on: the source is still pruned.
+    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource', 'TableDone'], avoids: ['TableFailed'] });
+    for (const t of ['alpha', 'gamma']) {
+      assertRoute(result, {
+        table: t, region: DEST,
+        enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination', 'DestinationSucceeded'],
+        avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+      });
+    }
+    assertRoute(result, { table: null, enters: ['ListTables', 'SweepOrphans', 'BackUpTables', 'Summarize', 'TablesFailed'], avoids: ['Done'] });
   });
 
   test('still backs up the other tables', async () => {
@@ -61,6 +78,11 @@ describe('a table that is left behind mid-copy', () => {
   test('is cleaned up by the failure path', async () => {
     assert.equal(result.status, 'FAILED');
     assert.equal(result.error, 'TablesFailed');
+    assertRoute(result, {
+      table: 'orders', region: DEST,
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'],
+      avoids: ['PollDestinationBackup', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
+    });
     const s = await state(h);
     const temp = s.regions[DEST]?.tables?.[tempTableName(SOURCE, 'orders')];
     assert.ok(!temp || temp.status === 'DELETING', `temporary table left ${temp?.status}`);
@@ -86,6 +108,11 @@ describe('a restore quota error', () => {
     assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
     assert.ok(retried.some((e) => e.state.name === 'RestoreTemporaryTable' && e.retry.retrier.ErrorEquals.includes('QuotaExceeded')), 'no QuotaExceeded retry');
     assert.equal(result.metrics.dynamodbCallsByOperation.RestoreTableFromBackup, 4);
+    assertRoute(result, {
+      table: 'orders', region: DEST,
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
+      avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+    });
     const inv = await noTempTablesLeft(h, [SOURCE, DEST]);
     assert.equal(toolBackups(inv[DEST]).length, 1);
   });
@@ -108,15 +135,11 @@ describe('bad input', () => {
     { name: 'a non-object', input: ['orders'], field: 'input' },
   ];
   for (const c of cases) {
-    test(`${c.name} is rejected with InvalidInput naming the field, touching nothing`, async (t) => {
+    test(`${c.name} is rejected with InvalidInput naming the field, touching nothing`, async () => {
       const r = await h.run(c.input);
       assert.equal(r.status, 'FAILED');
-      if (r.error === 'States.ResultPathMatchFailure') {
-        // ListTables' Catch puts the error at $.error of the execution
-        // input, which only works when the input is an object.
-        t.todo('backup.asl.json: a non-object execution input fails with States.ResultPathMatchFailure instead of InvalidInput');
-      }
-      assert.equal(r.error, 'InvalidInput');
+      assert.equal(r.error, 'InvalidInput', r.cause);
+      assertRoute(r, { enters: ['ListTables', 'InvalidInput'], avoids: ['SweepOrphans', 'BackUpTables', 'Summarize'] });
       const cause = JSON.parse(r.cause);
       assert.equal(cause.errorType, 'InvalidInput');
       assert.match(cause.errorMessage, new RegExp(`invalid ${c.field}:`));
@@ -147,6 +170,9 @@ describe('a dry run', () => {
   test('creates nothing and deletes nothing', async () => {
     assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
     assert.equal(result.output.succeeded, 2);
+    for (const t of ['orders', 'customers']) {
+      assertRoute(result, { table: t, enters: ['DryRun?', 'DryRunPlan', 'PruneSource', 'TableDone'], avoids: ['BackUpSourceTable', 'CopyToDestinations', 'RestoreTemporaryTable'] });
+    }
     assert.deepEqual(writes(result.metrics.dynamodbCallsByOperation), {});
     const inv = await h.inventory();
     assert.deepEqual(inv[SOURCE].backups, []);

@@ -11,20 +11,22 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, WRITE_OPERATIONS, createTable, emulatorNow, eventually, startTestHost,
+  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, assertRoute, createTable, emulatorNow, eventually, startTestHost, writes,
 } from '../testhost.mjs';
 import {
-  DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, setRegionDown, settingValue, targetNamesFor, writeItems,
-} from '../drill.mjs';
+  DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, settingValue, targetNamesFor, writeItems,
+} from '../lib/drill.mjs';
+import { setRegionDown } from '../lib/emulator.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LONG = `long-${'n'.repeat(250)}`;
 const DEMO_TABLES = ['audit-log', 'customers', LONG, 'orders'];
 
-const writes = (byOperation) => Object.fromEntries(Object.entries(byOperation).filter(([op]) => WRITE_OPERATIONS.includes(op)));
 const ok = (r) => assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${r.cause}`);
 const names = (ri) => ri.tables.map((t) => t.name).sort();
 const backupNames = (ri) => ri.backups.map((b) => b.name).sort();
+// The route of a restore that InvalidInput stops before any table.
+const REJECTED = { enters: ['PlanRestore', 'InvalidInput'], avoids: ['DryRun?', 'RestoreTables', 'Report'] };
 const errorMessage = (r) => {
   const cause = JSON.parse(r.cause);
   assert.equal(cause.errorType, 'InvalidInput');
@@ -159,6 +161,9 @@ describe('a drill in which one table does not come back', () => {
     assert.equal(drill.ok, false);
     assert.equal(drill.restore.error, 'TablesFailed');
     assert.deepEqual(drill.tables.map((t) => [t.table, t.ok]), [['alpha', true], ['beta', false]]);
+    assertRoute(drill.restore, { table: 'beta', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
+    assertRoute(drill.restore, { table: 'alpha', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+    assertRoute(drill.restore, { table: null, enters: ['PlanRestore', 'RestoreTables', 'Report', 'RestoresFailed'], avoids: ['Restored'] });
     const text = drillReport(drill).join('\n');
     assert.match(text, /^ {2}alpha\s+alpha-dr\s+4 → 4\s+equal\s+all 7 equal\s+ok$/m);
     assert.match(text, /^ {2}beta\s+beta-dr\s+-\s+-\s+-\s+FAIL$/m);
@@ -249,6 +254,7 @@ describe('point-in-time selection across three backups', () => {
     assert.equal(r.error, 'InvalidInput');
     const msg = errorMessage(r);
     assert.match(msg, new RegExp(`"orders" has no backup at or before ${pointInTime}`));
+    assertRoute(r, REJECTED);
     const oldest = /its oldest is from (\S+)/.exec(msg)?.[1];
     assert.ok(oldest, msg);
     assert.ok(Date.parse(oldest) >= runs[0].from - 1000 && Date.parse(oldest) <= runs[0].to, `${oldest} is not the first backup`);
@@ -289,6 +295,7 @@ describe('a restore with the catalog missing', () => {
     const [res] = r.output.results;
     assert.equal(res.noManifest, true);
     assert.deepEqual(res.settingsApplied ?? [], []);
+    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'ApplySettings', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
     const restored = await h.snapshot(DEST, 'orders-restored');
     assert.equal(source.settings.ttlEnabled, true);
     assert.equal(restored.settings.ttlEnabled, false);
@@ -356,6 +363,7 @@ describe('bad restore input', () => {
       assert.match(errorMessage(r), c.want);
       assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), {}, JSON.stringify(r.metrics.dynamodbCallsByOperation));
       assert.equal(r.metrics.lambdaInvocations, 1, 'only PlanRestore ran');
+      assertRoute(r, REJECTED);
     });
   }
 
@@ -367,6 +375,7 @@ describe('bad restore input', () => {
     assert.match(msg, /target table "orders" already exists/);
     assert.match(msg, /target table "customers-x" already exists/);
     assert.match(msg, /"no-such-table" has no backup made by this tool/);
+    assertRoute(r, REJECTED);
     await h.ddb(DEST, 'DeleteTable', { TableName: 'customers-x' });
     await eventually(async () => !names((await h.inventory([DEST]))[DEST]).includes('customers-x'), { what: 'customers-x deleted' });
   });
@@ -377,6 +386,7 @@ describe('bad restore input', () => {
     assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), {});
     assert.equal(r.output.dryRun, true);
     assert.equal(r.output.targetRegion, DEST);
+    assertRoute(r, { enters: ['PlanRestore', 'DryRun?', 'PlanOnly'], avoids: ['RestoreTables', 'StartRestore'] });
     const backups = Object.fromEntries((await h.inventory([DEST]))[DEST].backups.map((b) => [b.name, b]));
     const plan = r.output.items.map((i) => [i.table, i.target]).sort();
     assert.deepEqual(plan, [['customers', 'customers-dry'], ['orders', 'orders-dry']]);
@@ -409,6 +419,9 @@ describe('bad restore input', () => {
       assert.equal(cause.failures[0].target, 'customers-f');
       assert.match(cause.failures[0].cause, /injected restore failure/);
       assert.equal(r.results.orders.status, 'succeeded');
+      assertRoute(r, { table: 'customers', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
+      assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+      assertRoute(r, { table: null, enters: ['Report', 'RestoresFailed'], avoids: ['Restored'] });
       const inv = (await h.inventory([DEST]))[DEST];
       assert.ok(names(inv).includes('orders-f'));
       assert.ok(!names(inv).includes('customers-f'));

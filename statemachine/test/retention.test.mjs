@@ -4,17 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { OWNER_VALUE, TAGS } from '../lib/facts.mjs';
 import {
-  DEST, SOURCE, createTable, handlersFollowEmulatorClock, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups,
+  DEST, SOURCE, assertRoute, createTable, handlersFollowEmulatorClock, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups,
 } from '../testhost.mjs';
 
-// These tests age things by moving the emulator clock forward. Until the
-// host gives the handlers the emulator's clock they cannot pass; they run
-// and report as TODO then.
-async function needsEmulatorClock(t, h) {
-  if (!(await handlersFollowEmulatorClock(h))) {
-    t.todo('the local host\'s handlers tell the time by the machine clock, not the emulator clock, so aged backups and tables look new to them');
-  }
+// These tests age things by moving the emulator clock forward: the host's
+// handlers must tell the time by the emulator's clock.
+async function needsEmulatorClock(h) {
+  assert.ok(await handlersFollowEmulatorClock(h), 'the local host\'s handlers tell the time by the machine clock, not the emulator clock');
 }
 
 const DAY = 86400;
@@ -37,8 +35,8 @@ describe('retention', () => {
   });
   after(() => h?.stop());
 
-  test('prunes expired backups in both regions, down to keepLast', async (t) => {
-    await needsEmulatorClock(t, h);
+  test('prunes expired backups in both regions, down to keepLast', async () => {
+    await needsEmulatorClock(h);
     const inv = await h.inventory();
     for (const region of [SOURCE, DEST]) {
       for (const table of ['orders', 'customers']) {
@@ -49,8 +47,8 @@ describe('retention', () => {
     }
   });
 
-  test('keeps the newest backups, even when all are expired', async (t) => {
-    await needsEmulatorClock(t, h);
+  test('keeps the newest backups, even when all are expired', async () => {
+    await needsEmulatorClock(h);
     await h.admin('POST', 'clock', { advanceSeconds: 30 * DAY });
     // Every copy fails, so no new backup is made; pruning still runs in the
     // source region and must keep the last two.
@@ -58,6 +56,10 @@ describe('retention', () => {
     const r = await h.run({ retentionDays: 7, keepLast: 2 });
     await h.admin('DELETE', 'faults');
     assert.equal(r.status, 'FAILED');
+    for (const table of ['orders', 'customers']) {
+      assertRoute(r, { table, region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'], avoids: ['BackUpTemporaryTable', 'PruneDestination'] });
+      assertRoute(r, { table, enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource', 'TableDone'], avoids: ['TableFailed'] });
+    }
     const inv = await h.inventory();
     for (const region of [SOURCE, DEST]) {
       for (const table of ['orders', 'customers']) {
@@ -78,12 +80,12 @@ describe('the sweeper', () => {
     await createTable(h, SOURCE, 'ghost');
     // What a crashed run leaves: the tool's temporary table, with its tags.
     const tagsFor = (table, runId) => ({
-      'xregion-backup:owner': 'dynamodb-xregion-backup',
-      'xregion-backup:run-id': runId,
-      'xregion-backup:started-at': '2026-01-01T00:00:00Z',
-      'xregion-backup:source-table': table,
-      'xregion-backup:source-region': SOURCE,
-      'xregion-backup:source-backup': '01234567890123-abcdef01',
+      [TAGS.owner]: OWNER_VALUE,
+      [TAGS.runId]: runId,
+      [TAGS.startedAt]: '2026-01-01T00:00:00Z',
+      [TAGS.sourceTable]: table,
+      [TAGS.sourceRegion]: SOURCE,
+      [TAGS.sourceBackup]: '01234567890123-abcdef01',
     });
     orphan = tempTableName(SOURCE, 'ghost');
     await createTable(h, DEST, orphan, { tags: tagsFor('ghost', 'run-crashed') });
@@ -96,8 +98,8 @@ describe('the sweeper', () => {
   });
   after(() => h?.stop());
 
-  test('removes orphans older than sweepAfterHours, and only those', async (t) => {
-    await needsEmulatorClock(t, h);
+  test('removes orphans older than sweepAfterHours, and only those', async () => {
+    await needsEmulatorClock(h);
     const r = await h.run({ sweepAfterHours: 24, pollLimitMinutes: 540, include: ['orders', 'ghost'] });
     assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${r.cause}`);
     assert.deepEqual(r.output.sweep.deleted, [{ region: DEST, table: orphan }]);

@@ -8,13 +8,15 @@
 
 import { createHash } from 'node:crypto';
 
-import { fetchInventory, runExecution } from './run.mjs';
+import { ddbCall, setRegionDown } from './emulator.mjs';
+import { runExecution } from './execution.mjs';
+import { MAX_NAME_LENGTH, RESERVED_TAG_PREFIX } from './facts.mjs';
+import { fetchInventory, settledInventory, snapshot } from './host.mjs';
 
 export const DRILL_SUFFIX = '-dr';
 // Items written to each source table after its snapshot: a restore of the
 // backup must not bring them back.
 export const DRILL_EXTRA_ITEMS = 5;
-const MAX_NAME = 255;
 
 /**
  * The settings a restore must bring back, by the name the restore reports
@@ -29,47 +31,6 @@ export const SETTINGS = [
   { name: 'tableClass', fields: ['tableClass'] },
   { name: 'billing', fields: ['billingMode', 'readCapacity', 'writeCapacity'] },
 ];
-
-async function getJSON(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status} ${(await res.text()).trim()}`);
-  return res.json();
-}
-
-/** A table's items (count and content hash) and settings: {items, hash, settings}. */
-export function snapshot(host, region, table) {
-  return getJSON(`${host}/snapshot?region=${encodeURIComponent(region)}&table=${encodeURIComponent(table)}`);
-}
-
-/**
- * One DynamoDB API call on the emulator's wire protocol. The emulator reads
- * the region from the credential scope and checks no signature.
- */
-export async function ddbCall(emulator, region, op, body = {}) {
-  const res = await fetch(emulator, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'X-Amz-Target': `DynamoDB_20120810.${op}`,
-      Authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-target, Signature=0`,
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  const out = text ? JSON.parse(text) : {};
-  if (!res.ok) {
-    const err = new Error(`${op} in ${region}: ${out.__type ?? res.status}: ${out.message ?? out.Message ?? text}`);
-    err.code = String(out.__type ?? '').split('#').pop();
-    throw err;
-  }
-  return out;
-}
-
-/** Takes a region down (or brings it back up) in the emulator. */
-export async function setRegionDown(emulator, region, down = true) {
-  const res = await fetch(`${emulator}/_emulator/regions/${encodeURIComponent(region)}/${down ? 'down' : 'up'}`, { method: 'POST' });
-  if (!res.ok) throw new Error(`the emulator at ${emulator} could not take ${region} ${down ? 'down' : 'up'}: HTTP ${res.status} ${(await res.text()).trim()}`);
-}
 
 /**
  * Writes n new items to a table, whatever its key schema: items the
@@ -95,15 +56,15 @@ export async function writeItems(emulator, region, table, n, tag = 'after-backup
 export function targetNamesFor(tables, suffix) {
   const out = {};
   for (const t of tables) {
-    if (t.length + suffix.length <= MAX_NAME) continue;
+    if (t.length + suffix.length <= MAX_NAME_LENGTH) continue;
     const hash = createHash('sha256').update(t).digest('hex').slice(0, 8);
-    out[t] = `${t.slice(0, MAX_NAME - suffix.length - hash.length - 1)}.${hash}${suffix}`;
+    out[t] = `${t.slice(0, MAX_NAME_LENGTH - suffix.length - hash.length - 1)}.${hash}${suffix}`;
   }
   return out;
 }
 
 const userTags = (tags) => Object.fromEntries(Object.entries(tags ?? {})
-  .filter(([k]) => !k.startsWith('aws:') && !k.startsWith('xregion-backup:'))
+  .filter(([k]) => !k.startsWith('aws:') && !k.startsWith(RESERVED_TAG_PREFIX))
   .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /** One setting of a snapshot's settings, comparable with JSON equality. */
@@ -273,7 +234,7 @@ async function restoreAndCompare({ host, emulator, sourceRegion, targetRegion, t
   }
 
   // The restore created the targets and nothing else.
-  const after = await waitUntilSettled(host, targetRegion);
+  const after = (await settledInventory(host, [targetRegion], (t) => t.status === 'ACTIVE', { everyMs: 50 }))[targetRegion];
   const had = new Set(before.tables.map((x) => x.name));
   const created = after.tables.map((x) => x.name).filter((x) => !had.has(x)).sort();
   const targets = out.filter((t) => t.restored).map((t) => t.target).sort();
@@ -286,13 +247,4 @@ async function restoreAndCompare({ host, emulator, sourceRegion, targetRegion, t
 
   const ok = problems.length === 0 && out.length > 0 && out.every((t) => t.ok);
   return { ok, sourceRegion, targetRegion, restoreInput, restore, snapshots, tables: out, problems, extraItems };
-}
-
-async function waitUntilSettled(host, region) {
-  const until = Date.now() + 10000;
-  for (;;) {
-    const inv = (await fetchInventory(host, [region]))[region];
-    if (!inv.tables.some((t) => t.status !== 'ACTIVE') || Date.now() > until) return inv;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
