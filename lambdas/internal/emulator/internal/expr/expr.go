@@ -1,16 +1,19 @@
-package emulator
+package expr
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-// This file implements the subset of DynamoDB's expression language the
-// emulator supports: condition/filter/key-condition expressions, update
-// expressions and projection expressions.
+// Package expr is the part of DynamoDB's expression language the emulator
+// supports, and the AttributeValues it works on: condition, filter and
+// key-condition expressions, update expressions and projection expressions,
+// parsed against a request's placeholders and evaluated on items. Errors are
+// the ValidationExceptions DynamoDB returns for the same input.
 
 type tokenKind int
 
@@ -116,22 +119,23 @@ func (p docPath) String() string {
 	return b.String()
 }
 
-// exprEnv holds the placeholders of a request and records which were used,
-// because DynamoDB rejects unused ones.
-type exprEnv struct {
+// Env holds the placeholders of a request and records which were used,
+// because DynamoDB rejects unused ones. Parse every expression of a request
+// with one Env, then call CheckUnused.
+type Env struct {
 	names      map[string]string
 	values     map[string]json.RawMessage
 	usedNames  map[string]bool
 	usedValues map[string]bool
-	reserved   reservedWords
 }
 
-func newExprEnv(names map[string]string, values map[string]json.RawMessage, reserved reservedWords) *exprEnv {
-	return &exprEnv{names: names, values: values, usedNames: map[string]bool{}, usedValues: map[string]bool{}, reserved: reserved}
+// NewEnv returns an Env for a request's placeholders.
+func NewEnv(p wire.ExpressionAttributes) *Env {
+	return &Env{names: p.ExpressionAttributeNames, values: p.ExpressionAttributeValues, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
 }
 
-// checkUnused reports placeholders that no expression referred to.
-func (env *exprEnv) checkUnused() error {
+// CheckUnused reports placeholders that no expression referred to.
+func (env *Env) CheckUnused() error {
 	var unusedNames, unusedValues []string
 	for k := range env.names {
 		if !env.usedNames[k] {
@@ -146,10 +150,10 @@ func (env *exprEnv) checkUnused() error {
 	sort.Strings(unusedNames)
 	sort.Strings(unusedValues)
 	if len(unusedNames) > 0 {
-		return validationError("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", strings.Join(unusedNames, ", "))
+		return wire.Validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {%s}", strings.Join(unusedNames, ", "))
 	}
 	if len(unusedValues) > 0 {
-		return validationError("Value provided in ExpressionAttributeValues unused in expressions: keys: {%s}", strings.Join(unusedValues, ", "))
+		return wire.Validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {%s}", strings.Join(unusedValues, ", "))
 	}
 	return nil
 }
@@ -160,13 +164,13 @@ type parser struct {
 	src  string
 	toks []token
 	pos  int
-	env  *exprEnv
+	env  *Env
 }
 
-func newParser(kind, src string, env *exprEnv) (*parser, error) {
+func newParser(kind, src string, env *Env) (*parser, error) {
 	toks, err := tokenize(src)
 	if err != nil {
-		return nil, validationError("Invalid %s: %s", kind, err)
+		return nil, wire.Validation("Invalid %s: %s", kind, err)
 	}
 	return &parser{kind: kind, src: src, toks: toks, env: env}, nil
 }
@@ -196,7 +200,7 @@ func (p *parser) syntaxError() error {
 	if t.kind == tokEOF {
 		text = "<EOF>"
 	}
-	return validationError(`Invalid %s: Syntax error; token: "%s", near: "%s"`, p.kind, text, p.nearText())
+	return wire.Validation(`Invalid %s: Syntax error; token: "%s", near: "%s"`, p.kind, text, p.nearText())
 }
 
 func (p *parser) nearText() string {
@@ -264,14 +268,14 @@ func (p *parser) parsePathName() (pathElement, error) {
 		p.next()
 		name, ok := p.env.names[t.text]
 		if !ok {
-			return pathElement{}, validationError("Invalid %s: An expression attribute name used in the document path is not defined; attribute name: %s", p.kind, t.text)
+			return pathElement{}, wire.Validation("Invalid %s: An expression attribute name used in the document path is not defined; attribute name: %s", p.kind, t.text)
 		}
 		p.env.usedNames[t.text] = true
 		return pathElement{name: name}, nil
 	case tokIdent:
 		p.next()
-		if p.env.reserved.contains(t.text) {
-			return pathElement{}, validationError("Invalid %s: Attribute name is a reserved keyword; reserved keyword: %s", p.kind, t.text)
+		if reserved.contains(t.text) {
+			return pathElement{}, wire.Validation("Invalid %s: Attribute name is a reserved keyword; reserved keyword: %s", p.kind, t.text)
 		}
 		return pathElement{name: t.text}, nil
 	}
@@ -282,14 +286,14 @@ func (p *parser) parseValueRef() (attr, string, error) {
 	t := p.next()
 	raw, ok := p.env.values[t.text]
 	if !ok {
-		return attr{}, "", validationError("Invalid %s: An expression attribute value used in expression is not defined; attribute value: %s", p.kind, t.text)
+		return attr{}, "", wire.Validation("Invalid %s: An expression attribute value used in expression is not defined; attribute value: %s", p.kind, t.text)
 	}
 	p.env.usedValues[t.text] = true
 	a, err := parseAttr(raw)
 	if err != nil {
 		return attr{}, "", err
 	}
-	if err := validateAttr(raw); err != nil {
+	if err := Validate(raw); err != nil {
 		return attr{}, "", err
 	}
 	return a, t.text, nil
@@ -299,23 +303,23 @@ func (p *parser) parseValueRef() (attr, string, error) {
 
 // operand is a value in a condition: a path, a placeholder or size(path).
 type operand interface {
-	eval(it item) (attr, bool)
+	eval(it wire.Item) (attr, bool)
 }
 
 type pathOperand struct{ path docPath }
 
-func (o pathOperand) eval(it item) (attr, bool) { return getPath(it, o.path) }
+func (o pathOperand) eval(it wire.Item) (attr, bool) { return getPath(it, o.path) }
 
 type valueOperand struct {
 	value attr
 	name  string
 }
 
-func (o valueOperand) eval(item) (attr, bool) { return o.value, true }
+func (o valueOperand) eval(wire.Item) (attr, bool) { return o.value, true }
 
 type sizeOperand struct{ path docPath }
 
-func (o sizeOperand) eval(it item) (attr, bool) {
+func (o sizeOperand) eval(it wire.Item) (attr, bool) {
 	a, ok := getPath(it, o.path)
 	if !ok {
 		return attr{}, false
@@ -327,33 +331,34 @@ func (o sizeOperand) eval(it item) (attr, bool) {
 	return makeAttr("N", strconv.FormatInt(n, 10)), true
 }
 
-// condition is a boolean expression over an item.
-type condition interface {
-	eval(it item) bool
+// Condition is a parsed condition, filter or key-condition expression.
+type Condition interface {
+	// Eval tells whether the item satisfies the condition.
+	Eval(it wire.Item) bool
 }
 
-type andCond struct{ left, right condition }
+type andCond struct{ left, right Condition }
 
-func (c andCond) eval(it item) bool { return c.left.eval(it) && c.right.eval(it) }
+func (c andCond) Eval(it wire.Item) bool { return c.left.Eval(it) && c.right.Eval(it) }
 
-type orCond struct{ left, right condition }
+type orCond struct{ left, right Condition }
 
-func (c orCond) eval(it item) bool { return c.left.eval(it) || c.right.eval(it) }
+func (c orCond) Eval(it wire.Item) bool { return c.left.Eval(it) || c.right.Eval(it) }
 
-type notCond struct{ inner condition }
+type notCond struct{ inner Condition }
 
-func (c notCond) eval(it item) bool { return !c.inner.eval(it) }
+func (c notCond) Eval(it wire.Item) bool { return !c.inner.Eval(it) }
 
-type parenCond struct{ inner condition }
+type parenCond struct{ inner Condition }
 
-func (c parenCond) eval(it item) bool { return c.inner.eval(it) }
+func (c parenCond) Eval(it wire.Item) bool { return c.inner.Eval(it) }
 
 type compareCond struct {
 	op          string
 	left, right operand
 }
 
-func (c compareCond) eval(it item) bool {
+func (c compareCond) Eval(it wire.Item) bool {
 	l, lok := c.left.eval(it)
 	r, rok := c.right.eval(it)
 	if !lok || !rok {
@@ -384,7 +389,7 @@ func (c compareCond) eval(it item) bool {
 
 type betweenCond struct{ value, low, high operand }
 
-func (c betweenCond) eval(it item) bool {
+func (c betweenCond) Eval(it wire.Item) bool {
 	v, ok1 := c.value.eval(it)
 	lo, ok2 := c.low.eval(it)
 	hi, ok3 := c.high.eval(it)
@@ -404,7 +409,7 @@ type inCond struct {
 	options []operand
 }
 
-func (c inCond) eval(it item) bool {
+func (c inCond) Eval(it wire.Item) bool {
 	v, ok := c.value.eval(it)
 	if !ok {
 		return false
@@ -423,7 +428,7 @@ type funcCond struct {
 	arg  operand
 }
 
-func (c funcCond) eval(it item) bool {
+func (c funcCond) Eval(it wire.Item) bool {
 	a, exists := getPath(it, c.path)
 	switch c.name {
 	case "attribute_exists":
@@ -483,13 +488,13 @@ var conditionFunctions = map[string]int{ // name → number of arguments
 var comparators = map[string]bool{"=": true, "<>": true, "<": true, "<=": true, ">": true, ">=": true}
 
 // parseCondition parses a complete condition expression.
-func parseCondition(kind, src string, env *exprEnv) (condition, error) {
+func parseCondition(kind, src string, env *Env) (Condition, error) {
 	p, err := newParser(kind, src, env)
 	if err != nil {
 		return nil, err
 	}
 	if p.peek().kind == tokEOF {
-		return nil, validationError("Invalid %s: The expression can not be empty;", kind)
+		return nil, wire.Validation("Invalid %s: The expression can not be empty;", kind)
 	}
 	c, err := p.parseOr()
 	if err != nil {
@@ -501,39 +506,32 @@ func parseCondition(kind, src string, env *exprEnv) (condition, error) {
 	return c, nil
 }
 
-func (p *parser) parseOr() (condition, error) {
-	left, err := p.parseAnd()
+func (p *parser) parseOr() (Condition, error) {
+	return p.parseChain("OR", p.parseAnd, func(l, r Condition) Condition { return orCond{l, r} })
+}
+
+func (p *parser) parseAnd() (Condition, error) {
+	return p.parseChain("AND", p.parseNot, func(l, r Condition) Condition { return andCond{l, r} })
+}
+
+// parseChain parses operands joined by a left-associative keyword.
+func (p *parser) parseChain(keyword string, operand func() (Condition, error), join func(l, r Condition) Condition) (Condition, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("OR") {
+	for p.isKeyword(keyword) {
 		p.next()
-		right, err := p.parseAnd()
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = orCond{left, right}
+		left = join(left, right)
 	}
 	return left, nil
 }
 
-func (p *parser) parseAnd() (condition, error) {
-	left, err := p.parseNot()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("AND") {
-		p.next()
-		right, err := p.parseNot()
-		if err != nil {
-			return nil, err
-		}
-		left = andCond{left, right}
-	}
-	return left, nil
-}
-
-func (p *parser) parseNot() (condition, error) {
+func (p *parser) parseNot() (Condition, error) {
 	if p.isKeyword("NOT") {
 		p.next()
 		inner, err := p.parseNot()
@@ -545,7 +543,7 @@ func (p *parser) parseNot() (condition, error) {
 	return p.parsePrimary()
 }
 
-func (p *parser) parsePrimary() (condition, error) {
+func (p *parser) parsePrimary() (Condition, error) {
 	if p.isPunct("(") {
 		p.next()
 		c, err := p.parseOr()
@@ -563,7 +561,7 @@ func (p *parser) parsePrimary() (condition, error) {
 			return p.parseFunction(t.text, nargs)
 		}
 		if t.text != "size" {
-			return nil, validationError("Invalid %s: Invalid function name; function: %s", p.kind, t.text)
+			return nil, wire.Validation("Invalid %s: Invalid function name; function: %s", p.kind, t.text)
 		}
 	}
 	left, err := p.parseOperand()
@@ -595,7 +593,7 @@ func (p *parser) parsePrimary() (condition, error) {
 		if lo, ok := low.(valueOperand); ok {
 			if hi, ok := high.(valueOperand); ok {
 				if c, ok := compareAttrs(lo.value, hi.value); ok && c > 0 {
-					return nil, validationError("Invalid %s: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {%s:%s}, upper bound operand: AttributeValue: {%s:%s}",
+					return nil, wire.Validation("Invalid %s: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {%s:%s}, upper bound operand: AttributeValue: {%s:%s}",
 						p.kind, lo.value.typ, lo.value.str(), hi.value.typ, hi.value.str())
 				}
 			}
@@ -627,7 +625,7 @@ func (p *parser) parsePrimary() (condition, error) {
 	return nil, p.syntaxError()
 }
 
-func (p *parser) parseFunction(name string, nargs int) (condition, error) {
+func (p *parser) parseFunction(name string, nargs int) (Condition, error) {
 	p.next() // name
 	p.next() // (
 	path, err := p.parsePath()
@@ -682,7 +680,7 @@ func (p *parser) parseOperand() (operand, error) {
 // ---- document paths on items ----
 
 // getPath resolves a document path in an item.
-func getPath(it item, path docPath) (attr, bool) {
+func getPath(it wire.Item, path docPath) (attr, bool) {
 	raw, ok := it[path[0].name]
 	if !ok || path[0].isIdx {
 		return attr{}, false
@@ -717,14 +715,14 @@ func getPath(it item, path docPath) (attr, bool) {
 
 // setPath writes value at path, returning an error when an intermediate
 // element does not exist, as DynamoDB does.
-func setPath(it item, path docPath, value attr) error {
+func setPath(it wire.Item, path docPath, value attr) error {
 	if len(path) == 1 {
 		it[path[0].name] = value.raw()
 		return nil
 	}
 	parent, ok := it[path[0].name]
 	if !ok {
-		return validationError("The document path provided in the update expression is invalid for update")
+		return wire.Validation("The document path provided in the update expression is invalid for update")
 	}
 	updated, err := setIn(mustParseAttr(parent), path[1:], value)
 	if err != nil {
@@ -736,7 +734,7 @@ func setPath(it item, path docPath, value attr) error {
 
 func setIn(cur attr, path docPath, value attr) (attr, error) {
 	el := path[0]
-	invalid := validationError("The document path provided in the update expression is invalid for update")
+	invalid := wire.Validation("The document path provided in the update expression is invalid for update")
 	if el.isIdx {
 		if cur.typ != "L" {
 			return attr{}, invalid
@@ -784,7 +782,7 @@ func setIn(cur attr, path docPath, value attr) (attr, error) {
 }
 
 // removePath deletes the element at path if it exists.
-func removePath(it item, path docPath) {
+func removePath(it wire.Item, path docPath) {
 	if len(path) == 1 {
 		delete(it, path[0].name)
 		return
@@ -841,7 +839,10 @@ func removeIn(cur attr, path docPath) (attr, bool) {
 
 // ---- projection ----
 
-func parseProjection(src string, env *exprEnv) ([]docPath, error) {
+// Projection is a parsed ProjectionExpression; nil projects everything.
+type Projection []docPath
+
+func parseProjection(src string, env *Env) (Projection, error) {
 	p, err := newParser("ProjectionExpression", src, env)
 	if err != nil {
 		return nil, err
@@ -865,13 +866,13 @@ func parseProjection(src string, env *exprEnv) ([]docPath, error) {
 	return paths, nil
 }
 
-// project returns the parts of it named by paths. Nested map paths keep
-// their enclosing maps; list elements are collected in order.
-func project(it item, paths []docPath) item {
+// Apply returns the parts of it named by the projection. Nested map paths
+// keep their enclosing maps; list elements are collected in order.
+func (paths Projection) Apply(it wire.Item) wire.Item {
 	if paths == nil {
 		return it
 	}
-	out := item{}
+	out := wire.Item{}
 	for _, path := range paths {
 		v, ok := getPath(it, path)
 		if !ok {
@@ -884,7 +885,7 @@ func project(it item, paths []docPath) item {
 
 // projectInto writes v at path inside out, creating enclosing maps. A list
 // index collects the element into a list, in the order projected.
-func projectInto(out item, path docPath, v attr) {
+func projectInto(out wire.Item, path docPath, v attr) {
 	el := path[0]
 	switch {
 	case el.isIdx:
@@ -898,13 +899,31 @@ func projectInto(out item, path docPath, v attr) {
 		}
 		out[el.name] = makeAttr("L", append(l, v.raw())).raw()
 	default:
-		child := item{}
+		child := wire.Item{}
 		if existing, ok := out[el.name]; ok {
 			if m := mustParseAttr(existing).mapValue(); m != nil {
-				child = item(m)
+				child = wire.Item(m)
 			}
 		}
 		projectInto(child, path[1:], v)
 		out[el.name] = makeAttr("M", map[string]json.RawMessage(child)).raw()
 	}
+}
+
+// Condition parses an optional condition or filter expression given as the
+// request member kind (e.g. "ConditionExpression"); it is nil when src is
+// empty.
+func (env *Env) Condition(kind, src string) (Condition, error) {
+	if src == "" {
+		return nil, nil
+	}
+	return parseCondition(kind, src, env)
+}
+
+// Projection parses an optional ProjectionExpression.
+func (env *Env) Projection(src string) (Projection, error) {
+	if src == "" {
+		return nil, nil
+	}
+	return parseProjection(src, env)
 }

@@ -1,4 +1,4 @@
-package emulator
+package state
 
 import (
 	"crypto/sha256"
@@ -19,7 +19,7 @@ const (
 
 const mib = 1 << 20
 
-// transitionTime is how long a transition of the given fixed duration takes
+// scaled is how long a transition of the given fixed duration takes
 // for a resource of sizeBytes.
 func (d Durations) scaled(fixed time.Duration, sizeBytes int64) time.Duration {
 	if d.PerMiB <= 0 || sizeBytes <= 0 {
@@ -30,8 +30,8 @@ func (d Durations) scaled(fixed time.Duration, sizeBytes int64) time.Duration {
 
 // advanceLifecycle completes every transition due by now. It is called with
 // e.mu held at the start of every request, so no background work is needed.
-func (e *Emulator) advanceLifecycle(now time.Time) {
-	for _, rs := range e.regions {
+func (st *store) advanceLifecycle(now time.Time) {
+	for _, rs := range st.regions {
 		for name, t := range rs.tables {
 			if t.transitionAt.After(now) {
 				continue
@@ -44,11 +44,11 @@ func (e *Emulator) advanceLifecycle(now time.Time) {
 				}
 			case statusDeleting:
 				delete(rs.tables, name)
-				e.log.Debug("table deleted", "region", rs.name, "table", name)
+				st.log.Debug("table deleted", "region", rs.name, "table", name)
 			}
 		}
 	}
-	for _, b := range e.backups {
+	for _, b := range st.backups {
 		if b.status == statusCreating && !b.readyAt.After(now) {
 			b.status = statusAvailable
 		}
@@ -57,47 +57,14 @@ func (e *Emulator) advanceLifecycle(now time.Time) {
 
 // ---- ARNs and IDs ----
 
-// arnParts is a parsed DynamoDB ARN.
-type arnParts struct {
-	region, account string
-	table           string
-	backupID        string // "01700000000000-abcdef12" for backup ARNs
-	index, stream   string
-}
-
-// parseARN parses arn:aws:dynamodb:REGION:ACCOUNT:table/NAME[/backup/ID|/index/NAME|/stream/LABEL].
-func parseARN(arn string) (arnParts, bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "dynamodb" || parts[3] == "" {
-		return arnParts{}, false
-	}
-	res := strings.Split(parts[5], "/")
-	if len(res) < 2 || res[0] != "table" || res[1] == "" {
-		return arnParts{}, false
-	}
-	a := arnParts{region: parts[3], account: parts[4], table: res[1]}
-	switch {
-	case len(res) == 2:
-	case len(res) == 4 && res[2] == "backup":
-		a.backupID = res[3]
-	case len(res) == 4 && res[2] == "index":
-		a.index = res[3]
-	case len(res) == 4 && res[2] == "stream":
-		a.stream = res[3]
-	default:
-		return arnParts{}, false
-	}
-	return a, true
-}
-
-func (e *Emulator) tableARN(region, name string) string {
-	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, e.accountID, name)
+func (st *store) tableARN(region, name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, st.accountID, name)
 }
 
 // backupID is DynamoDB's backup identifier: creation time in milliseconds,
 // zero-padded to 14 digits, and 8 random hex digits.
-func (e *Emulator) backupID(created time.Time) string {
-	return fmt.Sprintf("%014d-%08x", created.UnixMilli(), e.rng.Uint32())
+func (st *store) backupID(created time.Time) string {
+	return fmt.Sprintf("%014d-%08x", created.UnixMilli(), st.rng.Uint32())
 }
 
 // backupCreatedFromID recovers the creation time encoded in a backup ARN.
@@ -110,10 +77,10 @@ func backupCreatedFromID(id string) (time.Time, bool) {
 	return time.UnixMilli(ms), true
 }
 
-func (e *Emulator) newUUID() string {
+func (st *store) newUUID() string {
 	var b [16]byte
 	for i := 0; i < 16; i += 8 {
-		v := e.rng.Uint64()
+		v := st.rng.Uint64()
 		for j := 0; j < 8; j++ {
 			b[i+j] = byte(v >> (8 * j))
 		}
@@ -125,22 +92,22 @@ func (e *Emulator) newUUID() string {
 
 // awsManagedKMSKeyARN is a stable stand-in for the ARN of the aws/dynamodb
 // KMS key of a region.
-func (e *Emulator) awsManagedKMSKeyARN(region string) string {
-	h := sha256.Sum256([]byte(e.accountID + "/" + region + "/aws/dynamodb"))
-	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%x-%x-%x-%x-%x", region, e.accountID, h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+func (st *store) awsManagedKMSKeyARN(region string) string {
+	h := sha256.Sum256([]byte(st.accountID + "/" + region + "/aws/dynamodb"))
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%x-%x-%x-%x-%x", region, st.accountID, h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 // kmsKeyARN turns a KMSMasterKeyId (key ID, alias or ARN) into an ARN.
-func (e *Emulator) kmsKeyARN(region, keyID string) string {
+func (st *store) kmsKeyARN(region, keyID string) string {
 	switch {
 	case keyID == "" || keyID == "alias/aws/dynamodb":
-		return e.awsManagedKMSKeyARN(region)
+		return st.awsManagedKMSKeyARN(region)
 	case strings.HasPrefix(keyID, "arn:"):
 		return keyID
 	case strings.HasPrefix(keyID, "alias/"):
-		return fmt.Sprintf("arn:aws:kms:%s:%s:%s", region, e.accountID, keyID)
+		return fmt.Sprintf("arn:aws:kms:%s:%s:%s", region, st.accountID, keyID)
 	default:
-		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, e.accountID, keyID)
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", region, st.accountID, keyID)
 	}
 }
 

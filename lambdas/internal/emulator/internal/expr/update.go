@@ -1,13 +1,14 @@
-package emulator
+package expr
 
 import (
 	"encoding/json"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"math/big"
 	"strings"
 )
 
-// updateExpr is a parsed UpdateExpression.
-type updateExpr struct {
+// Update is a parsed UpdateExpression.
+type Update struct {
 	sets    []setAction
 	removes []docPath
 	adds    []setValueAction
@@ -26,15 +27,15 @@ type setValueAction struct {
 
 // valueExpr is the right-hand side of a SET action.
 type valueExpr interface {
-	eval(it item) (attr, error)
+	eval(it wire.Item) (attr, error)
 }
 
 type operandValue struct{ op operand }
 
-func (v operandValue) eval(it item) (attr, error) {
+func (v operandValue) eval(it wire.Item) (attr, error) {
 	a, ok := v.op.eval(it)
 	if !ok {
-		return attr{}, validationError("The provided expression refers to an attribute that does not exist in the item")
+		return attr{}, wire.Validation("The provided expression refers to an attribute that does not exist in the item")
 	}
 	return a, nil
 }
@@ -44,7 +45,7 @@ type arithmeticValue struct {
 	left, right valueExpr
 }
 
-func (v arithmeticValue) eval(it item) (attr, error) {
+func (v arithmeticValue) eval(it wire.Item) (attr, error) {
 	l, err := v.left.eval(it)
 	if err != nil {
 		return attr{}, err
@@ -54,7 +55,7 @@ func (v arithmeticValue) eval(it item) (attr, error) {
 		return attr{}, err
 	}
 	if l.typ != "N" || r.typ != "N" {
-		return attr{}, validationError("An operand in the update expression has an incorrect data type")
+		return attr{}, wire.Validation("An operand in the update expression has an incorrect data type")
 	}
 	out := new(big.Rat)
 	if v.op == "+" {
@@ -70,7 +71,7 @@ type ifNotExistsValue struct {
 	fallback valueExpr
 }
 
-func (v ifNotExistsValue) eval(it item) (attr, error) {
+func (v ifNotExistsValue) eval(it wire.Item) (attr, error) {
 	if a, ok := getPath(it, v.path); ok {
 		return a, nil
 	}
@@ -79,7 +80,7 @@ func (v ifNotExistsValue) eval(it item) (attr, error) {
 
 type listAppendValue struct{ first, second valueExpr }
 
-func (v listAppendValue) eval(it item) (attr, error) {
+func (v listAppendValue) eval(it wire.Item) (attr, error) {
 	a, err := v.first.eval(it)
 	if err != nil {
 		return attr{}, err
@@ -89,7 +90,7 @@ func (v listAppendValue) eval(it item) (attr, error) {
 		return attr{}, err
 	}
 	if a.typ != "L" || b.typ != "L" {
-		return attr{}, validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: %s", nonList(a, b))
+		return attr{}, wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: %s", nonList(a, b))
 	}
 	return makeAttr("L", append(a.list(), b.list()...)), nil
 }
@@ -101,15 +102,16 @@ func nonList(a, b attr) string {
 	return b.typ
 }
 
-func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
+// Update parses an UpdateExpression.
+func (env *Env) Update(src string) (*Update, error) {
 	p, err := newParser("UpdateExpression", src, env)
 	if err != nil {
 		return nil, err
 	}
 	if p.peek().kind == tokEOF {
-		return nil, validationError("Invalid UpdateExpression: The expression can not be empty;")
+		return nil, wire.Validation("Invalid UpdateExpression: The expression can not be empty;")
 	}
-	u := &updateExpr{}
+	u := &Update{}
 	seen := map[string]bool{}
 	for p.peek().kind != tokEOF {
 		t := p.next()
@@ -119,7 +121,7 @@ func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
 			return nil, p.syntaxError()
 		}
 		if seen[clause] {
-			return nil, validationError(`Invalid UpdateExpression: The "%s" section can only be used once in an update expression;`, clause)
+			return nil, wire.Validation(`Invalid UpdateExpression: The "%s" section can only be used once in an update expression;`, clause)
 		}
 		seen[clause] = true
 		for {
@@ -135,7 +137,7 @@ func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
 	return u, nil
 }
 
-func (p *parser) parseUpdateAction(clause string, u *updateExpr) error {
+func (p *parser) parseUpdateAction(clause string, u *Update) error {
 	path, err := p.parsePath()
 	if err != nil {
 		return err
@@ -163,12 +165,12 @@ func (p *parser) parseUpdateAction(clause string, u *updateExpr) error {
 		action := setValueAction{path, v}
 		if clause == "ADD" {
 			if v.typ != "N" && !isSetType(v.typ) {
-				return validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: %s", typeName(v.typ))
+				return wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: %s", typeName(v.typ))
 			}
 			u.adds = append(u.adds, action)
 		} else {
 			if !isSetType(v.typ) {
-				return validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: %s", typeName(v.typ))
+				return wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: %s", typeName(v.typ))
 			}
 			u.deletes = append(u.deletes, action)
 		}
@@ -233,7 +235,7 @@ func (p *parser) parseSetOperand() (valueExpr, error) {
 			}
 			return listAppendValue{first, second}, nil
 		default:
-			return nil, validationError("Invalid UpdateExpression: Invalid function name; function: %s", t.text)
+			return nil, wire.Validation("Invalid UpdateExpression: Invalid function name; function: %s", t.text)
 		}
 	}
 	op, err := p.parseOperand()
@@ -241,7 +243,7 @@ func (p *parser) parseSetOperand() (valueExpr, error) {
 		return nil, err
 	}
 	if _, isSize := op.(sizeOperand); isSize {
-		return nil, validationError("Invalid UpdateExpression: The function is not allowed in an update expression; function: size")
+		return nil, wire.Validation("Invalid UpdateExpression: The function is not allowed in an update expression; function: size")
 	}
 	return operandValue{op: op}, nil
 }
@@ -268,25 +270,29 @@ func typeName(t string) string {
 	return t
 }
 
-// paths returns every path the expression writes, for key checks.
-func (u *updateExpr) paths() []docPath {
-	var out []docPath
+// Attributes returns the top-level attribute of every path the expression
+// writes, in order.
+func (u *Update) Attributes() []string {
+	var out []string
+	add := func(p docPath) { out = append(out, p[0].name) }
 	for _, s := range u.sets {
-		out = append(out, s.path)
+		add(s.path)
 	}
-	out = append(out, u.removes...)
+	for _, p := range u.removes {
+		add(p)
+	}
 	for _, a := range u.adds {
-		out = append(out, a.path)
+		add(a.path)
 	}
 	for _, d := range u.deletes {
-		out = append(out, d.path)
+		add(d.path)
 	}
 	return out
 }
 
-// apply evaluates the expression against old and returns the new item.
+// Apply evaluates the expression against old and returns the new item.
 // Right-hand sides see the item as it was before the update.
-func (u *updateExpr) apply(old item) (item, error) {
+func (u *Update) Apply(old wire.Item) (wire.Item, error) {
 	values := make([]attr, len(u.sets))
 	for i, s := range u.sets {
 		v, err := s.value.eval(old)
@@ -295,7 +301,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 		}
 		values[i] = v
 	}
-	next := old.clone()
+	next := old.Clone()
 	for i, s := range u.sets {
 		if err := setPath(next, s.path, values[i]); err != nil {
 			return nil, err
@@ -315,7 +321,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 		case cur.typ == a.value.typ && isSetType(cur.typ):
 			result = setUnion(cur, a.value)
 		default:
-			return nil, validationError("An operand in the update expression has an incorrect data type")
+			return nil, wire.Validation("An operand in the update expression has an incorrect data type")
 		}
 		if err := setPath(next, a.path, result); err != nil {
 			return nil, err
@@ -327,7 +333,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 			continue
 		}
 		if cur.typ != d.value.typ {
-			return nil, validationError("An operand in the update expression has an incorrect data type")
+			return nil, wire.Validation("An operand in the update expression has an incorrect data type")
 		}
 		result := setDifference(cur, d.value)
 		if len(result.list()) == 0 {
