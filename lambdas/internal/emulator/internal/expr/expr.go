@@ -604,18 +604,9 @@ func (p *parser) parsePrimary() (Condition, error) {
 		if err := p.expectPunct("("); err != nil {
 			return nil, err
 		}
-		var opts []operand
-		for {
-			o, err := p.parseOperand()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, o)
-			if p.isPunct(",") {
-				p.next()
-				continue
-			}
-			break
+		opts, err := parseList(p, p.parseOperand)
+		if err != nil {
+			return nil, err
 		}
 		if err := p.expectPunct(")"); err != nil {
 			return nil, err
@@ -626,25 +617,49 @@ func (p *parser) parsePrimary() (Condition, error) {
 }
 
 func (p *parser) parseFunction(name string, nargs int) (Condition, error) {
-	p.next() // name
-	p.next() // (
-	path, err := p.parsePath()
-	if err != nil {
-		return nil, err
-	}
-	c := funcCond{name: name, path: path}
+	c := funcCond{name: name}
+	args := []func() error{func() (err error) { c.path, err = p.parsePath(); return err }}
 	if nargs == 2 {
-		if err := p.expectPunct(","); err != nil {
-			return nil, err
-		}
-		if c.arg, err = p.parseOperand(); err != nil {
-			return nil, err
-		}
+		args = append(args, func() (err error) { c.arg, err = p.parseOperand(); return err })
 	}
-	if err := p.expectPunct(")"); err != nil {
+	if err := p.parseCall(args...); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// parseCall reads a function call, "name(" arg {"," arg} ")", with one
+// parse function per argument.
+func (p *parser) parseCall(args ...func() error) error {
+	p.next() // name
+	p.next() // (
+	for i, arg := range args {
+		if i > 0 {
+			if err := p.expectPunct(","); err != nil {
+				return err
+			}
+		}
+		if err := arg(); err != nil {
+			return err
+		}
+	}
+	return p.expectPunct(")")
+}
+
+// parseList reads one or more items separated by commas.
+func parseList[T any](p *parser, item func() (T, error)) ([]T, error) {
+	var out []T
+	for {
+		v, err := item()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		if !p.isPunct(",") {
+			return out, nil
+		}
+		p.next()
+	}
 }
 
 func (p *parser) parseOperand() (operand, error) {
@@ -657,16 +672,11 @@ func (p *parser) parseOperand() (operand, error) {
 		}
 		return valueOperand{v, name}, nil
 	case t.kind == tokIdent && t.text == "size" && p.toks[p.pos+1].text == "(":
-		p.next()
-		p.next()
-		path, err := p.parsePath()
-		if err != nil {
+		var o sizeOperand
+		if err := p.parseCall(func() (err error) { o.path, err = p.parsePath(); return err }); err != nil {
 			return nil, err
 		}
-		if err := p.expectPunct(")"); err != nil {
-			return nil, err
-		}
-		return sizeOperand{path}, nil
+		return o, nil
 	case t.kind == tokIdent || t.kind == tokName:
 		path, err := p.parsePath()
 		if err != nil {
@@ -847,18 +857,9 @@ func parseProjection(src string, env *Env) (Projection, error) {
 	if err != nil {
 		return nil, err
 	}
-	var paths []docPath
-	for {
-		path, err := p.parsePath()
-		if err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
-		if p.isPunct(",") {
-			p.next()
-			continue
-		}
-		break
+	paths, err := parseList(p, p.parsePath)
+	if err != nil {
+		return nil, err
 	}
 	if err := p.expectEOF(); err != nil {
 		return nil, err

@@ -199,41 +199,23 @@ func (p *parser) parseSetOperand() (valueExpr, error) {
 	if t.kind == tokIdent && p.toks[p.pos+1].text == "(" {
 		switch t.text {
 		case "if_not_exists":
-			p.next()
-			p.next()
-			path, err := p.parsePath()
+			var v ifNotExistsValue
+			err := p.parseCall(
+				func() (err error) { v.path, err = p.parsePath(); return err },
+				func() (err error) { v.fallback, err = p.parseSetValue(); return err })
 			if err != nil {
 				return nil, err
 			}
-			if err := p.expectPunct(","); err != nil {
-				return nil, err
-			}
-			fallback, err := p.parseSetValue()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectPunct(")"); err != nil {
-				return nil, err
-			}
-			return ifNotExistsValue{path, fallback}, nil
+			return v, nil
 		case "list_append":
-			p.next()
-			p.next()
-			first, err := p.parseSetValue()
+			var v listAppendValue
+			err := p.parseCall(
+				func() (err error) { v.first, err = p.parseSetValue(); return err },
+				func() (err error) { v.second, err = p.parseSetValue(); return err })
 			if err != nil {
 				return nil, err
 			}
-			if err := p.expectPunct(","); err != nil {
-				return nil, err
-			}
-			second, err := p.parseSetValue()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectPunct(")"); err != nil {
-				return nil, err
-			}
-			return listAppendValue{first, second}, nil
+			return v, nil
 		default:
 			return nil, wire.Validation("Invalid UpdateExpression: Invalid function name; function: %s", t.text)
 		}

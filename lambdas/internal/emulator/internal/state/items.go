@@ -12,14 +12,6 @@ const (
 
 // ---- single-item writes: PutItem, DeleteItem, UpdateItem ----
 
-// checkReturnOld validates the ReturnValues of PutItem and DeleteItem.
-func checkReturnOld(rv string) error {
-	if rv != "" && rv != "NONE" && rv != "ALL_OLD" {
-		return wire.Validation("ReturnValues can only be ALL_OLD or NONE")
-	}
-	return nil
-}
-
 // checkWrite finishes the validation of a write whose other expressions env
 // has parsed: it parses the ConditionExpression, rejects unused
 // placeholders, and evaluates the condition against the stored item at
@@ -60,44 +52,42 @@ func allOld(rv string, old wire.Item) *wire.AttributesOutput {
 }
 
 func (c *Call) PutItem(in *wire.PutItemInput) (*wire.AttributesOutput, error) {
-	t, err := c.itemTable(in.TableName)
-	if err != nil {
-		return nil, err
-	}
-	if err := expr.ValidateItem(in.Item); err != nil {
-		return nil, err
-	}
-	if err := t.checkItemKey(in.Item); err != nil {
-		return nil, err
-	}
-	if err := checkReturnOld(in.ReturnValues); err != nil {
-		return nil, err
-	}
-	key, old, err := t.checkWrite(&in.ItemWrite, expr.NewEnv(in.ExpressionAttributes), in.Item)
-	if err != nil {
-		return nil, err
-	}
-	t.items[key] = in.Item.Clone()
-	return allOld(in.ReturnValues, old), nil
+	return c.replaceItem(&in.ItemWrite, in.Item, in.Item, func(t *table) error {
+		if err := expr.ValidateItem(in.Item); err != nil {
+			return err
+		}
+		return t.checkItemKey(in.Item)
+	})
 }
 
 func (c *Call) DeleteItem(in *wire.DeleteItemInput) (*wire.AttributesOutput, error) {
-	t, err := c.itemTable(in.TableName)
+	return c.replaceItem(&in.ItemWrite, in.Key, nil, func(t *table) error { return t.checkKey(in.Key) })
+}
+
+// replaceItem is PutItem (put set) and DeleteItem (put nil): after check
+// validates the request against the table, the item at keyItem's key is
+// replaced by put or deleted, if the condition holds.
+func (c *Call) replaceItem(w *wire.ItemWrite, keyItem, put wire.Item, check func(*table) error) (*wire.AttributesOutput, error) {
+	t, err := c.itemTable(w.TableName)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.checkKey(in.Key); err != nil {
+	if err := check(t); err != nil {
 		return nil, err
 	}
-	if err := checkReturnOld(in.ReturnValues); err != nil {
-		return nil, err
+	if w.ReturnValues != "" && w.ReturnValues != "NONE" && w.ReturnValues != "ALL_OLD" {
+		return nil, wire.Validation("ReturnValues can only be ALL_OLD or NONE")
 	}
-	key, old, err := t.checkWrite(&in.ItemWrite, expr.NewEnv(in.ExpressionAttributes), in.Key)
+	key, old, err := t.checkWrite(w, expr.NewEnv(w.ExpressionAttributes), keyItem)
 	if err != nil {
 		return nil, err
 	}
-	delete(t.items, key)
-	return allOld(in.ReturnValues, old), nil
+	if put != nil {
+		t.items[key] = put.Clone()
+	} else {
+		delete(t.items, key)
+	}
+	return allOld(w.ReturnValues, old), nil
 }
 
 func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, error) {

@@ -279,24 +279,20 @@ func (c *Call) applyTableSpec(t *table, in *wire.CreateTableInput) error {
 		used[k.AttributeName] = true
 	}
 	names := map[string]bool{}
-	for _, gsi := range in.GlobalSecondaryIndexes {
-		ix, err := t.newIndex(gsi, true, names)
-		if err != nil {
-			return err
-		}
-		t.gsis = append(t.gsis, ix)
-		for _, k := range ix.keySchema {
-			used[k.AttributeName] = true
-		}
-	}
-	for _, lsi := range in.LocalSecondaryIndexes {
-		ix, err := t.newIndex(lsi, false, names)
-		if err != nil {
-			return err
-		}
-		t.lsis = append(t.lsis, ix)
-		for _, k := range ix.keySchema {
-			used[k.AttributeName] = true
+	for _, kind := range []struct {
+		specs  []wire.SecondaryIndex
+		global bool
+		into   *[]*index
+	}{{in.GlobalSecondaryIndexes, true, &t.gsis}, {in.LocalSecondaryIndexes, false, &t.lsis}} {
+		for _, spec := range kind.specs {
+			ix, err := t.newIndex(spec, kind.global, names)
+			if err != nil {
+				return err
+			}
+			*kind.into = append(*kind.into, ix)
+			for _, k := range ix.keySchema {
+				used[k.AttributeName] = true
+			}
 		}
 	}
 	if err := checkAttributeDefinitions(in.AttributeDefinitions, used); err != nil {

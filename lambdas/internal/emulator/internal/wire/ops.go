@@ -14,19 +14,24 @@ type BackupArn struct{ BackupArn string }
 // Empty is the output of operations that return nothing.
 type Empty struct{}
 
-type CreateTableInput struct {
-	TableName                 string
-	KeySchema                 []KeySchemaElement
-	AttributeDefinitions      []AttributeDefinition
-	GlobalSecondaryIndexes    []SecondaryIndex
-	LocalSecondaryIndexes     []SecondaryIndex
+// TableSettings are the members CreateTable and UpdateTable share.
+type TableSettings struct {
 	BillingMode               string
 	ProvisionedThroughput     *ProvisionedThroughput
 	StreamSpecification       *StreamSpecification
 	SSESpecification          *SSESpecification
 	TableClass                string
 	DeletionProtectionEnabled *bool
-	Tags                      []Tag
+}
+
+type CreateTableInput struct {
+	TableName              string
+	KeySchema              []KeySchemaElement
+	AttributeDefinitions   []AttributeDefinition
+	GlobalSecondaryIndexes []SecondaryIndex
+	LocalSecondaryIndexes  []SecondaryIndex
+	Tags                   []Tag
+	TableSettings
 }
 
 // TableDescriptionOutput is the output of CreateTable, UpdateTable,
@@ -47,14 +52,9 @@ type ListTablesOutput struct {
 
 type UpdateTableInput struct {
 	TableName                   string
-	BillingMode                 string
-	ProvisionedThroughput       *ProvisionedThroughput
-	StreamSpecification         *StreamSpecification
-	SSESpecification            *SSESpecification
-	TableClass                  string
-	DeletionProtectionEnabled   *bool
 	AttributeDefinitions        []AttributeDefinition
 	GlobalSecondaryIndexUpdates []GlobalSecondaryIndexUpdate
+	TableSettings
 }
 
 type GlobalSecondaryIndexUpdate struct {
