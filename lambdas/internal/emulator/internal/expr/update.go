@@ -40,17 +40,26 @@ func (v operandValue) eval(it wire.Item) (attr, error) {
 	return a, nil
 }
 
+// evalBoth evaluates the two operands of a binary value expression.
+func evalBoth(x, y valueExpr, it wire.Item) (attr, attr, error) {
+	a, err := x.eval(it)
+	if err != nil {
+		return attr{}, attr{}, err
+	}
+	b, err := y.eval(it)
+	if err != nil {
+		return attr{}, attr{}, err
+	}
+	return a, b, nil
+}
+
 type arithmeticValue struct {
 	op          string
 	left, right valueExpr
 }
 
 func (v arithmeticValue) eval(it wire.Item) (attr, error) {
-	l, err := v.left.eval(it)
-	if err != nil {
-		return attr{}, err
-	}
-	r, err := v.right.eval(it)
+	l, r, err := evalBoth(v.left, v.right, it)
 	if err != nil {
 		return attr{}, err
 	}
@@ -81,11 +90,7 @@ func (v ifNotExistsValue) eval(it wire.Item) (attr, error) {
 type listAppendValue struct{ first, second valueExpr }
 
 func (v listAppendValue) eval(it wire.Item) (attr, error) {
-	a, err := v.first.eval(it)
-	if err != nil {
-		return attr{}, err
-	}
-	b, err := v.second.eval(it)
+	a, b, err := evalBoth(v.first, v.second, it)
 	if err != nil {
 		return attr{}, err
 	}

@@ -194,7 +194,7 @@ func (c *Call) DeleteBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput, 
 // ---- ListBackups ----
 
 func (c *Call) ListBackups(in *wire.ListBackupsInput) (*wire.ListBackupsOutput, error) {
-	limit, err := pageLimit(in.Limit, maxListTables)
+	limit, err := pageLimit(in.Limit, maxListBackups)
 	if err != nil {
 		return nil, err
 	}

@@ -172,12 +172,8 @@ func (c *Call) GetItem(in *wire.GetItemInput) (*wire.GetItemOutput, error) {
 	if err := t.checkKey(in.Key); err != nil {
 		return nil, err
 	}
-	env := expr.NewEnv(in.ExpressionAttributes)
-	proj, err := env.Projection(in.ProjectionExpression)
+	proj, err := expr.OnlyProjection(in.ExpressionAttributes, in.ProjectionExpression)
 	if err != nil {
-		return nil, err
-	}
-	if err := env.CheckUnused(); err != nil {
 		return nil, err
 	}
 	it, ok := t.items[encodeKey(in.Key, t.keySchema)]
@@ -276,12 +272,8 @@ func (c *Call) BatchGetItem(in *wire.BatchGetItemInput) (*wire.BatchGetItemOutpu
 		if err != nil {
 			return nil, err
 		}
-		env := expr.NewEnv(r.ExpressionAttributes)
-		proj, err := env.Projection(r.ProjectionExpression)
+		proj, err := expr.OnlyProjection(r.ExpressionAttributes, r.ProjectionExpression)
 		if err != nil {
-			return nil, err
-		}
-		if err := env.CheckUnused(); err != nil {
 			return nil, err
 		}
 		seen := keySet{}
