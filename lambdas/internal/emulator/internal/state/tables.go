@@ -816,4 +816,3 @@ func (c *Call) DeleteTable(in *wire.TableName) (*wire.TableDescriptionOutput, er
 	c.log.Info("table deleting", "region", c.region, "table", t.name)
 	return &wire.TableDescriptionOutput{TableDescription: desc}, nil
 }
-
