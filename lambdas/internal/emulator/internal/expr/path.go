@@ -45,101 +45,89 @@ func getPath(it wire.Item, path docPath) (attr, bool) {
 // setPath writes value at path, returning an error when an intermediate
 // element does not exist, as DynamoDB does.
 func setPath(it wire.Item, path docPath, value attr) error {
-	if len(path) == 1 {
-		it[path[0].name] = value.raw()
-		return nil
-	}
-	parent, ok := it[path[0].name]
-	if !ok {
+	if !editPath(it, path, setter{value}) {
 		return wire.Validation("The document path provided in the update expression is invalid for update")
 	}
-	updated, err := setIn(mustParseAttr(parent), path[1:], value)
-	if err != nil {
-		return err
-	}
-	it[path[0].name] = updated.raw()
 	return nil
-}
-
-func setIn(cur attr, path docPath, value attr) (attr, error) {
-	el := path[0]
-	invalid := wire.Validation("The document path provided in the update expression is invalid for update")
-	if el.isIdx {
-		if cur.typ != "L" {
-			return attr{}, invalid
-		}
-		l := cur.list()
-		if len(path) == 1 {
-			if el.index >= len(l) {
-				l = append(l, value.raw())
-			} else {
-				l[el.index] = value.raw()
-			}
-			return makeAttr("L", l), nil
-		}
-		if el.index >= len(l) {
-			return attr{}, invalid
-		}
-		child, err := setIn(mustParseAttr(l[el.index]), path[1:], value)
-		if err != nil {
-			return attr{}, err
-		}
-		l[el.index] = child.raw()
-		return makeAttr("L", l), nil
-	}
-	if cur.typ != "M" {
-		return attr{}, invalid
-	}
-	m := cur.mapValue()
-	if m == nil {
-		m = map[string]json.RawMessage{}
-	}
-	if len(path) == 1 {
-		m[el.name] = value.raw()
-		return makeAttr("M", m), nil
-	}
-	childRaw, ok := m[el.name]
-	if !ok {
-		return attr{}, invalid
-	}
-	child, err := setIn(mustParseAttr(childRaw), path[1:], value)
-	if err != nil {
-		return attr{}, err
-	}
-	m[el.name] = child.raw()
-	return makeAttr("M", m), nil
 }
 
 // removePath deletes the element at path if it exists.
 func removePath(it wire.Item, path docPath) {
+	editPath(it, path, remover{})
+}
+
+// editor changes the element a path ends at, in the list or map that holds
+// it; false means the path does not resolve.
+type editor interface {
+	inList(l []json.RawMessage, i int) ([]json.RawMessage, bool)
+	inMap(m map[string]json.RawMessage, name string) map[string]json.RawMessage
+}
+
+type setter struct{ value attr }
+
+func (s setter) inList(l []json.RawMessage, i int) ([]json.RawMessage, bool) {
+	if i >= len(l) {
+		return append(l, s.value.raw()), true
+	}
+	l[i] = s.value.raw()
+	return l, true
+}
+
+func (s setter) inMap(m map[string]json.RawMessage, name string) map[string]json.RawMessage {
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	m[name] = s.value.raw()
+	return m
+}
+
+type remover struct{}
+
+func (remover) inList(l []json.RawMessage, i int) ([]json.RawMessage, bool) {
+	if i >= len(l) {
+		return nil, false
+	}
+	return append(l[:i], l[i+1:]...), true
+}
+
+func (remover) inMap(m map[string]json.RawMessage, name string) map[string]json.RawMessage {
+	delete(m, name)
+	return m
+}
+
+// editPath applies ed at path in it. Stored values are never changed in
+// place: every list and map on the way is decoded afresh and re-encoded.
+func editPath(it wire.Item, path docPath, ed editor) bool {
 	if len(path) == 1 {
-		delete(it, path[0].name)
-		return
+		ed.inMap(it, path[0].name)
+		return true
 	}
 	parent, ok := it[path[0].name]
 	if !ok {
-		return
+		return false
 	}
-	if updated, ok := removeIn(mustParseAttr(parent), path[1:]); ok {
+	updated, ok := editIn(mustParseAttr(parent), path[1:], ed)
+	if ok {
 		it[path[0].name] = updated.raw()
 	}
+	return ok
 }
 
-func removeIn(cur attr, path docPath) (attr, bool) {
+func editIn(cur attr, path docPath, ed editor) (attr, bool) {
 	el := path[0]
 	if el.isIdx {
 		if cur.typ != "L" {
 			return attr{}, false
 		}
 		l := cur.list()
+		if len(path) == 1 {
+			l, ok := ed.inList(l, el.index)
+			return makeAttr("L", l), ok
+		}
 		if el.index >= len(l) {
 			return attr{}, false
 		}
-		if len(path) == 1 {
-			l = append(l[:el.index], l[el.index+1:]...)
-			return makeAttr("L", l), true
-		}
-		child, ok := removeIn(mustParseAttr(l[el.index]), path[1:])
+		child, ok := editIn(mustParseAttr(l[el.index]), path[1:], ed)
 		if !ok {
 			return attr{}, false
 		}
@@ -151,14 +139,13 @@ func removeIn(cur attr, path docPath) (attr, bool) {
 	}
 	m := cur.mapValue()
 	if len(path) == 1 {
-		delete(m, el.name)
-		return makeAttr("M", m), true
+		return makeAttr("M", ed.inMap(m, el.name)), true
 	}
 	childRaw, ok := m[el.name]
 	if !ok {
 		return attr{}, false
 	}
-	child, ok := removeIn(mustParseAttr(childRaw), path[1:])
+	child, ok := editIn(mustParseAttr(childRaw), path[1:], ed)
 	if !ok {
 		return attr{}, false
 	}
