@@ -54,19 +54,19 @@ type statsCounter struct {
 }
 
 func newControl() *control {
-	a := &control{stats: newStatsCounter()}
-	a.reset()
-	return a
+	c := &control{stats: newStatsCounter()}
+	c.reset()
+	return c
 }
 
 // reset clears faults, latencies, outages and stats.
-func (a *control) reset() {
-	a.mu.Lock()
-	a.faults = nil
-	a.latency = map[string]time.Duration{}
-	a.down = map[string]bool{}
-	a.mu.Unlock()
-	a.stats.reset()
+func (c *control) reset() {
+	c.mu.Lock()
+	c.faults = nil
+	c.latency = map[string]time.Duration{}
+	c.down = map[string]bool{}
+	c.mu.Unlock()
+	c.stats.reset()
 }
 
 func newStatsCounter() *statsCounter {
@@ -103,27 +103,27 @@ func (c *statsCounter) snapshot() Stats {
 	}
 }
 
-func (a *control) isRegionDown(region string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.down[region]
+func (c *control) isRegionDown(region string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.down[region]
 }
 
-func (a *control) latencyFor(op string) time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if d, ok := a.latency[op]; ok {
+func (c *control) latencyFor(op string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.latency[op]; ok {
 		return d
 	}
-	return a.latency[""]
+	return c.latency[""]
 }
 
 // matchFault returns the first fault matching the call and consumes one of
 // its times.
-func (a *control) matchFault(op, region, table string) *Fault {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i, f := range a.faults {
+func (c *control) matchFault(op, region, table string) *Fault {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, f := range c.faults {
 		if f.Operation != "" && f.Operation != op {
 			continue
 		}
@@ -139,7 +139,7 @@ func (a *control) matchFault(op, region, table string) *Fault {
 		if f.Times > 0 {
 			f.Times--
 			if f.Times == 0 {
-				a.faults = append(a.faults[:i], a.faults[i+1:]...)
+				c.faults = append(c.faults[:i], c.faults[i+1:]...)
 			}
 		}
 		return &hit

@@ -111,6 +111,7 @@ func (b *backup) description() wire.BackupDescription {
 
 // ---- CreateBackup ----
 
+// CreateBackup snapshots a table; the backup is CREATING for Durations.BackupCreate plus PerMiB.
 func (c *Call) CreateBackup(in *wire.CreateBackupInput) (*wire.CreateBackupOutput, error) {
 	if err := validateName("tableName", in.TableName); err != nil {
 		return nil, err
@@ -169,6 +170,7 @@ func (st *store) lookupBackup(arn string) (*backup, error) {
 
 // ---- DescribeBackup / DeleteBackup ----
 
+// DescribeBackup reports a backup of any region of the account.
 func (c *Call) DescribeBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput, error) {
 	b, err := c.lookupBackup(in.BackupArn)
 	if err != nil {
@@ -177,6 +179,7 @@ func (c *Call) DescribeBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput
 	return &wire.BackupDescriptionOutput{BackupDescription: b.description()}, nil
 }
 
+// DeleteBackup deletes a backup that is not CREATING.
 func (c *Call) DeleteBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput, error) {
 	b, err := c.lookupBackup(in.BackupArn)
 	if err != nil {
@@ -193,6 +196,7 @@ func (c *Call) DeleteBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput, 
 
 // ---- ListBackups ----
 
+// ListBackups lists the calling region's backups in creation order, in pages of at most 100.
 func (c *Call) ListBackups(in *wire.ListBackupsInput) (*wire.ListBackupsOutput, error) {
 	limit, err := pageLimit(in.Limit, maxListBackups)
 	if err != nil {
@@ -287,6 +291,7 @@ func backupLess(ac time.Time, aarn string, bc time.Time, barn string) bool {
 
 // ---- RestoreTableFromBackup ----
 
+// RestoreTableFromBackup restores a backup of any region into a new table of the calling region.
 func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wire.TableDescriptionOutput, error) {
 	if err := validateName("targetTableName", in.TargetTableName); err != nil {
 		return nil, err

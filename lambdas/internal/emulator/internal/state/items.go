@@ -51,6 +51,7 @@ func allOld(rv string, old wire.Item) *wire.AttributesOutput {
 	return &wire.AttributesOutput{}
 }
 
+// PutItem writes an item, if its condition holds.
 func (c *Call) PutItem(in *wire.PutItemInput) (*wire.AttributesOutput, error) {
 	return c.replaceItem(&in.ItemWrite, in.Item, in.Item, func(t *table) error {
 		if err := expr.ValidateItem(in.Item); err != nil {
@@ -60,6 +61,7 @@ func (c *Call) PutItem(in *wire.PutItemInput) (*wire.AttributesOutput, error) {
 	})
 }
 
+// DeleteItem deletes an item, if its condition holds.
 func (c *Call) DeleteItem(in *wire.DeleteItemInput) (*wire.AttributesOutput, error) {
 	return c.replaceItem(&in.ItemWrite, in.Key, nil, func(t *table) error { return t.checkKey(in.Key) })
 }
@@ -90,6 +92,7 @@ func (c *Call) replaceItem(w *wire.ItemWrite, keyItem, put wire.Item, check func
 	return allOld(w.ReturnValues, old), nil
 }
 
+// UpdateItem applies an update expression to an item (or a new one), if its condition holds.
 func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, error) {
 	t, err := c.itemTable(in.TableName)
 	if err != nil {
@@ -164,6 +167,7 @@ func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, err
 	return &wire.AttributesOutput{}, nil
 }
 
+// GetItem reads one item.
 func (c *Call) GetItem(in *wire.GetItemInput) (*wire.GetItemOutput, error) {
 	t, err := c.itemTable(in.TableName)
 	if err != nil {
@@ -197,6 +201,7 @@ func (s keySet) add(key string) error {
 	return nil
 }
 
+// BatchWriteItem puts and deletes up to 25 items, all or none.
 func (c *Call) BatchWriteItem(in *wire.BatchWriteItemInput) (*wire.BatchWriteItemOutput, error) {
 	if len(in.RequestItems) == 0 {
 		return nil, wire.Constraint(nil, "requestItems", "Member must have length greater than or equal to 1")
@@ -258,6 +263,7 @@ func (c *Call) BatchWriteItem(in *wire.BatchWriteItemInput) (*wire.BatchWriteIte
 	return &wire.BatchWriteItemOutput{UnprocessedItems: map[string][]wire.WriteRequest{}}, nil
 }
 
+// BatchGetItem reads up to 100 items.
 func (c *Call) BatchGetItem(in *wire.BatchGetItemInput) (*wire.BatchGetItemOutput, error) {
 	total := 0
 	for _, r := range in.RequestItems {

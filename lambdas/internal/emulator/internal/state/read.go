@@ -205,6 +205,7 @@ func (c *Call) read(in *wire.ReadInput, query bool) (readSource, pageRequest, ex
 	return src, req, keyCond, env.CheckUnused()
 }
 
+// Query reads one page of the items of a partition, of the table or an index.
 func (c *Call) Query(in *wire.ReadInput) (*wire.ReadOutput, error) {
 	src, req, keyCond, err := c.read(in, true)
 	if err != nil {
@@ -219,6 +220,7 @@ func (c *Call) Query(in *wire.ReadInput) (*wire.ReadOutput, error) {
 	return src.readPage(candidates, req)
 }
 
+// Scan reads one page of all items, of the table or an index, optionally one segment.
 func (c *Call) Scan(in *wire.ReadInput) (*wire.ReadOutput, error) {
 	src, req, _, err := c.read(in, false)
 	if err != nil {

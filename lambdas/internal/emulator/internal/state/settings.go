@@ -61,6 +61,7 @@ func validateTags(tags []wire.Tag) error {
 	return nil
 }
 
+// TagResource adds or replaces tags of a table.
 func (c *Call) TagResource(in *wire.TagResourceInput) (*wire.Empty, error) {
 	t, err := c.lookupTableByARN(in.ResourceArn)
 	if err != nil {
@@ -87,6 +88,7 @@ func (c *Call) TagResource(in *wire.TagResourceInput) (*wire.Empty, error) {
 	return &wire.Empty{}, nil
 }
 
+// UntagResource removes tags of a table.
 func (c *Call) UntagResource(in *wire.UntagResourceInput) (*wire.Empty, error) {
 	t, err := c.lookupTableByARN(in.ResourceArn)
 	if err != nil {
@@ -101,6 +103,7 @@ func (c *Call) UntagResource(in *wire.UntagResourceInput) (*wire.Empty, error) {
 	return &wire.Empty{}, nil
 }
 
+// ListTagsOfResource lists the tags of a table, by key.
 func (c *Call) ListTagsOfResource(in *wire.ListTagsOfResourceInput) (*wire.ListTagsOfResourceOutput, error) {
 	t, err := c.lookupTableByARN(in.ResourceArn)
 	if err != nil {
@@ -120,6 +123,7 @@ func sortedTags(m map[string]string) []wire.Tag {
 
 // ---- TTL ----
 
+// UpdateTimeToLive enables or disables TTL (settings only; nothing expires).
 func (c *Call) UpdateTimeToLive(in *wire.UpdateTimeToLiveInput) (*wire.UpdateTimeToLiveOutput, error) {
 	t, err := c.lookupTable(in.TableName)
 	if err != nil {
@@ -150,6 +154,7 @@ func (c *Call) UpdateTimeToLive(in *wire.UpdateTimeToLiveInput) (*wire.UpdateTim
 	return &wire.UpdateTimeToLiveOutput{TimeToLiveSpecification: spec}, nil
 }
 
+// DescribeTimeToLive reports the TTL settings of a table.
 func (c *Call) DescribeTimeToLive(in *wire.TableName) (*wire.DescribeTimeToLiveOutput, error) {
 	t, err := c.lookupTable(in.TableName)
 	if err != nil {
@@ -174,6 +179,7 @@ func (c *Call) lookupTableForBackups(name string) (*table, error) {
 	return t, nil
 }
 
+// UpdateContinuousBackups enables or disables point-in-time recovery (settings only).
 func (c *Call) UpdateContinuousBackups(in *wire.UpdateContinuousBackupsInput) (*wire.ContinuousBackupsOutput, error) {
 	t, err := c.lookupTableForBackups(in.TableName)
 	if err != nil {
@@ -210,6 +216,7 @@ func (c *Call) UpdateContinuousBackups(in *wire.UpdateContinuousBackupsInput) (*
 	return &wire.ContinuousBackupsOutput{ContinuousBackupsDescription: continuousBackupsDescription(t, c.now)}, nil
 }
 
+// DescribeContinuousBackups reports the point-in-time recovery settings of a table.
 func (c *Call) DescribeContinuousBackups(in *wire.TableName) (*wire.ContinuousBackupsOutput, error) {
 	t, err := c.lookupTableForBackups(in.TableName)
 	if err != nil {

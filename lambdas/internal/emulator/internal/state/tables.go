@@ -196,6 +196,7 @@ func resourceInUse(t *table) error {
 
 // ---- CreateTable ----
 
+// CreateTable creates a table in the calling region, CREATING for Durations.TableCreate.
 func (c *Call) CreateTable(in *wire.CreateTableInput) (*wire.TableDescriptionOutput, error) {
 	if err := validateName("tableName", in.TableName); err != nil {
 		return nil, err
@@ -481,6 +482,7 @@ func (st *store) sseFromSpec(region string, s *wire.SSESpecification) (sseState,
 
 // ---- DescribeTable ----
 
+// DescribeTable reports a table of the calling region.
 func (c *Call) DescribeTable(in *wire.TableName) (*wire.DescribeTableOutput, error) {
 	t, err := c.lookupTable(in.TableName)
 	if err != nil {
@@ -580,6 +582,7 @@ func (t *table) indexStats(ix *index) (count, size int64) {
 
 // ---- ListTables ----
 
+// ListTables lists the calling region's table names in order, in pages of at most 100.
 func (c *Call) ListTables(in *wire.ListTablesInput) (*wire.ListTablesOutput, error) {
 	limit, err := pageLimit(in.Limit, maxListTables)
 	if err != nil {
@@ -611,6 +614,7 @@ func (c *Call) ListTables(in *wire.ListTablesInput) (*wire.ListTablesOutput, err
 
 // ---- UpdateTable ----
 
+// UpdateTable changes billing, throughput, streams, SSE, table class, deletion protection or GSIs; the update completes by the next call.
 func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOutput, error) {
 	t, err := c.lookupTable(in.TableName)
 	if err != nil {
@@ -792,6 +796,7 @@ func indexPosition(ixs []*index, name string) int {
 
 // ---- DeleteTable ----
 
+// DeleteTable starts deleting a table (DELETING for Durations.TableDelete) and drops its items.
 func (c *Call) DeleteTable(in *wire.TableName) (*wire.TableDescriptionOutput, error) {
 	t, err := c.lookupTable(in.TableName)
 	if err != nil {
