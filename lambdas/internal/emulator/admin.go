@@ -5,373 +5,54 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"path"
 	"sort"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/state"
 )
-
-const adminPrefix = "/_emulator/"
-
-// Fault makes matching API calls fail with an error of the caller's choice.
-type Fault struct {
-	// Operation is the API operation, e.g. "RestoreTableFromBackup". Empty
-	// matches every operation.
-	Operation string `json:"operation"`
-	// ErrorCode is the DynamoDB error code, e.g. "LimitExceededException".
-	// InternalServerError is sent with HTTP 500, ServiceUnavailable with 503,
-	// everything else with 400.
-	ErrorCode string `json:"errorCode"`
-	Message   string `json:"message"`
-	// TablePattern is a path.Match glob on the request's table (TableName,
-	// TargetTableName, or the table of BackupArn/ResourceArn). Empty matches
-	// any request, including ones without a table.
-	TablePattern string `json:"tablePattern"`
-	// Region restricts the fault to calls signed for one region. Empty
-	// matches every region.
-	Region string `json:"region"`
-	// Times is how many calls fail before the fault is removed. 0 = always.
-	Times int `json:"times"`
-}
-
-// Stats counts API calls received, including failed and faulted ones.
-type Stats struct {
-	Total       int64            `json:"total"`
-	ByOperation map[string]int64 `json:"byOperation"`
-	ByRegion    map[string]int64 `json:"byRegion"`
-	ByTable     map[string]int64 `json:"byTable"`
-}
-
-// adminState is the test-control state. It has its own lock so that faults,
-// latency and outages apply without waiting for the data lock.
-type adminState struct {
-	mu      sync.Mutex
-	faults  []*Fault
-	latency map[string]time.Duration
-	down    map[string]bool
-	stats   *statsCounter
-}
-
-type statsCounter struct {
-	mu sync.Mutex
-	s  Stats
-}
-
-func newAdminState() *adminState {
-	a := &adminState{stats: newStatsCounter()}
-	a.reset()
-	return a
-}
-
-// reset clears faults, latencies, outages and stats.
-func (a *adminState) reset() {
-	a.mu.Lock()
-	a.faults = nil
-	a.latency = map[string]time.Duration{}
-	a.down = map[string]bool{}
-	a.mu.Unlock()
-	a.stats.reset()
-}
-
-func newStatsCounter() *statsCounter {
-	c := &statsCounter{}
-	c.reset()
-	return c
-}
-
-func (c *statsCounter) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.s = Stats{ByOperation: map[string]int64{}, ByRegion: map[string]int64{}, ByTable: map[string]int64{}}
-}
-
-func (c *statsCounter) record(op, region, table string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.s.Total++
-	c.s.ByOperation[op]++
-	c.s.ByRegion[region]++
-	if table != "" {
-		c.s.ByTable[table]++
-	}
-}
-
-func (c *statsCounter) snapshot() Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return Stats{
-		Total:       c.s.Total,
-		ByOperation: maps.Clone(c.s.ByOperation),
-		ByRegion:    maps.Clone(c.s.ByRegion),
-		ByTable:     maps.Clone(c.s.ByTable),
-	}
-}
-
-func (a *adminState) isRegionDown(region string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.down[region]
-}
-
-func (a *adminState) latencyFor(op string) time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if d, ok := a.latency[op]; ok {
-		return d
-	}
-	return a.latency[""]
-}
-
-// matchFault returns the first fault matching the call and consumes one of
-// its times.
-func (a *adminState) matchFault(op, region, table string) *Fault {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i, f := range a.faults {
-		if f.Operation != "" && f.Operation != op {
-			continue
-		}
-		if f.Region != "" && f.Region != region {
-			continue
-		}
-		if f.TablePattern != "" {
-			if ok, _ := path.Match(f.TablePattern, table); !ok {
-				continue
-			}
-		}
-		hit := *f
-		if f.Times > 0 {
-			f.Times--
-			if f.Times == 0 {
-				a.faults = append(a.faults[:i], a.faults[i+1:]...)
-			}
-		}
-		return &hit
-	}
-	return nil
-}
-
-// ---- Go admin API ----
-
-// AddFault injects a fault. Faults are matched in the order added.
-func (e *Emulator) AddFault(f Fault) {
-	if f.ErrorCode == "" {
-		f.ErrorCode = codeInternalServerError
-	}
-	if f.Message == "" {
-		f.Message = "Injected fault"
-	}
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	e.admin.faults = append(e.admin.faults, &f)
-	e.log.Info("fault added", "operation", f.Operation, "errorCode", f.ErrorCode, "table", f.TablePattern, "region", f.Region, "times", f.Times)
-}
-
-// ClearFaults removes every injected fault.
-func (e *Emulator) ClearFaults() {
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	e.admin.faults = nil
-}
-
-// Faults returns the faults still in effect.
-func (e *Emulator) Faults() []Fault {
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	out := make([]Fault, 0, len(e.admin.faults))
-	for _, f := range e.admin.faults {
-		out = append(out, *f)
-	}
-	return out
-}
-
-// SetLatency delays every call of op (every operation for "") by d before
-// it is processed. d <= 0 removes the entry. An operation-specific entry
-// takes precedence over the "" entry.
-func (e *Emulator) SetLatency(op string, d time.Duration) {
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	if d <= 0 {
-		delete(e.admin.latency, op)
-		return
-	}
-	e.admin.latency[op] = d
-	e.log.Info("latency set", "operation", op, "latency", d)
-}
-
-// ClearLatency removes every latency entry.
-func (e *Emulator) ClearLatency() {
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	e.admin.latency = map[string]time.Duration{}
-}
-
-// SetRegionDown starts or ends an outage of a region. During an outage every
-// call signed for the region has its connection closed without a response,
-// the way an unreachable endpoint looks to a client. The SDK treats that as
-// a retryable transport error, so clients in tests should use a low retry
-// count (and short backoff) to fail fast.
-func (e *Emulator) SetRegionDown(region string, down bool) {
-	e.admin.mu.Lock()
-	defer e.admin.mu.Unlock()
-	if down {
-		e.admin.down[region] = true
-	} else {
-		delete(e.admin.down, region)
-	}
-	e.log.Info("region availability changed", "region", region, "down", down)
-}
-
-// Stats returns the API call counts.
-func (e *Emulator) Stats() Stats { return e.admin.stats.snapshot() }
-
-// ResetStats zeroes the API call counts.
-func (e *Emulator) ResetStats() { e.admin.stats.reset() }
 
 // ---- state dump ----
 
 type stateDump struct {
-	AccountID             string                `json:"accountId"`
-	Now                   time.Time             `json:"now"`
-	ClockOffsetSeconds    float64               `json:"clockOffsetSeconds"`
-	Durations             durationsJSON         `json:"durations"`
-	MaxConcurrentRestores int                   `json:"maxConcurrentRestores"`
-	Regions               map[string]regionDump `json:"regions"`
-	Faults                []Fault               `json:"faults"`
-	LatencyMillis         map[string]int64      `json:"latencyMillis"`
-	RegionsDown           []string              `json:"regionsDown"`
-	Stats                 Stats                 `json:"stats"`
-}
-
-type regionDump struct {
-	Tables  map[string]tableDump `json:"tables"`
-	Backups []backupDump         `json:"backups"`
-}
-
-type tableDump struct {
-	Status                    string             `json:"status"`
-	Arn                       string             `json:"arn"`
-	ID                        string             `json:"id"`
-	Created                   time.Time          `json:"created"`
-	TransitionAt              *time.Time         `json:"transitionAt,omitempty"`
-	KeySchema                 []keySchemaElement `json:"keySchema"`
-	GlobalSecondaryIndexes    []string           `json:"globalSecondaryIndexes,omitempty"`
-	LocalSecondaryIndexes     []string           `json:"localSecondaryIndexes,omitempty"`
-	ItemCount                 int                `json:"itemCount"`
-	SizeBytes                 int64              `json:"sizeBytes"`
-	BillingMode               string             `json:"billingMode"`
-	ReadCapacityUnits         int64              `json:"readCapacityUnits,omitempty"`
-	WriteCapacityUnits        int64              `json:"writeCapacityUnits,omitempty"`
-	StreamViewType            string             `json:"streamViewType,omitempty"`
-	SSEKMSKeyArn              string             `json:"sseKmsKeyArn,omitempty"`
-	TableClass                string             `json:"tableClass,omitempty"`
-	DeletionProtectionEnabled bool               `json:"deletionProtectionEnabled"`
-	TTLAttribute              string             `json:"ttlAttribute,omitempty"`
-	PITREnabled               bool               `json:"pitrEnabled"`
-	Tags                      map[string]string  `json:"tags"`
-	RestoredFrom              string             `json:"restoredFrom,omitempty"`
-	RestoreInProgress         bool               `json:"restoreInProgress,omitempty"`
-}
-
-type backupDump struct {
-	Arn         string    `json:"arn"`
-	Name        string    `json:"name"`
-	Status      string    `json:"status"`
-	Type        string    `json:"type"`
-	Created     time.Time `json:"created"`
-	ReadyAt     time.Time `json:"readyAt"`
-	SourceTable string    `json:"sourceTable"`
-	ItemCount   int64     `json:"itemCount"`
-	SizeBytes   int64     `json:"sizeBytes"`
+	AccountID             string                      `json:"accountId"`
+	Now                   time.Time                   `json:"now"`
+	ClockOffsetSeconds    float64                     `json:"clockOffsetSeconds"`
+	Durations             durationsJSON               `json:"durations"`
+	MaxConcurrentRestores int                         `json:"maxConcurrentRestores"`
+	Regions               map[string]state.RegionDump `json:"regions"`
+	Faults                []Fault                     `json:"faults"`
+	LatencyMillis         map[string]int64            `json:"latencyMillis"`
+	RegionsDown           []string                    `json:"regionsDown"`
+	Stats                 Stats                       `json:"stats"`
 }
 
 // State returns the whole emulator state as JSON: per region, its tables
 // (status, counts, settings, tags) and backups, plus the admin settings.
 func (e *Emulator) State() ([]byte, error) {
-	e.mu.Lock()
-	now := e.now()
-	e.advanceLifecycle(now)
+	s := e.state.Dump()
 	dump := stateDump{
-		AccountID:             e.accountID,
-		Now:                   now,
-		ClockOffsetSeconds:    e.offset.Seconds(),
-		Durations:             toDurationsJSON(e.durations),
-		MaxConcurrentRestores: e.maxRestores,
-		Regions:               map[string]regionDump{},
+		AccountID:             s.AccountID,
+		Now:                   s.Now,
+		ClockOffsetSeconds:    s.ClockOffset.Seconds(),
+		Durations:             toDurationsJSON(s.Durations),
+		MaxConcurrentRestores: s.MaxConcurrentRestores,
+		Regions:               s.Regions,
+		Faults:                e.Faults(),
 	}
-	for name, rs := range e.regions {
-		rd := regionDump{Tables: map[string]tableDump{}, Backups: []backupDump{}}
-		for tn, t := range rs.tables {
-			rd.Tables[tn] = dumpTable(t)
-		}
-		dump.Regions[name] = rd
-	}
-	var backups []*backup
-	for _, b := range e.backups {
-		backups = append(backups, b)
-	}
-	sort.Slice(backups, func(i, j int) bool {
-		return backupLess(backups[i].created, backups[i].arn, backups[j].created, backups[j].arn)
-	})
-	for _, b := range backups {
-		rd, ok := dump.Regions[b.region]
-		if !ok {
-			rd = regionDump{Tables: map[string]tableDump{}, Backups: []backupDump{}}
-		}
-		rd.Backups = append(rd.Backups, backupDump{
-			Arn: b.arn, Name: b.name, Status: b.status, Type: b.backupType, Created: b.created, ReadyAt: b.readyAt,
-			SourceTable: b.source.arn, ItemCount: b.source.itemCount, SizeBytes: b.sizeBytes,
-		})
-		dump.Regions[b.region] = rd
-	}
-	e.mu.Unlock()
-
-	dump.Faults = e.Faults()
-	e.admin.mu.Lock()
+	e.control.mu.Lock()
 	dump.LatencyMillis = map[string]int64{}
-	for op, d := range e.admin.latency {
+	for op, d := range e.control.latency {
 		dump.LatencyMillis[op] = d.Milliseconds()
 	}
 	dump.RegionsDown = []string{}
-	for r := range e.admin.down {
+	for r := range e.control.down {
 		dump.RegionsDown = append(dump.RegionsDown, r)
 	}
-	e.admin.mu.Unlock()
+	e.control.mu.Unlock()
 	sort.Strings(dump.RegionsDown)
 	dump.Stats = e.Stats()
 	return json.MarshalIndent(dump, "", "  ")
-}
-
-func dumpTable(t *table) tableDump {
-	d := tableDump{
-		Status: t.status, Arn: t.arn, ID: t.id, Created: t.created, KeySchema: t.keySchema,
-		ItemCount: len(t.items), SizeBytes: t.sizeBytes(), BillingMode: t.billingMode,
-		ReadCapacityUnits: t.rcu, WriteCapacityUnits: t.wcu,
-		SSEKMSKeyArn: t.sse.kmsKeyArn, TableClass: t.tableClass,
-		DeletionProtectionEnabled: t.deletionProtection, TTLAttribute: t.ttl.attr,
-		PITREnabled: t.pitr.enabled, Tags: maps.Clone(t.tags),
-	}
-	if t.status != statusActive {
-		at := t.transitionAt
-		d.TransitionAt = &at
-	}
-	for _, ix := range t.gsis {
-		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, ix.name)
-	}
-	for _, ix := range t.lsis {
-		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, ix.name)
-	}
-	if t.stream.StreamEnabled {
-		d.StreamViewType = t.stream.StreamViewType
-	}
-	if t.restore != nil {
-		d.RestoredFrom = t.restore.backupArn
-		d.RestoreInProgress = t.restore.inProgress
-	}
-	return d
 }
 
 // ---- admin HTTP API ----
@@ -400,12 +81,13 @@ func (d durationsJSON) durations() Durations {
 	}
 }
 
-func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	route := r.Method + " " + strings.TrimPrefix(r.URL.Path, adminPrefix)
-	switch {
-	case route == "GET faults":
+// routeAdmin registers the admin API under /_emulator/.
+func (e *Emulator) routeAdmin() {
+	m := e.mux
+	m.HandleFunc("GET /_emulator/faults", func(w http.ResponseWriter, r *http.Request) {
 		writeAdminJSON(w, e.Faults())
-	case route == "POST faults":
+	})
+	m.HandleFunc("POST /_emulator/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f Fault
 		if !readAdminJSON(w, r, &f) {
 			return
@@ -416,10 +98,12 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		e.AddFault(f)
 		writeAdminJSON(w, e.Faults())
-	case route == "DELETE faults":
+	})
+	m.HandleFunc("DELETE /_emulator/faults", func(w http.ResponseWriter, r *http.Request) {
 		e.ClearFaults()
 		writeAdminJSON(w, []Fault{})
-	case route == "POST latency":
+	})
+	m.HandleFunc("POST /_emulator/latency", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Operation string  `json:"operation"`
 			Millis    float64 `json:"millis"`
@@ -429,27 +113,32 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		e.SetLatency(in.Operation, time.Duration(in.Millis*float64(time.Millisecond)))
 		writeAdminJSON(w, map[string]any{"operation": in.Operation, "millis": in.Millis})
-	case route == "DELETE latency":
+	})
+	m.HandleFunc("DELETE /_emulator/latency", func(w http.ResponseWriter, r *http.Request) {
 		e.ClearLatency()
 		writeAdminJSON(w, map[string]any{})
-	case strings.HasPrefix(route, "POST regions/"):
-		region, state, ok := strings.Cut(strings.TrimPrefix(route, "POST regions/"), "/")
-		if !ok || region == "" || (state != "down" && state != "up") {
+	})
+	m.HandleFunc("POST /_emulator/regions/{region}/{change}", func(w http.ResponseWriter, r *http.Request) {
+		region, change := r.PathValue("region"), r.PathValue("change")
+		if change != "down" && change != "up" {
 			adminError(w, http.StatusNotFound, "use POST /_emulator/regions/{region}/down or /up")
 			return
 		}
-		e.SetRegionDown(region, state == "down")
-		writeAdminJSON(w, map[string]any{"region": region, "down": state == "down"})
-	case route == "GET durations":
+		e.SetRegionDown(region, change == "down")
+		writeAdminJSON(w, map[string]any{"region": region, "down": change == "down"})
+	})
+	m.HandleFunc("GET /_emulator/durations", func(w http.ResponseWriter, r *http.Request) {
 		writeAdminJSON(w, toDurationsJSON(e.Durations()))
-	case route == "POST durations":
+	})
+	m.HandleFunc("POST /_emulator/durations", func(w http.ResponseWriter, r *http.Request) {
 		in := toDurationsJSON(e.Durations())
 		if !readAdminJSON(w, r, &in) {
 			return
 		}
 		e.SetDurations(in.durations())
 		writeAdminJSON(w, in)
-	case route == "POST clock":
+	})
+	m.HandleFunc("POST /_emulator/clock", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			AdvanceSeconds float64 `json:"advanceSeconds"`
 		}
@@ -462,10 +151,12 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		e.AdvanceClock(time.Duration(in.AdvanceSeconds * float64(time.Second)))
 		writeAdminJSON(w, map[string]any{"now": float64(e.Now().UnixMilli()) / 1000})
-	case route == "POST reset":
+	})
+	m.HandleFunc("POST /_emulator/reset", func(w http.ResponseWriter, r *http.Request) {
 		e.Reset()
 		writeAdminJSON(w, map[string]any{"reset": true})
-	case route == "GET state":
+	})
+	m.HandleFunc("GET /_emulator/state", func(w http.ResponseWriter, r *http.Request) {
 		b, err := e.State()
 		if err != nil {
 			adminError(w, http.StatusInternalServerError, err.Error())
@@ -473,14 +164,17 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
-	case route == "GET stats":
+	})
+	m.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeAdminJSON(w, e.Stats())
-	case route == "POST stats/reset":
+	})
+	m.HandleFunc("POST /_emulator/stats/reset", func(w http.ResponseWriter, r *http.Request) {
 		e.ResetStats()
 		writeAdminJSON(w, e.Stats())
-	default:
+	})
+	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin route %s %s", r.Method, r.URL.Path))
-	}
+	})
 }
 
 func readAdminJSON(w http.ResponseWriter, r *http.Request, v any) bool {

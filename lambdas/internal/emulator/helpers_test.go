@@ -70,10 +70,9 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// createTable creates an on-demand table with key pk (S) and sk (N).
-func createTable(t *testing.T, c *dynamodb.Client, name string, mutate ...func(*dynamodb.CreateTableInput)) *types.TableDescription {
-	t.Helper()
-	in := &dynamodb.CreateTableInput{
+// tableInput describes an on-demand table with key pk (S) and sk (N).
+func tableInput(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
 		TableName: aws.String(name),
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
@@ -85,6 +84,12 @@ func createTable(t *testing.T, c *dynamodb.Client, name string, mutate ...func(*
 		},
 		BillingMode: types.BillingModePayPerRequest,
 	}
+}
+
+// createTable creates the table of tableInput, changed by mutate.
+func createTable(t *testing.T, c *dynamodb.Client, name string, mutate ...func(*dynamodb.CreateTableInput)) *types.TableDescription {
+	t.Helper()
+	in := tableInput(name)
 	for _, m := range mutate {
 		m(in)
 	}

@@ -108,18 +108,7 @@ func TestCreateTableErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in := &dynamodb.CreateTableInput{
-				TableName: aws.String("fresh-table"),
-				KeySchema: []types.KeySchemaElement{
-					{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-				},
-				AttributeDefinitions: []types.AttributeDefinition{
-					{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-					{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeN},
-				},
-				BillingMode: types.BillingModePayPerRequest,
-			}
+			in := tableInput("fresh-table")
 			tc.mutate(in)
 			_, err := e.a.CreateTable(ctx(t), in)
 			wantAPIError(t, err, tc.code)

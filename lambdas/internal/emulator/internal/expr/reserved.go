@@ -1,4 +1,4 @@
-package emulator
+package expr
 
 import "strings"
 
@@ -57,7 +57,9 @@ VARYING VIEW VIEWS VIRTUAL VOID WAIT WHEN WHENEVER WHERE WHILE WINDOW WITH WITHI
 WORK WRAPPED WRITE YEAR ZONE
 `
 
-// reservedWords is the set form of reservedWordList, upper-cased.
+// reserved is reservedWordList as a set, upper-cased.
+var reserved = newReservedWords()
+
 type reservedWords map[string]struct{}
 
 func newReservedWords() reservedWords {

@@ -1,9 +1,10 @@
-package emulator
+package expr
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"math/big"
 	"regexp"
 	"slices"
@@ -11,11 +12,6 @@ import (
 	"strings"
 	"unicode/utf8"
 )
-
-// item is a stored item: attribute name → AttributeValue JSON exactly as the
-// client sent it (e.g. {"S":"x"}). Stored items are never mutated in place;
-// writes replace the whole map, so snapshots can share them.
-type item map[string]json.RawMessage
 
 // attr is a decoded AttributeValue: its type tag (S, N, B, SS, NS, BS, M, L,
 // NULL, BOOL) and the JSON value under that tag.
@@ -34,18 +30,18 @@ var numberPattern = regexp.MustCompile(`^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)
 func parseAttr(raw json.RawMessage) (attr, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return attr{}, validationError("Supplied AttributeValue is not a valid AttributeValue")
+		return attr{}, wire.Validation("Supplied AttributeValue is not a valid AttributeValue")
 	}
 	switch len(m) {
 	case 0:
-		return attr{}, validationError("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+		return attr{}, wire.Validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 	case 1:
 	default:
-		return attr{}, validationError("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+		return attr{}, wire.Validation("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
 	}
 	for typ, val := range m {
 		if !attrTypes[typ] {
-			return attr{}, validationError("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+			return attr{}, wire.Validation("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 		}
 		return attr{typ: typ, val: val}, nil
 	}
@@ -132,8 +128,8 @@ func makeAttr(typ string, v any) attr {
 	return attr{typ: typ, val: b}
 }
 
-// validateAttr checks an AttributeValue the way DynamoDB does on writes.
-func validateAttr(raw json.RawMessage) error {
+// Validate checks an AttributeValue the way DynamoDB does on writes.
+func Validate(raw json.RawMessage) error {
 	a, err := parseAttr(raw)
 	if err != nil {
 		return err
@@ -142,68 +138,68 @@ func validateAttr(raw json.RawMessage) error {
 	case "S":
 		var s string
 		if json.Unmarshal(a.val, &s) != nil {
-			return newError(codeSerialization, "NUMBER_VALUE cannot be converted to String")
+			return wire.Errorf(wire.CodeSerialization, "NUMBER_VALUE cannot be converted to String")
 		}
 	case "N":
 		var s string
 		if json.Unmarshal(a.val, &s) != nil {
-			return newError(codeSerialization, "NUMBER_VALUE cannot be converted to String")
+			return wire.Errorf(wire.CodeSerialization, "NUMBER_VALUE cannot be converted to String")
 		}
 		if _, ok := parseNumber(s); !ok {
-			return validationError("A value provided cannot be converted into a number")
+			return wire.Validation("A value provided cannot be converted into a number")
 		}
 	case "B":
 		var b []byte
 		if json.Unmarshal(a.val, &b) != nil {
-			return newError(codeSerialization, "Base64 encoded binary value expected")
+			return wire.Errorf(wire.CodeSerialization, "Base64 encoded binary value expected")
 		}
 	case "SS", "NS", "BS":
 		var l []json.RawMessage
 		if json.Unmarshal(a.val, &l) != nil {
-			return newError(codeSerialization, "Start of list found where not expected")
+			return wire.Errorf(wire.CodeSerialization, "Start of list found where not expected")
 		}
 		if len(l) == 0 {
-			return invalidParam("An %s may not be empty", map[string]string{"SS": "string set ", "NS": "number set ", "BS": "binary set "}[a.typ])
+			return wire.InvalidParam("An %s may not be empty", map[string]string{"SS": "string set ", "NS": "number set ", "BS": "binary set "}[a.typ])
 		}
 		seen := map[string]bool{}
 		for _, el := range l {
 			elem := attr{typ: a.typ[:1], val: el}
-			if err := validateAttr(elem.raw()); err != nil {
+			if err := Validate(elem.raw()); err != nil {
 				return err
 			}
 			k := canonical(elem)
 			if seen[k] {
-				return validationError("One or more parameter values were invalid: Input collection %s contains duplicates.", string(a.val))
+				return wire.Validation("One or more parameter values were invalid: Input collection %s contains duplicates.", string(a.val))
 			}
 			seen[k] = true
 		}
 	case "M":
 		var m map[string]json.RawMessage
 		if json.Unmarshal(a.val, &m) != nil {
-			return newError(codeSerialization, "Start of structure or map found where not expected")
+			return wire.Errorf(wire.CodeSerialization, "Start of structure or map found where not expected")
 		}
 		for _, v := range m {
-			if err := validateAttr(v); err != nil {
+			if err := Validate(v); err != nil {
 				return err
 			}
 		}
 	case "L":
 		var l []json.RawMessage
 		if json.Unmarshal(a.val, &l) != nil {
-			return newError(codeSerialization, "Start of list found where not expected")
+			return wire.Errorf(wire.CodeSerialization, "Start of list found where not expected")
 		}
 		for _, v := range l {
-			if err := validateAttr(v); err != nil {
+			if err := Validate(v); err != nil {
 				return err
 			}
 		}
 	case "NULL", "BOOL":
 		var b bool
 		if json.Unmarshal(a.val, &b) != nil {
-			return newError(codeSerialization, "Unexpected value type in payload")
+			return wire.Errorf(wire.CodeSerialization, "Unexpected value type in payload")
 		}
 		if a.typ == "NULL" && !b {
-			return invalidParam("Null attribute value types must have the value of true")
+			return wire.InvalidParam("Null attribute value types must have the value of true")
 		}
 	}
 	return nil
@@ -324,9 +320,9 @@ func attrSize(a attr) int64 {
 	return int64(len(a.val))
 }
 
-// size is the approximate stored size of an item: the sum of attribute name
-// and value lengths.
-func (it item) size() int64 {
+// ItemSize is the approximate stored size of an item: the sum of attribute
+// name and value lengths.
+func ItemSize(it wire.Item) int64 {
 	var n int64
 	for k, v := range it {
 		n += int64(len(k)) + attrSize(mustParseAttr(v))
@@ -334,12 +330,42 @@ func (it item) size() int64 {
 	return n
 }
 
-func (it item) clone() item {
-	out := make(item, len(it))
-	for k, v := range it {
-		out[k] = v
+// MaxItemBytes is DynamoDB's limit on the size of an item.
+const MaxItemBytes = 400 * 1024
+
+// ValidateItem checks an item being written: every value valid, and the
+// whole within MaxItemBytes.
+func ValidateItem(it wire.Item) error {
+	if it == nil {
+		return wire.Constraint(nil, "item", "Member must not be null")
 	}
-	return out
+	for _, v := range it {
+		if err := Validate(v); err != nil {
+			return err
+		}
+	}
+	if ItemSize(it) > MaxItemBytes {
+		return wire.Validation("Item size has exceeded the maximum allowed size")
+	}
+	return nil
+}
+
+// Canonical renders a scalar AttributeValue so that equal values have equal
+// renderings (numbers are normalised); keys are compared by it.
+func Canonical(raw json.RawMessage) string { return canonical(mustParseAttr(raw)) }
+
+// Compare orders two scalar AttributeValues of the same type (S, N or B);
+// values that cannot be ordered compare as equal.
+func Compare(a, b json.RawMessage) int {
+	c, _ := compareAttrs(mustParseAttr(a), mustParseAttr(b))
+	return c
+}
+
+// Scalar returns the type tag of an AttributeValue and whether it is an
+// empty string or binary, which a key attribute may not be.
+func Scalar(raw json.RawMessage) (typ string, empty bool) {
+	a := mustParseAttr(raw)
+	return a.typ, (a.typ == "S" && a.str() == "") || (a.typ == "B" && len(a.bin()) == 0)
 }
 
 // sizeFunction is the expression language's size(): string and binary

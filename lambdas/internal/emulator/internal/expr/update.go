@@ -1,13 +1,14 @@
-package emulator
+package expr
 
 import (
 	"encoding/json"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"math/big"
 	"strings"
 )
 
-// updateExpr is a parsed UpdateExpression.
-type updateExpr struct {
+// Update is a parsed UpdateExpression.
+type Update struct {
 	sets    []setAction
 	removes []docPath
 	adds    []setValueAction
@@ -26,17 +27,30 @@ type setValueAction struct {
 
 // valueExpr is the right-hand side of a SET action.
 type valueExpr interface {
-	eval(it item) (attr, error)
+	eval(it wire.Item) (attr, error)
 }
 
 type operandValue struct{ op operand }
 
-func (v operandValue) eval(it item) (attr, error) {
+func (v operandValue) eval(it wire.Item) (attr, error) {
 	a, ok := v.op.eval(it)
 	if !ok {
-		return attr{}, validationError("The provided expression refers to an attribute that does not exist in the item")
+		return attr{}, wire.Validation("The provided expression refers to an attribute that does not exist in the item")
 	}
 	return a, nil
+}
+
+// evalBoth evaluates the two operands of a binary value expression.
+func evalBoth(x, y valueExpr, it wire.Item) (attr, attr, error) {
+	a, err := x.eval(it)
+	if err != nil {
+		return attr{}, attr{}, err
+	}
+	b, err := y.eval(it)
+	if err != nil {
+		return attr{}, attr{}, err
+	}
+	return a, b, nil
 }
 
 type arithmeticValue struct {
@@ -44,17 +58,13 @@ type arithmeticValue struct {
 	left, right valueExpr
 }
 
-func (v arithmeticValue) eval(it item) (attr, error) {
-	l, err := v.left.eval(it)
-	if err != nil {
-		return attr{}, err
-	}
-	r, err := v.right.eval(it)
+func (v arithmeticValue) eval(it wire.Item) (attr, error) {
+	l, r, err := evalBoth(v.left, v.right, it)
 	if err != nil {
 		return attr{}, err
 	}
 	if l.typ != "N" || r.typ != "N" {
-		return attr{}, validationError("An operand in the update expression has an incorrect data type")
+		return attr{}, wire.Validation("An operand in the update expression has an incorrect data type")
 	}
 	out := new(big.Rat)
 	if v.op == "+" {
@@ -70,7 +80,7 @@ type ifNotExistsValue struct {
 	fallback valueExpr
 }
 
-func (v ifNotExistsValue) eval(it item) (attr, error) {
+func (v ifNotExistsValue) eval(it wire.Item) (attr, error) {
 	if a, ok := getPath(it, v.path); ok {
 		return a, nil
 	}
@@ -79,17 +89,13 @@ func (v ifNotExistsValue) eval(it item) (attr, error) {
 
 type listAppendValue struct{ first, second valueExpr }
 
-func (v listAppendValue) eval(it item) (attr, error) {
-	a, err := v.first.eval(it)
-	if err != nil {
-		return attr{}, err
-	}
-	b, err := v.second.eval(it)
+func (v listAppendValue) eval(it wire.Item) (attr, error) {
+	a, b, err := evalBoth(v.first, v.second, it)
 	if err != nil {
 		return attr{}, err
 	}
 	if a.typ != "L" || b.typ != "L" {
-		return attr{}, validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: %s", nonList(a, b))
+		return attr{}, wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: %s", nonList(a, b))
 	}
 	return makeAttr("L", append(a.list(), b.list()...)), nil
 }
@@ -101,15 +107,16 @@ func nonList(a, b attr) string {
 	return b.typ
 }
 
-func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
+// Update parses an UpdateExpression.
+func (env *Env) Update(src string) (*Update, error) {
 	p, err := newParser("UpdateExpression", src, env)
 	if err != nil {
 		return nil, err
 	}
 	if p.peek().kind == tokEOF {
-		return nil, validationError("Invalid UpdateExpression: The expression can not be empty;")
+		return nil, wire.Validation("Invalid UpdateExpression: The expression can not be empty;")
 	}
-	u := &updateExpr{}
+	u := &Update{}
 	seen := map[string]bool{}
 	for p.peek().kind != tokEOF {
 		t := p.next()
@@ -119,7 +126,7 @@ func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
 			return nil, p.syntaxError()
 		}
 		if seen[clause] {
-			return nil, validationError(`Invalid UpdateExpression: The "%s" section can only be used once in an update expression;`, clause)
+			return nil, wire.Validation(`Invalid UpdateExpression: The "%s" section can only be used once in an update expression;`, clause)
 		}
 		seen[clause] = true
 		for {
@@ -135,7 +142,7 @@ func parseUpdate(src string, env *exprEnv) (*updateExpr, error) {
 	return u, nil
 }
 
-func (p *parser) parseUpdateAction(clause string, u *updateExpr) error {
+func (p *parser) parseUpdateAction(clause string, u *Update) error {
 	path, err := p.parsePath()
 	if err != nil {
 		return err
@@ -163,12 +170,12 @@ func (p *parser) parseUpdateAction(clause string, u *updateExpr) error {
 		action := setValueAction{path, v}
 		if clause == "ADD" {
 			if v.typ != "N" && !isSetType(v.typ) {
-				return validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: %s", typeName(v.typ))
+				return wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: %s", typeName(v.typ))
 			}
 			u.adds = append(u.adds, action)
 		} else {
 			if !isSetType(v.typ) {
-				return validationError("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: %s", typeName(v.typ))
+				return wire.Validation("Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: %s", typeName(v.typ))
 			}
 			u.deletes = append(u.deletes, action)
 		}
@@ -197,43 +204,25 @@ func (p *parser) parseSetOperand() (valueExpr, error) {
 	if t.kind == tokIdent && p.toks[p.pos+1].text == "(" {
 		switch t.text {
 		case "if_not_exists":
-			p.next()
-			p.next()
-			path, err := p.parsePath()
+			var v ifNotExistsValue
+			err := p.parseCall(
+				func() (err error) { v.path, err = p.parsePath(); return err },
+				func() (err error) { v.fallback, err = p.parseSetValue(); return err })
 			if err != nil {
 				return nil, err
 			}
-			if err := p.expectPunct(","); err != nil {
-				return nil, err
-			}
-			fallback, err := p.parseSetValue()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectPunct(")"); err != nil {
-				return nil, err
-			}
-			return ifNotExistsValue{path, fallback}, nil
+			return v, nil
 		case "list_append":
-			p.next()
-			p.next()
-			first, err := p.parseSetValue()
+			var v listAppendValue
+			err := p.parseCall(
+				func() (err error) { v.first, err = p.parseSetValue(); return err },
+				func() (err error) { v.second, err = p.parseSetValue(); return err })
 			if err != nil {
 				return nil, err
 			}
-			if err := p.expectPunct(","); err != nil {
-				return nil, err
-			}
-			second, err := p.parseSetValue()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectPunct(")"); err != nil {
-				return nil, err
-			}
-			return listAppendValue{first, second}, nil
+			return v, nil
 		default:
-			return nil, validationError("Invalid UpdateExpression: Invalid function name; function: %s", t.text)
+			return nil, wire.Validation("Invalid UpdateExpression: Invalid function name; function: %s", t.text)
 		}
 	}
 	op, err := p.parseOperand()
@@ -241,7 +230,7 @@ func (p *parser) parseSetOperand() (valueExpr, error) {
 		return nil, err
 	}
 	if _, isSize := op.(sizeOperand); isSize {
-		return nil, validationError("Invalid UpdateExpression: The function is not allowed in an update expression; function: size")
+		return nil, wire.Validation("Invalid UpdateExpression: The function is not allowed in an update expression; function: size")
 	}
 	return operandValue{op: op}, nil
 }
@@ -268,25 +257,29 @@ func typeName(t string) string {
 	return t
 }
 
-// paths returns every path the expression writes, for key checks.
-func (u *updateExpr) paths() []docPath {
-	var out []docPath
+// Attributes returns the top-level attribute of every path the expression
+// writes, in order.
+func (u *Update) Attributes() []string {
+	var out []string
+	add := func(p docPath) { out = append(out, p[0].name) }
 	for _, s := range u.sets {
-		out = append(out, s.path)
+		add(s.path)
 	}
-	out = append(out, u.removes...)
+	for _, p := range u.removes {
+		add(p)
+	}
 	for _, a := range u.adds {
-		out = append(out, a.path)
+		add(a.path)
 	}
 	for _, d := range u.deletes {
-		out = append(out, d.path)
+		add(d.path)
 	}
 	return out
 }
 
-// apply evaluates the expression against old and returns the new item.
+// Apply evaluates the expression against old and returns the new item.
 // Right-hand sides see the item as it was before the update.
-func (u *updateExpr) apply(old item) (item, error) {
+func (u *Update) Apply(old wire.Item) (wire.Item, error) {
 	values := make([]attr, len(u.sets))
 	for i, s := range u.sets {
 		v, err := s.value.eval(old)
@@ -295,7 +288,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 		}
 		values[i] = v
 	}
-	next := old.clone()
+	next := old.Clone()
 	for i, s := range u.sets {
 		if err := setPath(next, s.path, values[i]); err != nil {
 			return nil, err
@@ -315,7 +308,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 		case cur.typ == a.value.typ && isSetType(cur.typ):
 			result = setUnion(cur, a.value)
 		default:
-			return nil, validationError("An operand in the update expression has an incorrect data type")
+			return nil, wire.Validation("An operand in the update expression has an incorrect data type")
 		}
 		if err := setPath(next, a.path, result); err != nil {
 			return nil, err
@@ -327,7 +320,7 @@ func (u *updateExpr) apply(old item) (item, error) {
 			continue
 		}
 		if cur.typ != d.value.typ {
-			return nil, validationError("An operand in the update expression has an incorrect data type")
+			return nil, wire.Validation("An operand in the update expression has an incorrect data type")
 		}
 		result := setDifference(cur, d.value)
 		if len(result.list()) == 0 {
