@@ -81,16 +81,11 @@ func TestJSFacts(t *testing.T) {
 	}
 }
 
-// contractErrorNames are the names Lambda reports as errorType: a contract
-// error's ErrorCode, or else its Go type name.
+// contractErrorNames are the names Lambda reports as errorType.
 func contractErrorNames() []string {
 	var names []string
 	for _, err := range ContractErrors() {
-		if c, ok := any(err).(interface{ ErrorCode() string }); ok {
-			names = append(names, c.ErrorCode())
-			continue
-		}
-		names = append(names, reflect.TypeOf(err).Elem().Name())
+		names = append(names, err.ErrorCode())
 	}
 	return names
 }
