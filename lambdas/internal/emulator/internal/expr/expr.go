@@ -1,19 +1,19 @@
-package expr
-
-import (
-	"encoding/json"
-	"fmt"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
-	"sort"
-	"strconv"
-	"strings"
-)
-
 // Package expr is the part of DynamoDB's expression language the emulator
 // supports, and the AttributeValues it works on: condition, filter and
 // key-condition expressions, update expressions and projection expressions,
 // parsed against a request's placeholders and evaluated on items. Errors are
 // the ValidationExceptions DynamoDB returns for the same input.
+package expr
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
+)
 
 type tokenKind int
 
