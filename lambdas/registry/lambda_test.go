@@ -45,7 +45,7 @@ func TestSelectReturnsTheEntryTheHandlerSettingNames(t *testing.T) {
 func TestSelectRefusesAnUnknownOrEmptyHandlerSetting(t *testing.T) {
 	tests := map[string]string{
 		"empty": "",
-		// Every function's Handler before there was one binary.
+		// The usual Handler of a provided.al2023 function names no handler here.
 		"bootstrap":  "bootstrap",
 		"unknown":    "no-such-step",
 		"wrong case": "List-Tables",
