@@ -2,7 +2,6 @@
 # every test; see README.md.
 
 SHELL := /bin/bash
-HANDLERS := $(notdir $(patsubst %/main.go,%,$(wildcard lambdas/*/main.go)))
 BUILD    := build
 SM_NODE  := statemachine/node_modules
 INFRA_NODE := infra/node_modules
@@ -18,14 +17,12 @@ export DESTINATION_REGIONS ?= ap-southeast-1
 
 all: lint test
 
-## build: one stripped linux/arm64 bootstrap per handler, in build/lambda/<name>/
-build: $(HANDLERS:%=$(BUILD)/lambda/%/bootstrap)
-
-$(BUILD)/lambda/%/bootstrap: FORCE
-	@mkdir -p $(dir $@)
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $@ ./lambdas/$*
-
-FORCE:
+## build: the one stripped linux/arm64 Lambda binary, build/lambda/bootstrap;
+## every function runs it, and its Handler setting selects the handler.
+## build/lambda is the functions' code asset, so it holds nothing else.
+build:
+	@rm -rf $(BUILD)/lambda && mkdir -p $(BUILD)/lambda
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(BUILD)/lambda/bootstrap ./lambdas/bootstrap
 
 ## build-local: the local handler host used by `make run` and the end-to-end tests
 build-local:
@@ -114,8 +111,9 @@ bench: sizes deps build-local
 	go test -run 'TestPollFigures' -v ./lambdas/core/ | grep -v '^=== RUN'
 	cd statemachine && for d in 2m 20m 3h; do node bench.mjs --restore-time $$d --host-bin ../$(BUILD)/local > /dev/null || exit 1; done
 
+## sizes: the size of the Lambda binary
 sizes: build
-	@for f in $(BUILD)/lambda/*/bootstrap; do printf '%-40s %8d bytes\n' $$f $$(stat -c %s $$f); done
+	@printf '%-40s %8d bytes\n' $(BUILD)/lambda/bootstrap $$(stat -c %s $(BUILD)/lambda/bootstrap)
 
 ## synth: the CloudFormation templates, offline, into cdk.out/
 CDK := cd infra && CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=1 cdk

@@ -4,7 +4,7 @@
 // two small tables, restores them from the destination region, and removes
 // everything again. It runs only with -tags live, and skips itself without
 // AWS credentials. It needs:
-//   - the handlers built (make build) and the cdk CLI on the PATH
+//   - the Lambda binary built (make build) and the cdk CLI on the PATH
 //     (infra/node_modules/.bin);
 //   - both regions bootstrapped for CDK (cdk bootstrap aws://ACCOUNT/REGION);
 //   - XRB_LIVE_SOURCE_REGION and XRB_LIVE_DESTINATION_REGION to pick the
@@ -88,8 +88,8 @@ func TestLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "build", "lambda")); err != nil {
-		t.Fatal("the handlers are not built; run make build first")
+	if _, err := os.Stat(filepath.Join(defaultAssetDir(root), "bootstrap")); err != nil {
+		t.Fatal("the Lambda binary (build/lambda/bootstrap) is not built; run make build first")
 	}
 
 	src := envOr("XRB_LIVE_SOURCE_REGION", "us-east-1")

@@ -39,7 +39,7 @@ func run(props *awscdk.AppProps) error {
 		return err
 	}
 	if cfg.AssetDir == "" {
-		cfg.AssetDir = filepath.Join(root, "build", "lambda")
+		cfg.AssetDir = defaultAssetDir(root)
 	}
 	if cfg.StateMachineDir == "" {
 		cfg.StateMachineDir = filepath.Join(root, "statemachine")
@@ -50,6 +50,11 @@ func run(props *awscdk.AppProps) error {
 	app.Synth(nil)
 	return nil
 }
+
+// defaultAssetDir is where make build writes bootstrap, the one Lambda
+// binary, under the repository root: the functions' code asset unless the
+// assetDir context key says otherwise.
+func defaultAssetDir(root string) string { return filepath.Join(root, "build", "lambda") }
 
 // repoRoot finds the repository root: the nearest directory, from the
 // working directory up, that holds go.mod.

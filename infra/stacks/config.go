@@ -31,7 +31,8 @@ type Config struct {
 	// StackPrefix starts every stack name, so that a second deployment
 	// (a test, say) can live beside the first in one account.
 	StackPrefix string
-	// AssetDir holds <handler>/bootstrap for every handler.
+	// AssetDir holds bootstrap, the one Lambda binary (make build writes
+	// build/lambda/bootstrap); it is every function's code.
 	AssetDir string
 	// StateMachineDir holds backup.asl.json and restore.asl.json.
 	StateMachineDir string

@@ -27,7 +27,8 @@ const (
 // GoFunctionProps configures one handler's function.
 type GoFunctionProps struct {
 	Handler registry.Handler
-	// AssetDir holds <handler>/bootstrap, built for linux/arm64.
+	// AssetDir holds bootstrap, the one Lambda binary of every handler,
+	// built for linux/arm64 (make build); it is every function's code.
 	AssetDir     string
 	Environment  map[string]string
 	LogRetention awslogs.RetentionDays
@@ -45,14 +46,16 @@ type GoFunction struct {
 }
 
 // NewGoFunction makes a handler's Lambda function; every handler is made
-// here, the same way: arm64, provided.al2023, JSON logs to its own log group,
-// and a role with only the statements its access needs.
+// here, the same way: arm64, provided.al2023, the one bootstrap as its code
+// and the handler's name as its Handler setting (which selects the handler,
+// see registry.Select), JSON logs to its own log group, and a role with only
+// the statements its access needs. The functions share one code asset: CDK
+// stages and uploads identical assets once.
 func NewGoFunction(scope constructs.Construct, props *GoFunctionProps) (*GoFunction, error) {
 	h := props.Handler
-	asset := filepath.Join(props.AssetDir, h.Name)
-	if _, err := os.Stat(filepath.Join(asset, "bootstrap")); err != nil {
-		return nil, fmt.Errorf("handler %s: %s is missing; run make build first (or set the assetDir context key)",
-			h.Name, filepath.Join(asset, "bootstrap"))
+	bootstrap := filepath.Join(props.AssetDir, "bootstrap")
+	if _, err := os.Stat(bootstrap); err != nil {
+		return nil, fmt.Errorf("handler %s: %s is missing; run make build first (or set the assetDir context key)", h.Name, bootstrap)
 	}
 	id := strings.TrimSuffix(h.Placeholder(), "Arn")
 	c := constructs.NewConstruct(scope, jsii.String(id))
@@ -76,8 +79,8 @@ func NewGoFunction(scope constructs.Construct, props *GoFunctionProps) (*GoFunct
 		Description:   jsii.String("dynamodb-xregion-backup " + h.Name),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
-		Handler:       jsii.String("bootstrap"),
-		Code:          awslambda.Code_FromAsset(jsii.String(asset), nil),
+		Handler:       jsii.String(h.Name),
+		Code:          awslambda.Code_FromAsset(jsii.String(props.AssetDir), nil),
 		MemorySize:    jsii.Number(FunctionMemoryMB),
 		Timeout:       awscdk.Duration_Minutes(jsii.Number(FunctionTimeout)),
 		Role:          role,

@@ -30,8 +30,9 @@ var backupStack = stacks.DefaultStackPrefix + "Backup"
 
 func restoreStack(region string) string { return stacks.DefaultStackPrefix + "Restore-" + region }
 
-// assetDir holds an empty bootstrap per handler, so that synthesis does not
-// need make build.
+// assetDir holds an empty bootstrap, so that synthesis does not need make
+// build. It is the functions' code asset, so it holds nothing else; the apps
+// that the tests synthesize write their output beside it.
 var assetDir string
 
 func TestMain(m *testing.M) {
@@ -39,14 +40,12 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	assetDir = dir
-	for _, h := range slices.Concat(registry.Backup, registry.Restore) {
-		if err := os.MkdirAll(filepath.Join(dir, h.Name), 0o755); err != nil {
-			panic(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, h.Name, "bootstrap"), nil, 0o755); err != nil {
-			panic(err)
-		}
+	assetDir = filepath.Join(dir, "lambda")
+	if err := os.Mkdir(assetDir, 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(assetDir, "bootstrap"), nil, 0o755); err != nil {
+		panic(err)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -119,7 +118,7 @@ func synth(t *testing.T, name string, cfg stacks.Config) *synthesized {
 	}
 	// The app outlives this test (it is shared), so its output directory
 	// lives beside the assets and is removed after all tests.
-	outdir, err := os.MkdirTemp(assetDir, "cdk.out-")
+	outdir, err := os.MkdirTemp(filepath.Dir(assetDir), "cdk.out-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,6 @@ func TestEveryFunctionIsMadeTheSameWay(t *testing.T) {
 	want := map[string]any{
 		"Runtime":       "provided.al2023",
 		"Architectures": []any{"arm64"},
-		"Handler":       "bootstrap",
 		"MemorySize":    256,
 		"Timeout":       300,
 		"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{
@@ -61,6 +60,29 @@ func TestEveryFunctionIsMadeTheSameWay(t *testing.T) {
 	restore := app.json[restoreStack(destinations[0])]
 	if got, want := len(functionsByHandler(t, restore)), len(registry.Restore); got != want {
 		t.Errorf("restore stack has %d functions, want %d", got, want)
+	}
+}
+
+// TestEveryFunctionRunsTheOneBootstrapAsItsHandler: every function of every
+// stack has the one code asset, and its Handler setting, which selects the
+// handler the bootstrap serves, is its registry name.
+func TestEveryFunctionRunsTheOneBootstrapAsItsHandler(t *testing.T) {
+	app := defaultApp(t)
+	keys := map[string][]string{}
+	for name, tpl := range app.json {
+		functions := resources(tpl, "AWS::Lambda::Function")
+		for handler, id := range functionsByHandler(t, tpl) {
+			fn := functions[id]
+			if _, ok := registry.Lookup(handler); !ok || fn["Handler"] != handler {
+				t.Errorf("%s: function of %s has Handler %v, want its registry name", name, handler, fn["Handler"])
+			}
+			code, _ := fn["Code"].(map[string]any)
+			key := render(code["S3Key"])
+			keys[key] = append(keys[key], name+" "+handler)
+		}
+	}
+	if len(keys) != 1 {
+		t.Errorf("the functions have %d code assets, want one: %v", len(keys), keys)
 	}
 }
 
@@ -501,7 +523,7 @@ func TestDefinitionMustMatchTheHandlers(t *testing.T) {
 	}
 }
 
-func TestMissingHandlerBinaryFailsWithAHint(t *testing.T) {
+func TestMissingBootstrapFailsWithAHint(t *testing.T) {
 	cfg := testConfig(t, nil)
 	cfg.AssetDir = t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})

@@ -2,9 +2,6 @@ package registry
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -90,42 +87,13 @@ func TestSummarizeThroughLambda(t *testing.T) {
 	}
 }
 
-// TestEveryHandlerHasAMainAndEveryMainAHandler: lambdas/<name>/main.go
-// exists for every entry of All, and names it; every such directory has an
-// entry.
-func TestEveryHandlerHasAMainAndEveryMainAHandler(t *testing.T) {
-	for _, h := range All {
-		raw, err := os.ReadFile(filepath.Join("..", h.Name, "main.go"))
-		if err != nil {
-			t.Errorf("handler %s has no lambdas/%s/main.go", h.Name, h.Name)
-			continue
-		}
-		if want := `registry.Main("` + h.Name + `")`; !strings.Contains(string(raw), want) {
-			t.Errorf("lambdas/%s/main.go does not call %s", h.Name, want)
-		}
-		if fn := h.New(Deps{Regions: ddb.NewRegions(offlineConfig()), Getenv: func(string) string { return "" }}); reflect.TypeOf(fn).Kind() != reflect.Func {
-			t.Errorf("handler %s is a %T", h.Name, fn)
-		}
-	}
-	mains, err := filepath.Glob(filepath.Join("..", "*", "main.go"))
-	if err != nil || len(mains) == 0 {
-		t.Fatalf("no lambdas/*/main.go found: %v", err)
-	}
-	for _, m := range mains {
-		name := filepath.Base(filepath.Dir(m))
-		if _, ok := Lookup(name); !ok {
-			t.Errorf("lambdas/%s/main.go has no entry in registry.All", name)
-		}
-	}
-}
-
-// offline builds the handler called name against offlineConfig, with env as
-// its environment.
+// offline builds the handler that a function whose Handler setting is name
+// runs, against offlineConfig, with env as its environment.
 func offline(t *testing.T, name string, env map[string]string) any {
 	t.Helper()
-	h, ok := Lookup(name)
-	if !ok {
-		t.Fatalf("no handler %s in the registry", name)
+	h, err := Select(handlerEnv(name))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return h.New(Deps{Regions: ddb.NewRegions(offlineConfig()), Getenv: func(k string) string { return env[k] }})
 }

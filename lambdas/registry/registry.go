@@ -1,14 +1,14 @@
 // Package registry is the one list of Lambda handlers (All): for each, its
-// name (the directory under lambdas/ and the function's suffix), the
-// workflows that invoke it, the AWS access it needs, and how to build it.
-// The Lambda mains (Main), the local host, the CDK app and the tests all
-// read it. It also holds the handler edge, which turns a step's contract
+// name (the function's Handler setting), the workflows that invoke it, the
+// AWS access it needs, and how to build it. The one Lambda binary (Main,
+// called by lambdas/bootstrap), the local host, the CDK app and the tests
+// all read it. It also holds the handler edge, which turns a step's contract
 // error into the error document Lambda reports, and the ASL placeholder
 // that receives each handler's function ARN.
 //
 // Adding a handler takes its step (package steps, with its tests, and its
-// golden cases in internal/lambdahost/testdata), its entry in All, its
-// one-line lambdas/<name>/main.go, and its Task state in the ASL.
+// golden cases in internal/lambdahost/testdata), its entry in All, and its
+// Task state in the ASL.
 package registry
 
 import (
@@ -71,8 +71,9 @@ const (
 	RestoreWorkflow Workflow = "restore"
 )
 
-// Handler is one Lambda binary, built from lambdas/<Name>/main.go into
-// build/lambda/<Name>/bootstrap and deployed as the function <prefix>-<Name>.
+// Handler is one Lambda handler. Every function runs the same binary,
+// lambdas/bootstrap, and a function's Handler setting is the Name of the
+// entry it serves (see Select).
 type Handler struct {
 	Name string
 	// Workflows are the state machines that invoke it; the stack of each
