@@ -9,8 +9,8 @@ export const ACCOUNT = '123456789012';
 export const LAMBDA_REGION = 'us-east-1';
 
 // A definition's ${Placeholder}s are filled in by CDK. Each is
-// <PascalName>FunctionArn, the ARN of the Lambda function <kebab-name>, whose
-// handler is lambdas/<kebab-name>.
+// <PascalName>FunctionArn, the ARN of the Lambda function whose Handler
+// setting is <kebab-name>, an entry of lambdas/registry.
 export const PLACEHOLDER = /^([A-Z][A-Za-z0-9]*)FunctionArn$/;
 
 /** ListTables → list-tables */
