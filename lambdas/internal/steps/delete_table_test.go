@@ -262,9 +262,7 @@ func TestDeleteTableErrors(t *testing.T) {
 
 			_, err := h.Handle(context.Background(), tc.in)
 
-			if !errors.As(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %T", err, tc.wantErr)
-			}
+			checkErr(t, err, tc.wantErr)
 			if n := db.count("DeleteTable"); n != tc.deletes {
 				t.Errorf("DeleteTable called %d times, want %d", n, tc.deletes)
 			}
@@ -299,13 +297,7 @@ func TestDeleteTableBySourceTable(t *testing.T) {
 
 			out, err := h.Handle(context.Background(), tc.in)
 
-			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			checkErr(t, err, tc.wantErr)
 			if out.Deleted != tc.wantDeleted || db.hasTable(table.Name) == tc.wantDeleted || !db.hasTable("orders") {
 				t.Errorf("out = %+v; temporary left %v, real left %v", out, db.hasTable(table.Name), db.hasTable("orders"))
 			}
