@@ -12,8 +12,6 @@ import (
 
 const kmsAlias = "alias/backup-key"
 
-var restoreArn = sourceBackupArn("orders", "01748779200000-aaaaaaaa")
-
 func restoreInput(runID string) RestoreTemporaryTableInput {
 	return RestoreTemporaryTableInput{
 		Region: dst, SourceRegion: src, SourceTable: "orders", BackupArn: restoreArn,
