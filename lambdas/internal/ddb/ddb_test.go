@@ -17,6 +17,7 @@ import (
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/demo"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator"
 )
 
@@ -47,16 +48,20 @@ func start(t *testing.T) (*emulator.Emulator, *ddb.Regions, aws.Config) {
 	return srv.Emulator, ddb.NewRegions(cfg), cfg
 }
 
-func createTable(t *testing.T, cfg aws.Config, region, name string) {
+// createTable makes an on-demand table keyed by pk (S), changed by mutate.
+func createTable(t *testing.T, cfg aws.Config, region, name string, mutate ...func(*dynamodb.CreateTableInput)) {
 	t.Helper()
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = region })
-	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+	in := &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-	})
-	if err != nil {
+	}
+	for _, m := range mutate {
+		m(in)
+	}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = region })
+	if _, err := db.CreateTable(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -245,20 +250,7 @@ func TestCatalogRoundTrip(t *testing.T) {
 	if _, _, err := db.Entries(ctx, "catalog", "orders"); !errors.As(err, new(*core.TableNotFound)) {
 		t.Fatalf("missing catalog: err = %v, want TableNotFound", err)
 	}
-	catalog := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = dst })
-	_, err := catalog.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("catalog"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-	})
-	if err != nil {
+	if err := demo.CreateCatalog(ctx, cfg, dst, "catalog"); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -294,24 +286,15 @@ func TestCatalogRoundTrip(t *testing.T) {
 func TestProvisionedBillingWithIndexes(t *testing.T) {
 	_, regions, cfg := start(t)
 	ctx := context.Background()
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = dst })
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("orders-dr"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("customer"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+	createTable(t, cfg, dst, "orders-dr", func(in *dynamodb.CreateTableInput) {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String("customer"), AttributeType: types.ScalarAttributeTypeS})
+		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
 			IndexName:  aws.String("by-customer"),
 			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("customer"), KeyType: types.KeyTypeHash}},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		}},
+		}}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	indexes := map[string]core.Capacity{"by-customer": {Read: 3, Write: 2}}
 	update := core.TableUpdate{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 4, IndexCapacity: indexes}
 	if err := regions.For(dst).UpdateTable(ctx, "orders-dr", update); err != nil {

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -26,10 +27,7 @@ type CaptureSettings struct {
 }
 
 func (h *CaptureSettings) Handle(ctx context.Context, in CaptureSettingsInput) (core.Manifest, error) {
-	if err := core.ValidateRegion("region", in.Region); err != nil {
-		return core.Manifest{}, err
-	}
-	if err := core.ValidateName("table", in.Table); err != nil {
+	if err := cmp.Or(core.ValidateRegion("region", in.Region), core.ValidateName("table", in.Table)); err != nil {
 		return core.Manifest{}, err
 	}
 	m, err := h.Clients(in.Region).ReadSettings(ctx, in.Table)

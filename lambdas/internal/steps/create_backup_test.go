@@ -251,9 +251,7 @@ func TestCreateBackupErrorsKeepTheirType(t *testing.T) {
 
 			_, err := h.Handle(context.Background(), backupInput(run1, t0))
 
-			if !errors.As(err, tc.wantErr) {
-				t.Errorf("err = %v, want %T in the chain", err, tc.wantErr)
-			}
+			checkErr(t, err, tc.wantErr)
 		})
 	}
 }

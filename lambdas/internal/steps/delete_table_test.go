@@ -35,6 +35,19 @@ func ownedTemp(sourceTable, backupArn, runID string) (core.Table, map[string]str
 	return t, core.OwnerTags(runID, t0.Add(-time.Hour), src, sourceTable, backupArn)
 }
 
+// restoreArn is the source backup of "orders" that the tests restore.
+var restoreArn = sourceBackupArn("orders", "01748779200000-aaaaaaaa")
+
+// cloudWithOwnedTemp returns a fresh cloud whose destination region holds
+// ownedTemp("orders", restoreArn, run1), and that table.
+func cloudWithOwnedTemp() (*fakeCloud, *fakeDB, core.Table) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	table, tags := ownedTemp("orders", restoreArn, run1)
+	db.addTable(table, tags)
+	return cloud, db, table
+}
+
 // notOwnedTables are tables the tool must never delete, each with the
 // ownership mark it lacks.
 func notOwnedTables() []struct {
@@ -128,13 +141,12 @@ func TestDeleteTableRefusesTablesItDidNotCreate(t *testing.T) {
 }
 
 func TestDeleteTableRefusesWrongExpectedBackup(t *testing.T) {
-	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 	tests := []struct {
 		name      string
 		expected  string
 		wantError bool
 	}{
-		{"the backup it was restored from", arn, false},
+		{"the backup it was restored from", restoreArn, false},
 		{"another backup of the same table", sourceBackupArn("orders", "01748779299999-bbbbbbbb"), true},
 		{"a backup of another table", sourceBackupArn("payments", "01748779299999-cccccccc"), true},
 		{"not a backup ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/orders", true},
@@ -142,10 +154,7 @@ func TestDeleteTableRefusesWrongExpectedBackup(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := newCloud()
-			db := cloud.db(dst)
-			table, tags := ownedTemp("orders", arn, run1)
-			db.addTable(table, tags)
+			cloud, db, table := cloudWithOwnedTemp()
 			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
 
 			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: tc.expected})
@@ -169,7 +178,6 @@ func TestDeleteTableRefusesWrongExpectedBackup(t *testing.T) {
 }
 
 func TestDeleteTableDeletesOwnedTable(t *testing.T) {
-	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 	tests := []struct {
 		name        string
 		setup       func(db *fakeDB, table core.Table, tags map[string]string)
@@ -217,11 +225,11 @@ func TestDeleteTableDeletesOwnedTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cloud := newCloud()
 			db := cloud.db(dst)
-			table, tags := ownedTemp("orders", arn, run1)
+			table, tags := ownedTemp("orders", restoreArn, run1)
 			tc.setup(db, table, tags)
 			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
 
-			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn})
+			out, err := h.Handle(context.Background(), DeleteTableInput{Region: dst, Table: table.Name, BackupArn: restoreArn})
 
 			if err != nil {
 				t.Fatalf("err = %v", err)
@@ -237,8 +245,7 @@ func TestDeleteTableDeletesOwnedTable(t *testing.T) {
 }
 
 func TestDeleteTableErrors(t *testing.T) {
-	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
-	table, tags := ownedTemp("orders", arn, run1)
+	table, _ := ownedTemp("orders", restoreArn, run1)
 	tests := []struct {
 		name    string
 		in      DeleteTableInput
@@ -254,17 +261,13 @@ func TestDeleteTableErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := newCloud()
-			db := cloud.db(dst)
-			db.addTable(table, tags)
+			cloud, db, _ := cloudWithOwnedTemp()
 			maps.Copy(db.fail, tc.fail)
 			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
 
 			_, err := h.Handle(context.Background(), tc.in)
 
-			if !errors.As(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %T", err, tc.wantErr)
-			}
+			checkErr(t, err, tc.wantErr)
 			if n := db.count("DeleteTable"); n != tc.deletes {
 				t.Errorf("DeleteTable called %d times, want %d", n, tc.deletes)
 			}
@@ -275,37 +278,27 @@ func TestDeleteTableErrors(t *testing.T) {
 // TestDeleteTableBySourceTable covers the clean-up path, which names the
 // source table rather than the temporary one.
 func TestDeleteTableBySourceTable(t *testing.T) {
-	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 	tests := []struct {
 		name        string
 		in          DeleteTableInput
 		wantDeleted bool
 		wantErr     any
 	}{
-		{"owned temporary table", DeleteTableInput{Region: dst, SourceRegion: src, SourceTable: "orders", BackupArn: arn}, true, nil},
+		{"owned temporary table", DeleteTableInput{Region: dst, SourceRegion: src, SourceTable: "orders", BackupArn: restoreArn}, true, nil},
 		{"another source region's temporary name", DeleteTableInput{Region: dst, SourceRegion: "us-west-2", SourceTable: "orders"}, false, nil},
 		{"missing source region", DeleteTableInput{Region: dst, SourceTable: "orders"}, false, new(*core.InvalidInput)},
 		{"neither table nor source table", DeleteTableInput{Region: dst}, false, new(*core.InvalidInput)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := newCloud()
-			db := cloud.db(dst)
-			table, tags := ownedTemp("orders", arn, run1)
-			db.addTable(table, tags)
+			cloud, db, table := cloudWithOwnedTemp()
 			// The real table of the same name is never the target.
 			db.addTable(core.Table{Name: "orders"}, nil)
 			h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
 
 			out, err := h.Handle(context.Background(), tc.in)
 
-			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			checkErr(t, err, tc.wantErr)
 			if out.Deleted != tc.wantDeleted || db.hasTable(table.Name) == tc.wantDeleted || !db.hasTable("orders") {
 				t.Errorf("out = %+v; temporary left %v, real left %v", out, db.hasTable(table.Name), db.hasTable("orders"))
 			}
@@ -321,13 +314,12 @@ func TestDeleteTableBySourceTable(t *testing.T) {
 // summary mark as the tool's. The clean-up tags it first (IAM's delete
 // condition needs the tag) and deletes it on the next attempt.
 func TestDeleteTableAdoptsItsUntaggedTemporaryTable(t *testing.T) {
-	arn := sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 	cloud := newCloud()
 	db := cloud.db(dst)
-	table, _ := ownedTemp("orders", arn, run1)
+	table, _ := ownedTemp("orders", restoreArn, run1)
 	db.addTable(table, nil)
 	h := &DeleteTable{Clients: clients[TableDeleter](cloud)}
-	in := DeleteTableInput{Region: dst, Table: table.Name, BackupArn: arn, RunID: run1, StartedAt: t0}
+	in := DeleteTableInput{Region: dst, Table: table.Name, BackupArn: restoreArn, RunID: run1, StartedAt: t0}
 
 	_, err := h.Handle(context.Background(), in)
 	var busy *core.ResourceBusy

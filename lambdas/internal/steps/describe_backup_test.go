@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -44,14 +43,9 @@ func TestDescribeBackup(t *testing.T) {
 
 			got, err := h.Handle(context.Background(), DescribeBackupInput{PollInput: PollInput{Region: src, Since: since, PollLimitMinutes: tc.limit}, BackupArn: arn})
 
-			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			checkErr(t, err, tc.wantErr)
+			if got != tc.want {
+				t.Errorf("got %+v; want %+v", got, tc.want)
 			}
 		})
 	}

@@ -40,14 +40,9 @@ func TestDescribeTable(t *testing.T) {
 
 			got, err := h.Handle(context.Background(), DescribeTableInput{PollInput: PollInput{Region: dst, Since: since, PollLimitMinutes: 12 * 60}, Table: temp})
 
-			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tc.want {
-				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			checkErr(t, err, tc.wantErr)
+			if got != tc.want {
+				t.Errorf("got %+v; want %+v", got, tc.want)
 			}
 		})
 	}

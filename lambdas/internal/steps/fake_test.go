@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -24,6 +25,19 @@ func TestMain(m *testing.M) {
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func fixedClock(t time.Time) Clock { return func() time.Time { return t } }
+
+// checkErr stops the test unless err is what a case wants: no error when
+// want is nil, else an error whose chain holds want's type (want is a
+// new(*T), as errors.As takes it).
+func checkErr(t *testing.T, err error, want any) {
+	t.Helper()
+	switch {
+	case want == nil && err != nil:
+		t.Fatal(err)
+	case want != nil && !errors.As(err, want):
+		t.Fatalf("err = %v, want %T", err, want)
+	}
+}
 
 const account = "123456789012"
 

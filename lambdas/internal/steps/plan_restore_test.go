@@ -560,9 +560,7 @@ func TestPlanRestoreDynamoDBErrors(t *testing.T) {
 			db.fail[tc.op] = tc.err
 
 			_, err := plan(t, cloud, newPlanner(cloud), `{"tables":["orders","users"],"nameSuffix":"-r"}`)
-			if !errors.As(err, tc.want) {
-				t.Fatalf("err = %v, want %T", err, tc.want)
-			}
+			checkErr(t, err, tc.want)
 			var bad *core.InvalidInput
 			if errors.As(err, &bad) {
 				t.Errorf("a DynamoDB failure is reported as bad input: %v", err)

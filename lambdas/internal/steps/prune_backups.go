@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,13 +63,11 @@ type PruneBackups struct {
 }
 
 func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneBackupsOutput, error) {
-	if err := core.ValidateRegion("region", in.Region); err != nil {
-		return PruneBackupsOutput{}, err
-	}
-	if err := core.ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
-		return PruneBackupsOutput{}, err
-	}
-	if err := core.ValidateName("sourceTable", in.SourceTable); err != nil {
+	if err := cmp.Or(
+		core.ValidateRegion("region", in.Region),
+		core.ValidateRegion("sourceRegion", in.SourceRegion),
+		core.ValidateName("sourceTable", in.SourceTable),
+	); err != nil {
 		return PruneBackupsOutput{}, err
 	}
 	if in.RetentionDays < 1 {

@@ -256,9 +256,7 @@ func TestPruneBackupsErrors(t *testing.T) {
 
 			_, err := h.Handle(context.Background(), tc.in)
 
-			if !errors.As(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %T", err, tc.wantErr)
-			}
+			checkErr(t, err, tc.wantErr)
 			if n := len(cloud.allCalls()); n != tc.wantCalls {
 				t.Errorf("%d calls (%v), want %d", n, cloud.allCalls(), tc.wantCalls)
 			}

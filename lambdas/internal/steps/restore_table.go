@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,10 +54,7 @@ type RestoreTemporaryTable struct {
 }
 
 func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryTableInput) (RestoreTemporaryTableOutput, error) {
-	if err := validateStep(in.Region, in.SourceTable, in.RunID, in.StartedAt); err != nil {
-		return RestoreTemporaryTableOutput{}, err
-	}
-	if err := core.ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
+	if err := cmp.Or(validateStep(in.Region, in.SourceTable, in.RunID, in.StartedAt), core.ValidateRegion("sourceRegion", in.SourceRegion)); err != nil {
 		return RestoreTemporaryTableOutput{}, err
 	}
 	if core.BackupID(in.BackupArn) == "" {

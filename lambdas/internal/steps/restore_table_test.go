@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"reflect"
 	"testing"
@@ -12,8 +11,6 @@ import (
 )
 
 const kmsAlias = "alias/backup-key"
-
-var restoreArn = sourceBackupArn("orders", "01748779200000-aaaaaaaa")
 
 func restoreInput(runID string) RestoreTemporaryTableInput {
 	return RestoreTemporaryTableInput{
@@ -140,10 +137,8 @@ func TestRestoreTableWhenTemporaryNameIsTaken(t *testing.T) {
 
 			out, err := h.Handle(context.Background(), restoreInput(run1))
 
+			checkErr(t, err, tc.wantErr)
 			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
 				if n := db.count("TagTable"); n != 0 {
 					t.Errorf("TagTable called %d times on a table of someone else", n)
 				}
@@ -151,9 +146,6 @@ func TestRestoreTableWhenTemporaryNameIsTaken(t *testing.T) {
 					t.Errorf("tags changed from %v to %v", tc.tags, db.tagsOf(temp))
 				}
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !out.Resumed || !out.Tagged || out.Table != temp || out.Status != core.TableCreating {
 				t.Errorf("out = %+v, want the restore resumed", out)
@@ -250,9 +242,7 @@ func TestRestoreTableErrors(t *testing.T) {
 
 			_, err := h.Handle(context.Background(), in)
 
-			if !errors.As(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %T", err, tc.wantErr)
-			}
+			checkErr(t, err, tc.wantErr)
 			if n := len(cloud.allCalls()); n != tc.calls {
 				t.Errorf("%d calls (%v), want %d", n, cloud.allCalls(), tc.calls)
 			}

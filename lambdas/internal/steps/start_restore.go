@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,10 +41,7 @@ type StartRestore struct {
 }
 
 func (h *StartRestore) Handle(ctx context.Context, in StartRestoreInput) (StartRestoreOutput, error) {
-	if err := core.ValidateRegion("region", in.Region); err != nil {
-		return StartRestoreOutput{}, err
-	}
-	if err := core.ValidateName("target", in.Target); err != nil {
+	if err := cmp.Or(core.ValidateRegion("region", in.Region), core.ValidateName("target", in.Target)); err != nil {
 		return StartRestoreOutput{}, err
 	}
 	db := h.Clients(in.Region)

@@ -15,6 +15,7 @@
 package steps
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
@@ -33,10 +34,7 @@ func (c Clock) now() time.Time {
 // validateStep checks the identity of a step that works on one table of a
 // run (create-backup, restore-table).
 func validateStep(region, table, runID string, startedAt time.Time) error {
-	if err := core.ValidateRegion("region", region); err != nil {
-		return err
-	}
-	if err := core.ValidateName("table", table); err != nil {
+	if err := cmp.Or(core.ValidateRegion("region", region), core.ValidateName("table", table)); err != nil {
 		return err
 	}
 	if runID == "" {

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -114,13 +113,7 @@ func TestSweepDryRunAndErrors(t *testing.T) {
 
 			out, err := h.Handle(context.Background(), tc.in)
 
-			if tc.wantErr != nil {
-				if !errors.As(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %T", err, tc.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			checkErr(t, err, tc.wantErr)
 			if len(out.Deleted) != tc.wantDeleted {
 				t.Errorf("Deleted = %v, want %d", out.Deleted, tc.wantDeleted)
 			}
