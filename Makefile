@@ -66,11 +66,10 @@ lint: $(SM_NODE)/.installed
 	@$(MAKE) --no-print-directory vulncheck
 
 ## vulncheck: govulncheck, known vulnerabilities in the code the project calls.
-## It needs the Go vulnerability database, which has its own server: neither
-## the database nor its source module (golang.org/x/vulndb) can be fetched
-## through the Go module proxy, so a machine that reaches only package
-## registries, such as CI, has no copy. Without GOVULNDB the check runs when
-## govulncheck's default server answers and otherwise says it was skipped.
+## It needs the Go vulnerability database, which has its own server and is
+## not served by the Go module proxy, so a machine behind a proxy-only network
+## has no copy. Without GOVULNDB the check runs when govulncheck's default
+## server answers and otherwise says, loudly, that it was skipped.
 ## GOVULNDB=file:///dir points it at a local copy in the database's v1 layout
 ## (cmd/gendb in golang.org/x/vulndb builds one); then it always runs.
 vulncheck:
