@@ -278,7 +278,7 @@ func actionsOf(ss []statement) []string {
 // metricRef is one metric an alarm watches.
 type metricRef struct {
 	ID, Namespace, Name, Stat string
-	Dimensions               map[string]string // name: rendered value
+	Dimensions                map[string]string // name: rendered value
 }
 
 // alarmMetrics returns the metrics an alarm watches: its one metric, or
