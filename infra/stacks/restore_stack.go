@@ -83,10 +83,10 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 // one can delete the table, CloudFormation's rollback included ("Using
 // deletion protection":
 // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
-// The stack's roles may not delete it, and point-in-time recovery keeps
+// The stack's roles may not delete it, and point-in-time recovery protects
 // its data.
-func newCatalog(stack awscdk.Stack, name string) awsdynamodb.Table {
-	return awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
+func newCatalog(stack awscdk.Stack, name string) {
+	awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
 		TableName:    jsii.String(name),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
