@@ -36,6 +36,10 @@ type Config struct {
 	AssetDir string
 	// StateMachineDir holds backup.asl.json and restore.asl.json.
 	StateMachineDir string
+	// AdoptCatalog lists the destination regions whose restore stack uses
+	// the catalog table that is already there (left by an uninstall, which
+	// retains it) instead of creating it.
+	AdoptCatalog []string
 }
 
 // Defaults of the deployment's own settings; the handlers' are core's.
@@ -94,6 +98,7 @@ func LoadConfig(get func(key string) any, defaultAccount string) (Config, error)
 	r.str("stackPrefix", &c.StackPrefix)
 	r.str("assetDir", &c.AssetDir)
 	r.str("stateMachineDir", &c.StateMachineDir)
+	r.list("adoptCatalog", &c.AdoptCatalog)
 	if slices.Contains(ScheduleOff, strings.ToLower(c.Schedule)) {
 		c.Schedule = ""
 	}
@@ -155,6 +160,11 @@ func (c Config) Validate() error {
 	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
 		return bad("logRetentionDays", "must be one of the periods CloudWatch Logs accepts (%s), got %d",
 			strings.Trim(fmt.Sprint(slices.Sorted(maps.Keys(retentionDays))), "[]"), c.LogRetentionDays)
+	}
+	for _, r := range c.AdoptCatalog {
+		if !slices.Contains(c.DestinationRegions, r) {
+			return bad("adoptCatalog", "names %q, which is not a destination region (%s)", r, strings.Join(c.DestinationRegions, ", "))
+		}
 	}
 	if !prefixRE.MatchString(c.StackPrefix) {
 		return bad("stackPrefix", "%q must start with a letter and hold at most 40 letters, digits and hyphens", c.StackPrefix)

@@ -100,6 +100,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"catalogTableName", "my catalog", "may contain only"},
 		{"account", "12345", "12-digit"},
 		{"stackPrefix", "1abc", "start with a letter"},
+		{"adoptCatalog", "us-west-2,eu-west-1", `names "eu-west-1", which is not a destination region`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+strings.ReplaceAll(stringOf(tc.value), "/", "_"), func(t *testing.T) {

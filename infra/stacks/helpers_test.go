@@ -274,3 +274,55 @@ func actionsOf(ss []statement) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// metricRef is one metric an alarm watches.
+type metricRef struct {
+	ID, Namespace, Name, Stat string
+	Dimensions                map[string]string // name: rendered value
+}
+
+// alarmMetrics returns the metrics an alarm watches: its one metric, or
+// every metric of its math expression.
+func alarmMetrics(alarm map[string]any) []metricRef {
+	if name, ok := alarm["MetricName"].(string); ok {
+		stat, _ := alarm["Statistic"].(string)
+		return []metricRef{{Namespace: alarm["Namespace"].(string), Name: name, Stat: stat, Dimensions: dimensions(alarm["Dimensions"])}}
+	}
+	var out []metricRef
+	list, _ := alarm["Metrics"].([]any)
+	for _, item := range list {
+		m := item.(map[string]any)
+		stat, ok := m["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metric := stat["Metric"].(map[string]any)
+		out = append(out, metricRef{
+			ID: m["Id"].(string), Namespace: metric["Namespace"].(string), Name: metric["MetricName"].(string),
+			Stat: stat["Stat"].(string), Dimensions: dimensions(metric["Dimensions"]),
+		})
+	}
+	return out
+}
+
+func dimensions(v any) map[string]string {
+	out := map[string]string{}
+	list, _ := v.([]any)
+	for _, d := range list {
+		dim := d.(map[string]any)
+		out[dim["Name"].(string)] = render(dim["Value"])
+	}
+	return out
+}
+
+// resourcePolicy returns the statements of a policy document held in a
+// resource's properties (a key policy, a topic policy), as JSON objects.
+func resourcePolicy(props map[string]any, field string) []map[string]any {
+	doc, _ := props[field].(map[string]any)
+	list, _ := doc["Statement"].([]any)
+	out := make([]map[string]any, len(list))
+	for i, s := range list {
+		out[i] = s.(map[string]any)
+	}
+	return out
+}

@@ -24,7 +24,8 @@ type Scope struct {
 	RestoreSources []ARN
 	// Backups the handlers may delete.
 	PrunableBackups []ARN
-	// Temporary tables the handlers may delete, if they carry the owner tag.
+	// Temporary tables the handlers may delete. The name prefix is the only
+	// scope IAM can enforce everywhere; the handlers check the owner tag.
 	TempTables []ARN
 	// Tables whose settings the handlers may change after a restore.
 	SettableTables []ARN
@@ -45,7 +46,9 @@ const (
 		"the tool's backups (named " + core.BackupPrefix + "<timestamp>.<run>.<table>) from others; the handlers check the name before deleting " +
 		"and never touch other backups. In destination regions the table part is limited to the tool's " + core.TempPrefix + "* tables."
 	reasonTempTables = "Temporary tables are named " + core.TempPrefix + "<hash>.<source table> at run time; the prefix limits access to " +
-		"the tool's own temporary tables, and DeleteTable also requires the " + core.TagOwner + " tag."
+		"the tool's own temporary tables. DeleteTable is not also conditioned on the " + core.TagOwner + " tag, because DynamoDB evaluates " +
+		"aws:ResourceTag only where its attribute-based access control is enabled for the account and region; the handlers check the tag, " +
+		"the name and the source backup before every delete."
 	reasonKMS = "DynamoDB uses several GenerateDataKey and ReEncrypt variants to encrypt a restored table with the configured key; " +
 		"the statement is limited to that key and to calls made through DynamoDB (kms:ViaService)."
 	reasonKMSAlias = "The key is configured by alias, so the key id is not known at deploy time; the statement is limited to " +
@@ -106,9 +109,13 @@ func PolicyFor(h registry.Handler, s Scope) *Policy {
 		}
 	}
 	if h.Has(registry.DeleteTempTables) {
-		p.AllowIf([]string{"dynamodb:DeleteTable"}, s.TempTables, map[string]any{
-			"StringEquals": map[string]any{"aws:ResourceTag/" + core.TagOwner: core.OwnerValue},
-		})
+		// No aws:ResourceTag condition: DynamoDB evaluates it only where
+		// attribute-based access control is enabled for the account and
+		// region, and elsewhere treats the table as untagged, so every
+		// delete would be denied. "Using attribute-based access control
+		// with DynamoDB":
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/attribute-based-access-control.html
+		p.Allow([]string{"dynamodb:DeleteTable"}, s.TempTables)
 	}
 	if h.Has(registry.PruneBackups) {
 		list = append(list, "dynamodb:ListBackups")

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -37,20 +39,9 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 		env[k] = settings[k]
 	}
 
-	catalog := awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
-		TableName:          jsii.String(cfg.CatalogTable),
-		PartitionKey:       &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:            &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:        awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		Encryption:         awsdynamodb.TableEncryption_AWS_MANAGED,
-		DeletionProtection: jsii.Bool(true),
-		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
-			PointInTimeRecoveryEnabled: jsii.Bool(true),
-		},
-		// The catalog outlives the stack: it describes the backups that
-		// stay in this region after an uninstall.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	if !slices.Contains(cfg.AdoptCatalog, region) {
+		newCatalog(stack, cfg.CatalogTable)
+	}
 
 	anyTable := tableARN(region, "*")
 	_, _, err = deployWorkflow(stack, cfg, workflowDeployment{
@@ -76,6 +67,34 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 	if err != nil {
 		return nil, err
 	}
-	awscdk.NewCfnOutput(stack, jsii.String("CatalogTableName"), &awscdk.CfnOutputProps{Value: catalog.TableName()})
+	awscdk.NewCfnOutput(stack, jsii.String("CatalogTableName"), &awscdk.CfnOutputProps{Value: jsii.String(cfg.CatalogTable)})
 	return stack, nil
+}
+
+// newCatalog makes the catalog table. It outlives the stack: it describes
+// the backups that stay in this region after an uninstall, so an update or
+// a delete of the stack retains it, and a re-install adopts it (the
+// adoptCatalog context key) instead of creating it again under its fixed
+// name. Only the stack operation that created it deletes it when it rolls
+// back, so a failed first install leaves nothing behind (CloudFormation's
+// DeletionPolicy RetainExceptOnCreate:
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html).
+// For the same reason it has no deletion protection: while it is on, no
+// one can delete the table, CloudFormation's rollback included ("Using
+// deletion protection":
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
+// The stack's roles may not delete it, and point-in-time recovery protects
+// its data.
+func newCatalog(stack awscdk.Stack, name string) {
+	awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
+		TableName:    jsii.String(name),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:   awsdynamodb.TableEncryption_AWS_MANAGED,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE,
+	})
 }

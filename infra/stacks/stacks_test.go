@@ -219,7 +219,9 @@ func TestAlarmsNotifyTheTopic(t *testing.T) {
 		if got := strs(alarm["AlarmActions"]); !slices.Equal(got, []string{"${" + topic + "}"}) {
 			t.Errorf("alarm %s notifies %v, want the topic", id, got)
 		}
-		metrics[alarm["Namespace"].(string)+" "+alarm["MetricName"].(string)]++
+		for _, m := range alarmMetrics(alarm) {
+			metrics[m.Namespace+" "+m.Name]++
+		}
 	}
 	for _, m := range []string{"AWS/States ExecutionsFailed", "AWS/States ExecutionsTimedOut", "AWS/States ExecutionsAborted"} {
 		if metrics[m] != 1 {
@@ -285,13 +287,21 @@ func TestDeletesAreLimitedToTheToolsOwnResources(t *testing.T) {
 				if len(s.Actions) != 1 {
 					t.Errorf("%s: DeleteTable shares a statement with %v", name, s.Actions)
 				}
-				want := map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/xregion-backup:owner": "dynamodb-xregion-backup"}}
-				if render(s.Condition) != render(want) {
-					t.Errorf("%s: DeleteTable condition is %s, want %s", name, render(s.Condition), render(want))
-				}
 				for _, r := range s.Resources {
 					if !strings.HasSuffix(r, ":table/xrb-tmp.*") {
 						t.Errorf("%s: DeleteTable on %s, want only temporary tables", name, r)
+					}
+				}
+			}
+			// No tag conditions on DynamoDB: DynamoDB evaluates
+			// aws:ResourceTag only where its attribute-based access control
+			// is enabled, and elsewhere denies; the name prefix is the scope.
+			if slices.ContainsFunc(s.Actions, func(a string) bool { return strings.HasPrefix(a, "dynamodb:") }) {
+				for _, keys := range s.Condition {
+					for key := range keys.(map[string]any) {
+						if strings.HasPrefix(strings.ToLower(key), "aws:resourcetag/") {
+							t.Errorf("%s: %v is conditioned on %s", name, s.Actions, key)
+						}
 					}
 				}
 			}
@@ -303,6 +313,27 @@ func TestDeletesAreLimitedToTheToolsOwnResources(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+
+	// The backup stack may delete exactly the temporary tables of every
+	// destination region.
+	tpl := defaultApp(t).json[backupStack]
+	var want []string
+	for _, r := range destinations {
+		want = append(want, "arn:${AWS::Partition}:dynamodb:"+r+":${AWS::AccountId}:table/xrb-tmp.*")
+	}
+	slices.Sort(want)
+	for handler, fn := range functionsByHandler(t, tpl) {
+		var got []string
+		for _, s := range roleStatements(tpl, roleOf(t, tpl, fn)) {
+			if slices.Contains(s.Actions, "dynamodb:DeleteTable") {
+				got = append(got, s.Resources...)
+			}
+		}
+		slices.Sort(got)
+		if got != nil && !slices.Equal(got, want) {
+			t.Errorf("%s may delete %v, want exactly %v", handler, got, want)
 		}
 	}
 }
@@ -436,8 +467,11 @@ func TestRestoreStacksLandInTheDestinationRegions(t *testing.T) {
 
 func TestCatalogTable(t *testing.T) {
 	tpl := defaultApp(t).templates[restoreStack(destinations[0])]
+	// Retained on update and delete, deleted only when the operation that
+	// created it rolls back, so a failed first install can be retried.
 	tpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{
-		"DeletionPolicy": "Retain",
+		"DeletionPolicy":      "RetainExceptOnCreate",
+		"UpdateReplacePolicy": "Retain",
 		"Properties": map[string]any{
 			"TableName":   "xregion-backup-catalog",
 			"BillingMode": "PAY_PER_REQUEST",
@@ -451,9 +485,48 @@ func TestCatalogTable(t *testing.T) {
 			},
 			"SSESpecification":                 map[string]any{"SSEEnabled": true},
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
-			"DeletionProtectionEnabled":        true,
+			// Deletion protection would make that rollback fail.
+			"DeletionProtectionEnabled": assertions.Match_Absent(),
 		},
 	})
+}
+
+// TestReinstallAdoptsTheRetainedCatalog: with adoptCatalog, a restore stack
+// creates no catalog table (the retained one has its fixed name) and its
+// functions get the same access to the same table as when it creates it.
+func TestReinstallAdoptsTheRetainedCatalog(t *testing.T) {
+	adopting, other := destinations[0], destinations[1]
+	created := defaultApp(t).json[restoreStack(adopting)]
+	adopted := synth(t, "adopt catalog", testConfig(t, map[string]any{"adoptCatalog": adopting})).json
+
+	if n := len(resources(adopted[restoreStack(adopting)], "AWS::DynamoDB::Table")); n != 0 {
+		t.Errorf("the adopting restore stack makes %d tables, want none", n)
+	}
+	if n := len(resources(adopted[restoreStack(other)], "AWS::DynamoDB::Table")); n != 1 {
+		t.Errorf("the restore stack of %s makes %d tables, want its catalog", other, n)
+	}
+	catalogAccess := func(tpl map[string]any) []string {
+		var out []string
+		for _, s := range statements(tpl) {
+			if slices.ContainsFunc(s.Resources, func(r string) bool { return strings.HasSuffix(r, ":table/xregion-backup-catalog") }) {
+				out = append(out, render(s.Actions)+" on "+render(s.Resources))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := catalogAccess(created)
+	if len(want) == 0 {
+		t.Fatal("no statement names the catalog table")
+	}
+	if got := catalogAccess(adopted[restoreStack(adopting)]); !slices.Equal(got, want) {
+		t.Errorf("access to the adopted catalog:\n%s\nwant, as when the stack creates it:\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	outputs := adopted[restoreStack(adopting)]["Outputs"].(map[string]any)
+	if got := outputs["CatalogTableName"].(map[string]any)["Value"]; got != "xregion-backup-catalog" {
+		t.Errorf("CatalogTableName output is %v, want the adopted table's name", got)
+	}
 }
 
 func TestMissingDefinitionFailsSynthesis(t *testing.T) {
