@@ -221,8 +221,8 @@ type AccessDenied struct {
 }
 
 func (e *AccessDenied) Error() string {
-	return fmt.Sprintf("%s on %s in %s was denied: %s; check the IAM policy of this function's role (and any permissions boundary or SCP): "+
-		"a condition on aws:ResourceTag is evaluated on DynamoDB tables only where DynamoDB's attribute-based access control is enabled for the account and region",
+	return fmt.Sprintf("%s on %s in %s was denied; check the IAM policy of this function's role (and any permissions boundary or SCP): "+
+		"a condition on aws:ResourceTag is evaluated on DynamoDB tables only where DynamoDB's attribute-based access control is enabled for the account and region: %s",
 		e.Operation, e.Resource, e.Region, e.Message)
 }
 

@@ -66,7 +66,11 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 			return in.next(h.Now.now(), "table "+in.Table, StatusBackupsNotEnabled, h.Schedule)
 		}
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
-		return PollOutput{Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ItemCount: t.ItemCount, ElapsedSeconds: int(h.Now.now().Sub(in.Since).Seconds())}, nil
+		now := h.Now.now()
+		return PollOutput{
+			Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ElapsedSeconds: int(now.Sub(in.Since).Seconds()),
+			ItemCount: t.ItemCount, ItemCountNote: core.ApproxItemCountNote(now),
+		}, nil
 	case core.TableCreating, core.TableUpdating:
 		return in.next(h.Now.now(), "table "+in.Table, t.Status, h.Schedule)
 	default:

@@ -23,7 +23,7 @@ func TestDescribeTable(t *testing.T) {
 		wantErr           any
 	}{
 		{name: "active", status: core.TableActive, now: t0,
-			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, SizeBytes: 4096, ItemCount: 7}},
+			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
 		// Right after a restore: CreateBackup and PITR changes would answer
 		// ContinuousBackupsUnavailableException.
 		{name: "active, backups not yet enabled", status: core.TableActive, backupsNotEnabled: true, now: t0,
