@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -22,10 +23,24 @@ type CatalogEntry struct {
 	RecordedAt      time.Time `json:"recordedAt"`
 	RunID           string    `json:"runId"`
 	SizeBytes       int64     `json:"sizeBytes"`
-	ItemCount       int64     `json:"itemCount"`
+	// ItemCount is DynamoDB's ItemCount of the temporary table: approximate
+	// (ItemCountNote says so, and as of when). Entries recorded before the
+	// note existed have none; their counts are just as approximate.
+	ItemCount     int64  `json:"itemCount"`
+	ItemCountNote string `json:"itemCountNote,omitempty"`
 	// Manifest is nil for a backup found by its name when the catalog had
 	// no entry for it.
 	Manifest *Manifest `json:"manifest,omitempty"`
+}
+
+// ApproxItemCountNote labels an ItemCount read from DescribeTable at or
+// before at. DynamoDB refreshes a table's ItemCount about every six hours
+// (Amazon DynamoDB API Reference, TableDescription,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TableDescription.html),
+// so for a table restored minutes before, it may be 0 or stale.
+func ApproxItemCountNote(at time.Time) string {
+	return fmt.Sprintf("approximate: DynamoDB's ItemCount as described at or before %s; DynamoDB refreshes it about every six hours, so a table restored since may show 0 or a stale count",
+		at.UTC().Format(time.RFC3339))
 }
 
 // ChooseBackup returns the newest entry taken at or before pointInTime

@@ -429,6 +429,15 @@ func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error)
 
 var kmsRE = regexp.MustCompile(`^(alias/[a-zA-Z0-9/_-]+|(mrk-)?[0-9a-f]{8}-?[0-9a-f-]{0,40}|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[a-zA-Z0-9/_-]+)$`)
 
+// validateKMSKey checks the key that encrypts the temporary tables, which
+// are restored in every destination region. A key ARN names a key in its
+// own region. A bare key id names a key in the region of the call, and a
+// single-Region key exists in one region only, so with several destinations
+// the restores in the others would fail: only an alias (each region has its
+// own) or a multi-Region key, whose related keys in other regions share its
+// "mrk-" key id, works there. "How multi-Region keys work", AWS KMS
+// Developer Guide (https://docs.aws.amazon.com/kms/latest/developerguide/mrk-how-it-works.html).
+// With one destination, a bare id must be a key in that region.
 func validateKMSKey(field, key string, destinations []string) error {
 	if key == "" {
 		return nil
@@ -438,6 +447,11 @@ func validateKMSKey(field, key string, destinations []string) error {
 	}
 	if r := RegionOfArn(key); r != "" && (len(destinations) > 1 || r != destinations[0]) {
 		return &InvalidInput{Field: field, Problem: fmt.Sprintf("%q is an ARN in %s, but restores run in %s; use an alias or a multi-Region key id that exists in every destination region", key, r, strings.Join(destinations, ", "))}
+	}
+	bareID := !strings.HasPrefix(key, "alias/") && !strings.HasPrefix(key, "arn:") && !strings.HasPrefix(key, "mrk-")
+	if bareID && len(destinations) > 1 {
+		return &InvalidInput{Field: field, Problem: fmt.Sprintf("%q is the id of a single-Region key, which exists in one region only, but restores run in %s; "+
+			"use an alias (alias/...) that exists in every destination region or a multi-Region key (mrk-...) replicated to each", key, strings.Join(destinations, ", "))}
 	}
 	return nil
 }

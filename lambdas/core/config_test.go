@@ -354,3 +354,58 @@ func TestEnvironmentRefusesATagFilterItCannotCarry(t *testing.T) {
 		checkInvalid(t, err, "tagFilter", "write key=value pairs")
 	}
 }
+
+// TestKMSKeyAcrossDestinations: the temporary tables are restored in every
+// destination region, so a key that exists in one region only is refused
+// when there are several; aliases and multi-Region keys exist in each.
+func TestKMSKeyAcrossDestinations(t *testing.T) {
+	const (
+		bareID   = "1234abcd-12ab-34cd-56ef-1234567890ab"
+		mrkID    = "mrk-1234abcd12ab34cd56ef1234567890ab"
+		keyArn   = "arn:aws:kms:eu-west-1:123456789012:key/" + bareID
+		aliasArn = "arn:aws:kms:eu-west-1:123456789012:alias/dr-backups"
+		one      = "eu-west-1"
+		two      = "eu-west-1,eu-central-1"
+	)
+	tests := []struct {
+		key, destinations string
+		hint              string // "" when the key is accepted
+	}{
+		{bareID, one, ""},
+		{bareID, two, "use an alias (alias/...) that exists in every destination region or a multi-Region key (mrk-...)"},
+		{mrkID, one, ""},
+		{mrkID, two, ""},
+		{"alias/dr-backups", two, ""},
+		{keyArn, one, ""},
+		{keyArn, two, "every destination region"},
+		{aliasArn, one, ""},
+		{aliasArn, two, "every destination region"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key+" to "+tc.destinations, func(t *testing.T) {
+			_, err := core.SettingsFromEnv(getenv(validEnv(map[string]string{"DESTINATION_REGIONS": tc.destinations, "KMS_KEY_ID": tc.key})))
+			if tc.hint == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var invalid *core.InvalidInput
+			if !errors.As(err, &invalid) || invalid.Field != "KMS_KEY_ID" || !strings.Contains(invalid.Problem, tc.hint) {
+				t.Errorf("err = %v, want InvalidInput on KMS_KEY_ID saying %q", err, tc.hint)
+			}
+		})
+	}
+	// The execution input is checked the same way.
+	s, err := core.SettingsFromEnv(getenv(validEnv(map[string]string{"DESTINATION_REGIONS": two})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := core.ParseOverrides([]byte(`{"kmsKeyId":"` + bareID + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Apply(s); err == nil || !strings.Contains(err.Error(), "kmsKeyId") {
+		t.Errorf("override with a bare key id and two destinations: err = %v, want it refused naming kmsKeyId", err)
+	}
+}

@@ -176,6 +176,59 @@ func (e *TemporaryTableLeftBehind) Error() string {
 // ErrorCode is the name the state machines match.
 func (*TemporaryTableLeftBehind) ErrorCode() string { return "TemporaryTableLeftBehind" }
 
+// ServiceError is a DynamoDB server-side error (InternalServerError, HTTP
+// 500) that outlasted the SDK's own retries. The request may succeed later,
+// so the state machines retry it with backoff.
+type ServiceError struct {
+	Operation string
+	Resource  string
+	Region    string
+	Message   string
+}
+
+func (e *ServiceError) Error() string {
+	return fmt.Sprintf("%s on %s in %s failed inside DynamoDB (InternalServerError) after the SDK's retries: %s", e.Operation, e.Resource, e.Region, e.Message)
+}
+
+// ErrorCode is the name the state machines match.
+func (*ServiceError) ErrorCode() string { return "ServiceError" }
+
+// RequestRejected is DynamoDB's ValidationException: DynamoDB refused a
+// request the tool built from its settings and the table's state. It is not
+// an input error (that is InvalidInput, from the tool's own checks), and a
+// retry sends the same request, so it is not retried.
+type RequestRejected struct {
+	Operation string
+	Resource  string
+	Region    string
+	Message   string // DynamoDB's own message
+}
+
+func (e *RequestRejected) Error() string {
+	return fmt.Sprintf("DynamoDB rejected %s on %s in %s (ValidationException): %s", e.Operation, e.Resource, e.Region, e.Message)
+}
+
+// ErrorCode is the name the state machines match.
+func (*RequestRejected) ErrorCode() string { return "RequestRejected" }
+
+// AccessDenied is an AccessDeniedException: IAM refused the call. It is not
+// retried: the permissions have to change first.
+type AccessDenied struct {
+	Operation string
+	Resource  string
+	Region    string
+	Message   string
+}
+
+func (e *AccessDenied) Error() string {
+	return fmt.Sprintf("%s on %s in %s was denied; check the IAM policy of this function's role (and any permissions boundary or SCP): "+
+		"a condition on aws:ResourceTag is evaluated on DynamoDB tables only where DynamoDB's attribute-based access control is enabled for the account and region: %s",
+		e.Operation, e.Resource, e.Region, e.Message)
+}
+
+// ErrorCode is the name the state machines match.
+func (*AccessDenied) ErrorCode() string { return "AccessDenied" }
+
 // ContractError is an error the state machines can match by its code. Only
 // the types of this package are contract errors: the SDK's API errors have
 // an ErrorCode too (DynamoDB's exception names), and must not reach the
@@ -197,6 +250,9 @@ func (*ResourceBusy) contract()             {}
 func (*PollTimedOut) contract()             {}
 func (*ResourceFailed) contract()           {}
 func (*TemporaryTableLeftBehind) contract() {}
+func (*ServiceError) contract()             {}
+func (*RequestRejected) contract()          {}
+func (*AccessDenied) contract()             {}
 
 // ContractErrors lists one value of every contract error type; tests use it
 // to check the ASL's ErrorEquals names and the handler edge.
@@ -205,5 +261,18 @@ func ContractErrors() []ContractError {
 		&InvalidInput{}, &TableNotOwned{}, &TableInProgressElsewhere{}, &TableNotFound{},
 		&BackupNotFound{}, &QuotaExceeded{}, &Throttled{}, &ResourceBusy{},
 		&PollTimedOut{}, &ResourceFailed{}, &TemporaryTableLeftBehind{},
+		&ServiceError{}, &RequestRejected{}, &AccessDenied{},
 	}
+}
+
+// Expected reports whether e is an expected outcome of normal operation
+// that the state machines retry or turn into a skip: an overlapping run's
+// table, a busy resource, a throttle, a quota. The handler edge logs these
+// as warnings, not as failures, and the alarms do not count them.
+func Expected(e ContractError) bool {
+	switch e.(type) {
+	case *TableInProgressElsewhere, *ResourceBusy, *Throttled, *QuotaExceeded:
+		return true
+	}
+	return false
 }

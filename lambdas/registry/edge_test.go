@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -156,5 +157,55 @@ func TestEdgeLeavesSuccessAlone(t *testing.T) {
 	failing := behindTheEdge(failingStep(errors.New("plain failure")))
 	if resp := invoke(t, failing, `{}`); resp.Error == nil || resp.Error.Type != "wrapError" || !strings.Contains(resp.Error.Message, "plain failure") {
 		t.Errorf("a non-contract error must pass unchanged: %+v", resp.Error)
+	}
+}
+
+// TestEdgeLogsEachFailureOnce: every failure is one JSON line "step failed"
+// with step, errorType and expected; expected outcomes (retried or skipped
+// by the state machine) at WARN, everything else at ERROR, so that an alarm
+// on ERROR lines counts only real failures.
+func TestEdgeLogsEachFailureOnce(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		errorType string
+		expected  bool
+	}{
+		{"an overlapping run's table", &core.TableInProgressElsewhere{Table: "orders"}, "TableInProgressElsewhere", true},
+		{"a busy table", &core.ResourceBusy{Operation: "DeleteTable"}, "ResourceBusy", true},
+		{"a throttle", &core.Throttled{Operation: "ListTagsOfResource"}, "Throttled", true},
+		{"a quota", &core.QuotaExceeded{Operation: "RestoreTableFromBackup"}, "QuotaExceeded", true},
+		{"a table that is not ours", &core.TableNotOwned{Table: "x"}, "TableNotOwned", false},
+		{"access denied", &core.AccessDenied{Operation: "DeleteTable"}, "AccessDenied", false},
+		{"a DynamoDB server error", &core.ServiceError{Operation: "DescribeTable"}, "ServiceError", false},
+		// Lambda names a wrapped error by fmt's type, and so does the log.
+		{"no contract error", errors.New("plain failure"), "wrapError", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf strings.Builder
+			defer slog.SetDefault(slog.Default())
+			slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+
+			_ = edge(context.Background(), "delete-table", fmt.Errorf("delete: %w", tc.err))
+
+			lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("logged %d lines, want 1: %s", len(lines), buf.String())
+			}
+			var entry map[string]any
+			if err := json.Unmarshal([]byte(lines[0]), &entry); err != nil {
+				t.Fatalf("not JSON: %s", lines[0])
+			}
+			wantLevel := map[bool]string{true: "WARN", false: "ERROR"}[tc.expected]
+			for field, want := range map[string]any{"msg": "step failed", "level": wantLevel, "step": "delete-table", "errorType": tc.errorType, "expected": tc.expected} {
+				if entry[field] != want {
+					t.Errorf("%s = %v, want %v (line %s)", field, entry[field], want, lines[0])
+				}
+			}
+			if !strings.Contains(fmt.Sprint(entry["error"]), "delete: ") {
+				t.Errorf("error = %v, want the whole chain", entry["error"])
+			}
+		})
 	}
 }

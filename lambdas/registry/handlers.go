@@ -34,8 +34,8 @@ var All = []Handler{
 		defaults, err := core.SettingsFromEnv(d.Getenv)
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) }}
 	}),
-	// sweep and delete-table tag an untagged temporary table before deleting
-	// it: DeleteTable is only allowed on tagged ones.
+	// sweep tags (adopts) an untagged orphan, and deletes it at a later
+	// sweep, once its tags show.
 	handler("sweep", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.Sweep).Handle, func(d Deps) *steps.Sweep {
 		return &steps.Sweep{Clients: func(r string) steps.Sweeper { return d.Regions.For(r) }, Now: d.Now}
 	}),
@@ -63,7 +63,11 @@ var All = []Handler{
 	handler("start-restore", restore, []Access{ReadCatalog, ReadTables, RestoreTables}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
 		return &steps.StartRestore{Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
+	// describe-table tags the temporary table once it is ACTIVE (not
+	// before: TagResource refuses a table being created), and reports it
+	// ready only when its continuous backups, which CreateBackup and PITR
+	// need, are enabled (DescribeContinuousBackups, in ReadSettings).
+	handler("describe-table", both, []Access{ReadTables, ReadSettings, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
 		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
 	handler("apply-settings", restore, []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}, (*steps.ApplySettings).Handle, func(d Deps) *steps.ApplySettings {

@@ -70,6 +70,33 @@ for (const file of definitions) {
       }
     });
 
+    // Every step is idempotent, so each Task retries a DynamoDB server
+    // error (ServiceError) and, a bounded number of times, a Lambda
+    // timeout: Step Functions reports one as Sandbox.Timedout, or as
+    // Lambda.Unknown ("Handle Lambda service exceptions",
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+    test('every Task retries a server error and a Lambda timeout', () => {
+      const definition = JSON.parse(readFileSync(path.join(machineDir, file), 'utf8'));
+      const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
+      assert.ok(tasks.length > 0);
+      for (const { state, path: where } of tasks) {
+        const names = (state.Retry ?? []).map(policyOf);
+        for (const policy of ['serviceError', 'timedOut']) assert.ok(names.includes(policy), `${where.join(' > ')} lacks ${policy}`);
+      }
+      assert.ok(POLICIES.timedOut.ErrorEquals.includes('Sandbox.Timedout'));
+      assert.ok(POLICIES.timedOut.MaxAttempts <= 3, 'a timeout costs a whole Lambda timeout per attempt');
+    });
+
+    // Past its retries, a timeout in a table's iteration must still reach
+    // the clean-up or the table's failure, never end the child execution.
+    test('every Task inside a Map catches States.ALL', () => {
+      const definition = JSON.parse(readFileSync(path.join(machineDir, file), 'utf8'));
+      for (const { state, path: where } of allStates(definition)) {
+        if (state.Type !== 'Task' || where.length < 2) continue;
+        assert.ok((state.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL')), `${where.join(' > ')} does not catch States.ALL`);
+      }
+    });
+
     test('no state lists a policy twice', () => {
       const byState = Object.groupBy(retriers(file), ({ where }) => where.replace(/ Retry\[\d+\]$/, ''));
       for (const [where, list] of Object.entries(byState)) {

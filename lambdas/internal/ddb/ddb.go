@@ -204,7 +204,11 @@ func (c *Client) RestoreTable(ctx context.Context, req core.RestoreRequest) (cor
 }
 
 // translate maps SDK errors to the core error types, keeping the SDK error
-// in the chain. nil stays nil.
+// in the chain. nil stays nil. The codes and whether each is worth a retry
+// are from "Error handling with DynamoDB"
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html):
+// AccessDeniedException and ValidationException (HTTP 400) are not,
+// InternalServerError (HTTP 500) is.
 func (c *Client) translate(op, resource string, err error) error {
 	if err == nil {
 		return nil
@@ -221,6 +225,7 @@ func (c *Client) translate(op, resource string, err error) error {
 		limit        *types.LimitExceededException
 		throughput   *types.ProvisionedThroughputExceededException
 		requests     *types.RequestLimitExceeded
+		internal     *types.InternalServerError
 		apiErr       smithy.APIError
 	)
 	var mapped error
@@ -249,8 +254,12 @@ func (c *Client) translate(op, resource string, err error) error {
 		mapped = &core.Throttled{Operation: op, Region: c.region, Message: message(err)}
 	case errors.As(err, &apiErr) && (apiErr.ErrorCode() == "ThrottlingException" || apiErr.ErrorCode() == "Throttling"):
 		mapped = &core.Throttled{Operation: op, Region: c.region, Message: message(err)}
+	case errors.As(err, &internal):
+		mapped = &core.ServiceError{Operation: op, Resource: resource, Region: c.region, Message: message(err)}
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "AccessDeniedException":
+		mapped = &core.AccessDenied{Operation: op, Resource: resource, Region: c.region, Message: message(err)}
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException":
-		mapped = &core.InvalidInput{Field: op, Problem: apiErr.ErrorMessage()}
+		mapped = &core.RequestRejected{Operation: op, Resource: resource, Region: c.region, Message: message(err)}
 	default:
 		return &opError{op: op, resource: resource, region: c.region, err: err}
 	}

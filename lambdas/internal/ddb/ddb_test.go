@@ -146,7 +146,15 @@ func TestErrorsBecomeContractErrors(t *testing.T) {
 			call: func() error { _, err := db.DescribeTable(ctx, "orders"); return err }, want: new(*core.Throttled)},
 		{name: "in use", fault: &emulator.Fault{Operation: "DeleteTable", ErrorCode: "ResourceInUseException"},
 			call: func() error { return db.DeleteTable(ctx, "orders") }, want: new(*core.ResourceBusy)},
-		{name: "validation", call: func() error { _, err := db.CreateBackup(ctx, "orders", "x"); return err }, want: new(*core.InvalidInput)},
+		// DynamoDB's ValidationException is DynamoDB refusing the request,
+		// not the user's input being wrong.
+		{name: "validation", call: func() error { _, err := db.CreateBackup(ctx, "orders", "x"); return err }, want: new(*core.RequestRejected)},
+		{name: "injected validation", fault: &emulator.Fault{Operation: "UpdateTable", ErrorCode: "ValidationException"},
+			call: func() error { return db.UpdateTable(ctx, "orders", core.TableUpdate{TableClass: "STANDARD"}) }, want: new(*core.RequestRejected)},
+		{name: "internal server error", fault: &emulator.Fault{Operation: "DescribeTable", ErrorCode: "InternalServerError"},
+			call: func() error { _, err := db.DescribeTable(ctx, "orders"); return err }, want: new(*core.ServiceError)},
+		{name: "access denied", fault: &emulator.Fault{Operation: "DeleteTable", ErrorCode: "AccessDeniedException"},
+			call: func() error { return db.DeleteTable(ctx, temp) }, want: new(*core.AccessDenied)},
 		{name: "backups not enabled yet", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "ContinuousBackupsUnavailableException"},
 			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-2"); return err }, want: new(*core.ResourceBusy)},
 		{name: "table being created or deleted", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "TableInUseException"},
@@ -306,5 +314,27 @@ func TestProvisionedBillingWithIndexes(t *testing.T) {
 	}
 	if m.BillingMode != core.BillingProvisioned || m.ReadCapacity != 5 || m.WriteCapacity != 4 || !maps.Equal(m.IndexCapacity, indexes) {
 		t.Errorf("read back %s %d/%d, indexes %v; want PROVISIONED 5/4, %v", m.BillingMode, m.ReadCapacity, m.WriteCapacity, m.IndexCapacity, indexes)
+	}
+}
+
+// TestBackupsEnabled: a table's continuous backups are ready once
+// DescribeContinuousBackups says ENABLED; the exception DynamoDB answers
+// while they are being enabled means not yet, and is no error.
+func TestBackupsEnabled(t *testing.T) {
+	emu, regions, cfg := start(t)
+	ctx := context.Background()
+	createTable(t, cfg, src, "orders")
+	db := regions.For(src)
+
+	if ok, err := db.BackupsEnabled(ctx, "orders"); err != nil || !ok {
+		t.Errorf("BackupsEnabled = %v, %v; want true", ok, err)
+	}
+	emu.AddFault(emulator.Fault{Operation: "DescribeContinuousBackups", ErrorCode: "ContinuousBackupsUnavailableException"})
+	if ok, err := db.BackupsEnabled(ctx, "orders"); err != nil || ok {
+		t.Errorf("while being enabled: BackupsEnabled = %v, %v; want false, no error", ok, err)
+	}
+	emu.ClearFaults()
+	if _, err := db.BackupsEnabled(ctx, "nope"); !errors.As(err, new(*core.TableNotFound)) {
+		t.Errorf("missing table: err = %v, want TableNotFound", err)
 	}
 }

@@ -57,6 +57,8 @@ func TestApplySettingsStepByStep(t *testing.T) {
 	call([]string{"tags", "ttl", "pitr", "billing"}, false, settleWait)
 	// While the table is UPDATING nothing is touched.
 	call([]string{}, false, settleWait)
+	// By the time the update is done, the tags written show.
+	db.settleTags()
 	db.setStatus("orders-restored", core.TableActive)
 	call([]string{"tableClass"}, false, settleWait)
 	db.setStatus("orders-restored", core.TableActive)

@@ -119,10 +119,15 @@ func (h *CreateBackup) checkNotInProgress(ctx context.Context, in CreateBackupIn
 		return &core.ResourceBusy{Operation: "CreateBackup", Resource: temp, Region: dest, Message: "the previous temporary table is still being deleted"}
 	}
 	tags, err := db.ListTags(ctx, t.Arn)
-	if errors.As(err, &notFound) {
+	switch {
+	case errors.As(err, &notFound) && t.Status == core.TableActive:
 		return nil // deleted in between
-	}
-	if err != nil {
+	case errors.As(err, &notFound):
+		// DynamoDB answers ResourceNotFound for the tags of a table that
+		// is not ACTIVE, such as another run's restore being created:
+		// the table is someone's work in progress, whatever its tags.
+		tags = nil
+	case err != nil:
 		return fmt.Errorf("read tags of %s in %s: %w", temp, dest, err)
 	}
 	if tags[core.TagRunID] == in.RunID {

@@ -10,11 +10,10 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// TableDeleter is the part of DynamoDB that DeleteTable and Sweep need.
+// TableDeleter is the part of DynamoDB that DeleteTable needs.
 type TableDeleter interface {
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 	ListTags(ctx context.Context, arn string) (map[string]string, error)
-	TagTable(ctx context.Context, arn string, tags map[string]string) error
 	DeleteTable(ctx context.Context, name string) error
 }
 
@@ -29,9 +28,6 @@ type DeleteTableInput struct {
 	// BackupArn, when set, is the backup the table must have been restored
 	// from; a table restored from anything else is refused.
 	BackupArn string `json:"backupArn,omitempty"`
-	// RunID and StartedAt tag a table adopted by the clean-up.
-	RunID     string    `json:"runId,omitempty"`
-	StartedAt time.Time `json:"startedAt,omitzero"`
 }
 
 // DeleteTableOutput reports what happened.
@@ -42,7 +38,11 @@ type DeleteTableOutput struct {
 }
 
 // DeleteTable deletes a temporary table, and only after every ownership
-// check passes.
+// check passes. An untagged table that its name and restore summary mark as
+// the tool's (the table poll tags a temporary table only once it is ACTIVE)
+// is deleted without tagging it first: DeleteTable is allowed on the
+// temporary-name prefix, not on a tag, and a tag just written might not
+// show yet anyway.
 type DeleteTable struct {
 	Clients func(region string) TableDeleter
 }
@@ -71,20 +71,12 @@ func (h *DeleteTable) Handle(ctx context.Context, in DeleteTableInput) (DeleteTa
 	case err != nil:
 		return out, fmt.Errorf("describe %s in %s: %w", in.Table, in.Region, err)
 	}
-	switch owner, err := ownership(ctx, db, t, in.Region, in.BackupArn); {
-	case err != nil:
-		return out, err
-	case owner == adoptable:
-		// Tag first: DynamoDB's tags, and the IAM condition on them, are
-		// eventually consistent, so the delete waits for the next attempt.
-		if err := adopt(ctx, db, t, in.RunID, in.StartedAt); err != nil {
-			return out, err
-		}
-		return out, &core.ResourceBusy{Operation: "DeleteTable", Resource: t.Name, Region: in.Region, Message: "the untagged temporary table was tagged to be deleted on the next attempt"}
-	}
 	if t.Status == core.TableDeleting {
 		out.AlreadyGone = true
 		return out, nil
+	}
+	if _, err := ownership(ctx, db, t, in.Region, in.BackupArn); err != nil {
+		return out, err
 	}
 	return deleteOwned(ctx, db, in.Region, out)
 }
@@ -99,8 +91,8 @@ const (
 // ownership decides whether t is the tool's temporary table; anything else
 // is refused with TableNotOwned. A table without the tool's tags is
 // adoptable when its restore summary binds it to its name (and, for a
-// clean-up, names this run's backup): a run that died between restoring
-// and tagging left it.
+// clean-up, names this run's backup): a table not yet ACTIVE, which has no
+// tags yet, or one a run left before its poll could tag it.
 func ownership(ctx context.Context, db TableDeleter, t core.Table, region, backupArn string) (owner, error) {
 	notOwned := func(reason string) (owner, error) {
 		return 0, &core.TableNotOwned{Table: t.Name, Region: region, Reason: reason}
@@ -109,7 +101,13 @@ func ownership(ctx context.Context, db TableDeleter, t core.Table, region, backu
 		return notOwned("its name does not follow the temporary-table scheme")
 	}
 	tags, err := db.ListTags(ctx, t.Arn)
-	if err != nil {
+	var notFound *core.TableNotFound
+	switch {
+	case errors.As(err, &notFound) && t.Status != core.TableActive:
+		// DynamoDB answers ResourceNotFound for the tags of a table that
+		// is not ACTIVE; the restore summary decides alone.
+		tags = nil
+	case err != nil:
 		return 0, fmt.Errorf("read tags of %s in %s: %w", t.Name, region, err)
 	}
 	if _, tagged := tags[core.TagOwner]; !tagged && core.RestoredAsTemp(t) && (backupArn == "" || t.RestoredFrom == backupArn) {
@@ -125,12 +123,9 @@ func ownership(ctx context.Context, db TableDeleter, t core.Table, region, backu
 }
 
 // adopt gives an untagged temporary table the tool's tags.
-func adopt(ctx context.Context, db TableDeleter, t core.Table, runID string, startedAt time.Time) error {
+func adopt(ctx context.Context, db Sweeper, t core.Table, startedAt time.Time) error {
 	region, table := core.BackupSource(t.RestoredFrom)
-	if runID == "" {
-		runID = "adopted"
-	}
-	if err := db.TagTable(ctx, t.Arn, core.OwnerTags(runID, startedAt, region, table, t.RestoredFrom)); err != nil {
+	if err := db.TagTable(ctx, t.Arn, core.OwnerTags("adopted", startedAt, region, table, t.RestoredFrom)); err != nil {
 		return fmt.Errorf("tag %s to adopt it: %w", t.Name, err)
 	}
 	slog.InfoContext(ctx, "untagged temporary table adopted", "table", t.Name, "restoredFrom", t.RestoredFrom)

@@ -65,13 +65,22 @@ type fakeDB struct {
 	// that is not there does not exist.
 	catalogs map[string]*fakeCatalog
 	updates  []core.TableUpdate
+	// tagsAnyStatus relaxes one behaviour for a test that needs a kinder
+	// DynamoDB: tags are read and written whatever the table's status.
+	tagsAnyStatus bool
 }
 
 type fakeTable struct {
 	core.Table
-	tags map[string]string
+	// tags are the tags ListTags shows; pending are tags written since,
+	// which it shows only after settleTags, as DynamoDB's tag reads are
+	// eventually consistent.
+	tags, pending map[string]string
 	// settings is what ReadSettings reports, with tags from tags.
 	settings core.Manifest
+	// backupsNotEnabled: DescribeContinuousBackups does not report ENABLED
+	// yet, as for a while after a restore.
+	backupsNotEnabled bool
 }
 
 type fakeBackup struct {
@@ -186,13 +195,43 @@ func (d *fakeDB) nextBackupArn(table string) string {
 	return fmt.Sprintf("%s/backup/%017d-%08x", d.tableArn(table), 1748779200000+d.seq, d.seq)
 }
 
+// tagsOf returns every tag written to a table, visible to ListTags or not.
 func (d *fakeDB) tagsOf(name string) map[string]string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t, ok := d.tables[name]; ok {
-		return maps.Clone(t.tags)
+	t, ok := d.tables[name]
+	if !ok || len(t.tags)+len(t.pending) == 0 {
+		return nil
 	}
-	return nil
+	tags := maps.Clone(t.tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	maps.Copy(tags, t.pending)
+	return tags
+}
+
+// settleTags makes the tags written so far visible to ListTags.
+func (d *fakeDB) settleTags() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range d.tables {
+		if len(t.pending) > 0 {
+			if t.tags == nil {
+				t.tags = map[string]string{}
+			}
+			maps.Copy(t.tags, t.pending)
+			t.pending = nil
+		}
+	}
+}
+
+// enableBackups ends the window after a restore in which a table's
+// continuous backups are not enabled.
+func (d *fakeDB) enableBackups(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.tables[name].backupsNotEnabled = false
 }
 
 func (d *fakeDB) hasTable(name string) bool {
@@ -269,34 +308,60 @@ func (d *fakeDB) byArn(arn string) *fakeTable {
 	return nil
 }
 
+// taggable returns the table of arn for ListTags and TagTable, which answer
+// ResourceNotFoundException (TableNotFound through the adapter) for a table
+// that is not ACTIVE, as the TagResource reference documents. The caller
+// holds d.mu.
+func (d *fakeDB) taggable(arn string) (*fakeTable, error) {
+	t := d.byArn(arn)
+	if t == nil || t.Status != core.TableActive && !d.tagsAnyStatus {
+		return nil, &core.TableNotFound{Table: arn, Region: d.region}
+	}
+	return t, nil
+}
+
 func (d *fakeDB) ListTags(ctx context.Context, arn string) (map[string]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.record("ListTags", arn); err != nil {
 		return nil, err
 	}
-	t := d.byArn(arn)
-	if t == nil {
-		return nil, &core.TableNotFound{Table: arn, Region: d.region}
+	t, err := d.taggable(arn)
+	if err != nil {
+		return nil, err
 	}
 	return maps.Clone(t.tags), nil
 }
 
+// TagTable writes tags that ListTags shows after settleTags.
 func (d *fakeDB) TagTable(ctx context.Context, arn string, tags map[string]string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.record("TagTable", arn); err != nil {
 		return err
 	}
-	t := d.byArn(arn)
-	if t == nil {
-		return &core.TableNotFound{Table: arn, Region: d.region}
+	t, err := d.taggable(arn)
+	if err != nil {
+		return err
 	}
-	if t.tags == nil {
-		t.tags = map[string]string{}
+	if t.pending == nil {
+		t.pending = map[string]string{}
 	}
-	maps.Copy(t.tags, tags)
+	maps.Copy(t.pending, tags)
 	return nil
+}
+
+func (d *fakeDB) BackupsEnabled(ctx context.Context, name string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("BackupsEnabled", name); err != nil {
+		return false, err
+	}
+	t, ok := d.tables[name]
+	if !ok {
+		return false, &core.TableNotFound{Table: name, Region: d.region}
+	}
+	return !t.backupsNotEnabled, nil
 }
 
 func (d *fakeDB) DeleteTable(ctx context.Context, name string) error {
@@ -325,7 +390,7 @@ func (d *fakeDB) RestoreTable(ctx context.Context, req core.RestoreRequest) (cor
 	t := &fakeTable{Table: core.Table{
 		Name: req.TargetTable, Arn: d.tableArn(req.TargetTable), Status: core.TableCreating,
 		Created: d.now(), RestoredFrom: req.BackupArn,
-	}}
+	}, backupsNotEnabled: true}
 	// A restored table keeps the backup's billing unless overridden, and
 	// none of the settings a backup does not carry.
 	t.settings = core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 5, TableClass: core.TableClassStandard}

@@ -165,8 +165,14 @@ func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core
 	}
 	if filter.NeedsTags() {
 		tags, err := db.ListTags(ctx, t.Arn)
+		if errors.As(err, &notFound) && t.Status != core.TableActive {
+			// DynamoDB answers ResourceNotFound for the tags of a table
+			// that is not ACTIVE: whether it matches is unknown, so it is
+			// reported as not backed up rather than silently left out.
+			return inactive, nil
+		}
 		if errors.As(err, &notFound) {
-			return filteredOut, nil
+			return filteredOut, nil // deleted in between
 		}
 		if err != nil {
 			return filteredOut, fmt.Errorf("list tags of %s: %w", name, err)

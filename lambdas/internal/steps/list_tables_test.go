@@ -86,6 +86,9 @@ func TestListTablesOver260Tables(t *testing.T) {
 			cloud := newCloud()
 			db := cloud.db(src)
 			bigSource(db)
+			// The tags of tables that are not ACTIVE can be read here;
+			// TestListTablesWhenTagsCannotBeRead is the strict case.
+			db.tagsAnyStatus = true
 			h := &ListTables{Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
 
 			out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(tc.input), RunID: run1, StartedAt: t0})
@@ -238,5 +241,37 @@ func TestListTablesRefusesBadInputBeforeAnyCall(t *testing.T) {
 				t.Errorf("DynamoDB called before the input was checked: %v", calls[:min(len(calls), 5)])
 			}
 		})
+	}
+}
+
+// TestListTablesWhenTagsCannotBeRead: DynamoDB may answer ResourceNotFound
+// for the tags of a table that is not ACTIVE. With a tag filter, such a
+// table is neither backed up nor silently left out: it is reported as not
+// active, and the ACTIVE tables are selected by their tags.
+func TestListTablesWhenTagsCannotBeRead(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(src)
+	bigSource(db)
+	h := &ListTables{Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
+
+	out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(`{"tagFilter":{"env":"prod"}}`), RunID: run1, StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var wantTables, wantInactive []string
+	for i := range 260 {
+		switch {
+		case i%10 == 0:
+			wantInactive = append(wantInactive, fmt.Sprintf("t%03d", i))
+		case i%3 == 0:
+			wantTables = append(wantTables, fmt.Sprintf("t%03d", i))
+		}
+	}
+	if !slices.Equal(out.Tables, wantTables) {
+		t.Errorf("Tables = %v\nwant %v", out.Tables, wantTables)
+	}
+	if !slices.Equal(out.NotActive, wantInactive) {
+		t.Errorf("NotActive = %v\nwant %v", out.NotActive, wantInactive)
 	}
 }

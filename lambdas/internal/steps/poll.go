@@ -24,7 +24,10 @@ type PollOutput struct {
 	WaitSeconds    int   `json:"waitSeconds"`
 	ElapsedSeconds int   `json:"elapsedSeconds"`
 	SizeBytes      int64 `json:"sizeBytes"`
-	ItemCount      int64 `json:"itemCount"`
+	// ItemCount, of a table, is DynamoDB's approximate ItemCount, as
+	// ItemCountNote says.
+	ItemCount     int64  `json:"itemCount"`
+	ItemCountNote string `json:"itemCountNote,omitempty"`
 }
 
 func (in PollInput) validate() error {

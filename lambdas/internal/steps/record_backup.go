@@ -48,6 +48,7 @@ func (h *RecordBackup) Handle(ctx context.Context, in RecordBackupInput) (Record
 		return RecordBackupOutput{}, err
 	}
 	in.RecordedAt = h.Now.now()
+	in.ItemCountNote = core.ApproxItemCountNote(in.RecordedAt)
 	if err := h.Clients(in.Region).PutEntry(ctx, in.CatalogTable, in.CatalogEntry); err != nil {
 		return RecordBackupOutput{}, fmt.Errorf("record backup %s in catalog %s in %s: %w", in.BackupArn, in.CatalogTable, in.Region, err)
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"reflect"
@@ -35,6 +36,12 @@ func TestRecordBackup(t *testing.T) {
 	entries := db.entriesOf(catalogName)
 	want := in.CatalogEntry
 	want.RecordedAt = t0
+	// The count is labelled approximate, and as of when: DynamoDB's
+	// ItemCount of a just-restored table may be hours old.
+	want.ItemCountNote = core.ApproxItemCountNote(t0)
+	if !strings.Contains(want.ItemCountNote, "approximate") || !strings.Contains(want.ItemCountNote, "2025-06-01T12:00:00Z") {
+		t.Errorf("note %q does not say approximate and when", want.ItemCountNote)
+	}
 	if len(entries) != 1 || !reflect.DeepEqual(entries[0], want) {
 		t.Errorf("catalog = %+v\nwant %+v", entries, want)
 	}
@@ -125,5 +132,16 @@ func TestRecordBackupFailureKeepsTheBackup(t *testing.T) {
 				t.Errorf("entries = %+v", db.entriesOf(catalogName))
 			}
 		})
+	}
+}
+
+// TestCatalogEntriesBeforeTheNoteStillRead: an entry recorded before counts
+// were labelled decodes, with its count and without a note.
+func TestCatalogEntriesBeforeTheNoteStillRead(t *testing.T) {
+	var e core.CatalogEntry
+	old := `{"sourceTable":"orders","sourceRegion":"us-east-1","backupArn":"arn:aws:dynamodb:eu-west-1:123456789012:table/t/backup/1",` +
+		`"backupName":"b","sourceBackupArn":"s","backupCreatedAt":"2025-06-01T11:00:00Z","recordedAt":"2025-06-01T12:00:00Z","runId":"r","sizeBytes":10,"itemCount":7}`
+	if err := json.Unmarshal([]byte(old), &e); err != nil || e.ItemCount != 7 || e.ItemCountNote != "" {
+		t.Errorf("entry = %+v, %v", e, err)
 	}
 }

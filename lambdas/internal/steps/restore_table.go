@@ -17,7 +17,6 @@ type TemporaryTableRestorer interface {
 	RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 	ListTags(ctx context.Context, arn string) (map[string]string, error)
-	TagTable(ctx context.Context, arn string, tags map[string]string) error
 }
 
 // RestoreTemporaryTableInput restores a source backup into a destination
@@ -35,19 +34,28 @@ type RestoreTemporaryTableInput struct {
 
 // RestoreTemporaryTableOutput names the temporary table being restored.
 type RestoreTemporaryTableOutput struct {
-	Table    string            `json:"table"`
-	TableArn string            `json:"tableArn"`
-	Status   string            `json:"status"`
-	Since    time.Time         `json:"since"`
-	Tags     map[string]string `json:"tags"`
-	Tagged   bool              `json:"tagged"`
-	Resumed  bool              `json:"resumed"`
+	Table    string    `json:"table"`
+	TableArn string    `json:"tableArn"`
+	Status   string    `json:"status"`
+	Since    time.Time `json:"since"`
+	// Tags are the ownership tags the table poll (DescribeTable) applies
+	// once the table is ACTIVE.
+	Tags    map[string]string `json:"tags"`
+	Resumed bool              `json:"resumed"`
 }
 
 // RestoreTemporaryTable is the restore-table step of the backup workflow: it
 // restores the source backup into the destination region under the
-// temporary name, on-demand billing, tagged as the tool's. (The restore
-// workflow's restore is StartRestore.)
+// temporary name, on-demand billing. (The restore workflow's restore is
+// StartRestore.)
+//
+// It does not tag the table: the table is CREATING, and TagResource
+// documents ResourceNotFoundException for a table that is not ACTIVE
+// (Amazon DynamoDB API Reference, TagResource,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TagResource.html).
+// The table poll tags it once it is ACTIVE, after checking that this run
+// restored it. Until then its name and restore summary mark it as the
+// tool's (core.RestoredAsTemp), which the clean-up and the sweeper accept.
 type RestoreTemporaryTable struct {
 	Clients func(region string) TemporaryTableRestorer
 	Now     Clock
@@ -62,8 +70,10 @@ func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryT
 	}
 	db := h.Clients(in.Region)
 	temp := core.TempTableName(in.SourceRegion, in.SourceTable)
-	tags := core.OwnerTags(in.RunID, in.StartedAt, in.SourceRegion, in.SourceTable, in.BackupArn)
-	out := RestoreTemporaryTableOutput{Table: temp, Tags: tags, Since: h.Now.now()}
+	out := RestoreTemporaryTableOutput{
+		Table: temp, Since: h.Now.now(),
+		Tags: core.OwnerTags(in.RunID, in.StartedAt, in.SourceRegion, in.SourceTable, in.BackupArn),
+	}
 	log := slog.With("table", in.SourceTable, "tempTable", temp, "region", in.Region, "runId", in.RunID)
 
 	t, err := db.RestoreTable(ctx, core.RestoreRequest{
@@ -85,19 +95,6 @@ func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryT
 		log.InfoContext(ctx, "restore started", "backupArn", in.BackupArn)
 	}
 	out.TableArn, out.Status = t.Arn, t.Status
-
-	// Tag at once, so the table is recognisably ours even if the run dies.
-	// A table still being created may refuse; the table poll tags it then.
-	err = db.TagTable(ctx, t.Arn, tags)
-	var busy *core.ResourceBusy
-	switch {
-	case err == nil:
-		out.Tagged = true
-	case errors.As(err, &busy):
-		log.InfoContext(ctx, "tagging deferred until the table is active", "reason", err.Error())
-	default:
-		return RestoreTemporaryTableOutput{}, fmt.Errorf("tag %s in %s: %w", temp, in.Region, err)
-	}
 	return out, nil
 }
 
@@ -112,13 +109,17 @@ func (h *RestoreTemporaryTable) resume(ctx context.Context, db TemporaryTableRes
 	if t.Status == core.TableDeleting {
 		return core.Table{}, &core.ResourceBusy{Operation: "RestoreTableFromBackup", Resource: temp, Region: in.Region, Message: "the previous temporary table is still being deleted"}
 	}
-	tags, err := db.ListTags(ctx, t.Arn)
-	if err != nil {
-		return core.Table{}, fmt.Errorf("read tags of existing %s in %s: %w", temp, in.Region, err)
+	// Only an ACTIVE table has tags to read (a table being created answers
+	// ResourceNotFound), and only the table poll of an ACTIVE table tags.
+	var tags map[string]string
+	if t.Status == core.TableActive {
+		if tags, err = db.ListTags(ctx, t.Arn); err != nil {
+			return core.Table{}, fmt.Errorf("read tags of existing %s in %s: %w", temp, in.Region, err)
+		}
 	}
 	switch {
 	case tags[core.TagOwner] == "" && t.RestoredFrom == in.BackupArn:
-		return t, nil // restored by an earlier attempt of this step, before it could tag
+		return t, nil // restored by an earlier attempt of this step
 	case tags[core.TagOwner] == "" && core.RestoredAsTemp(t):
 		// Another run restored this source table and has not tagged the
 		// table yet.

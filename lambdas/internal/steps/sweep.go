@@ -14,6 +14,8 @@ import (
 type Sweeper interface {
 	TableDeleter
 	ListTableNames(ctx context.Context) ([]string, error)
+	// TagTable adopts an untagged orphan.
+	TagTable(ctx context.Context, arn string, tags map[string]string) error
 }
 
 // SweepInput names the regions to clean and the age past which an owned
@@ -102,7 +104,7 @@ func (h *Sweep) sweepRegion(ctx context.Context, region string, cutoff time.Time
 			return err
 		case owner == adoptable:
 			if !dryRun {
-				if err := adopt(ctx, db, t, "", h.Now.now()); err != nil {
+				if err := adopt(ctx, db, t, h.Now.now()); err != nil {
 					return err
 				}
 			}

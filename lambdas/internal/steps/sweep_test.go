@@ -142,6 +142,13 @@ func TestSweepAdoptsUntaggedOrphans(t *testing.T) {
 	if len(out.Deleted) != 0 || !slices.Equal(out.Adopted, []SweptTable{{dst, orphan.Name}}) || db.count("DeleteTable") != 0 {
 		t.Fatalf("first sweep: %+v, %d deletes; want the orphan adopted, not deleted", out, db.count("DeleteTable"))
 	}
+	// A sweep later, however long the tags took to show, the orphan is
+	// deleted; until they show it is only adopted again.
+	out, err = h.Handle(context.Background(), in)
+	if err != nil || len(out.Deleted) != 0 {
+		t.Fatalf("sweep before the tags show: %+v, %v; want nothing deleted", out, err)
+	}
+	db.settleTags()
 	out, err = h.Handle(context.Background(), in)
 	if err != nil || !slices.Equal(out.Deleted, []SweptTable{{dst, orphan.Name}}) {
 		t.Fatalf("second sweep: %+v, %v; want the orphan deleted", out, err)
