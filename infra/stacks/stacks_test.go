@@ -350,7 +350,7 @@ func TestHandlersGetOnlyTheActionsTheyNeed(t *testing.T) {
 		"capture-settings": {"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"},
 		"restore-table": {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
 			"dynamodb:ListTables", "dynamodb:ListTagsOfResource", "dynamodb:PutItem", "dynamodb:Query",
-			"dynamodb:RestoreTableFromBackup", "dynamodb:Scan", "dynamodb:TagResource", "dynamodb:UpdateItem"},
+			"dynamodb:RestoreTableFromBackup", "dynamodb:Scan", "dynamodb:UpdateItem"},
 		"summarize": nil,
 	}
 	functions := functionsByHandler(t, tpl)

@@ -48,7 +48,7 @@ var All = []Handler{
 	handler("describe-backup", backup, []Access{ReadBackups}, (*steps.DescribeBackup).Handle, func(d Deps) *steps.DescribeBackup {
 		return &steps.DescribeBackup{Clients: func(r string) steps.BackupDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
-	handler("restore-table", backup, []Access{ReadTables, TagTables, RestoreTables}, (*steps.RestoreTemporaryTable).Handle, func(d Deps) *steps.RestoreTemporaryTable {
+	handler("restore-table", backup, []Access{ReadTables, RestoreTables}, (*steps.RestoreTemporaryTable).Handle, func(d Deps) *steps.RestoreTemporaryTable {
 		return &steps.RestoreTemporaryTable{Clients: func(r string) steps.TemporaryTableRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
 	handler("plan-restore", restore, []Access{ReadCatalog, ReadBackups, ReadTables}, (*steps.PlanRestore).Handle, func(d Deps) *steps.PlanRestore {
