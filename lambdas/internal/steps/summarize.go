@@ -21,15 +21,23 @@ const (
 
 // UnmarshalJSON also reads the compact shape of a completed table that the
 // backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
-// keeps the Map's result for 2,500 tables under the 256 KiB state limit.
+// keeps the Map's result for 2,500 tables under the 256 KiB state limit; and
+// a child execution that failed outright, which a Distributed Map returns
+// as Step Functions' record of it: {"ExecutionArn", "Input" (the child's
+// input as a JSON string), "Status": "FAILED", "Error", "Cause", ...}
+// ("ResultWriter (Map)",
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
+// Its table is read from its input.
 func (r *TableResult) UnmarshalJSON(b []byte) error {
 	type plain TableResult
 	var v struct {
 		plain
-		T string              `json:"t"`
-		S int                 `json:"s"`
-		B int64               `json:"b"`
-		D []DestinationResult `json:"d"`
+		T            string              `json:"t"`
+		S            int                 `json:"s"`
+		B            int64               `json:"b"`
+		D            []DestinationResult `json:"d"`
+		ExecutionArn string              `json:"ExecutionArn"`
+		Input        string              `json:"Input"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -38,7 +46,33 @@ func (r *TableResult) UnmarshalJSON(b []byte) error {
 	if v.T != "" {
 		r.Table, r.Seconds, r.Bytes, r.Destinations = v.T, v.S, v.B, v.D
 	}
+	if v.ExecutionArn != "" {
+		r.Status = StatusFailed
+		r.Table, r.Target = childItem(v.Input)
+	}
 	return nil
+}
+
+// childItem reads the table (and a restore's target) from a child
+// execution's input: the backup Map gives each child {"table"}, the restore
+// Map {"item": {"table", "target"}}.
+func childItem(input string) (table, target string) {
+	var in struct {
+		Table string `json:"table"`
+		Item  struct {
+			Table  string `json:"table"`
+			Target string `json:"target"`
+		} `json:"item"`
+	}
+	_ = json.Unmarshal([]byte(input), &in)
+	switch {
+	case in.Table != "":
+		return in.Table, ""
+	case in.Item.Table != "":
+		return in.Item.Table, in.Item.Target
+	default:
+		return "(unknown)", ""
+	}
 }
 
 // DestinationResult is the outcome of copying one table to one region.
@@ -53,8 +87,8 @@ type DestinationResult struct {
 // or was skipped before its copies has a status, an error and a cause. A
 // table that completed has no status: its destinations say whether each
 // copy succeeded ({}), failed or was skipped. A child execution that failed
-// outright arrives as its error ({"Error", "Cause"}), which decodes into
-// Error and Cause.
+// outright arrives as Step Functions' record of it (see UnmarshalJSON), and
+// decodes into its table, Error and Cause.
 type TableResult struct {
 	Table        string              `json:"table"`
 	Status       string              `json:"status,omitempty"`

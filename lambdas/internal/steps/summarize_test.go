@@ -211,3 +211,42 @@ func TestSummarizeDetailedRestoreReport(t *testing.T) {
 		t.Errorf("not detailed: JSON has results: %s", b)
 	}
 }
+
+// TestSummarizeNamesAChildThatFailedOutright: a Distributed Map returns a
+// child execution that failed outright (an error its iteration did not
+// catch) as Step Functions' record of it; the table comes from its Input.
+func TestSummarizeNamesAChildThatFailedOutright(t *testing.T) {
+	record := func(input string) string {
+		in, _ := json.Marshal(input)
+		return `{"ExecutionArn":"arn:aws:states:eu-west-1:123456789012:execution:backup/BackUpTables:6f0c","Input":` + string(in) + `,
+			"InputDetails":{"Included":true},"Name":"6f0c","StartDate":"2025-06-01T11:00:00Z","StopDate":"2025-06-01T11:01:00Z",
+			"StateMachineArn":"arn:aws:states:eu-west-1:123456789012:stateMachine:backup/BackUpTables","Status":"FAILED",
+			"Error":"States.Runtime","Cause":"the execution history reached 25001 events"}`
+	}
+	tests := []struct {
+		name, input, table, target string
+	}{
+		{"backup child", `{"table":"orders","settings":{"sourceRegion":"eu-west-1"},"runId":"r"}`, "orders", ""},
+		{"restore child", `{"item":{"table":"users","target":"users-dr"},"targetRegion":"eu-west-1"}`, "users", "users-dr"},
+		{"unreadable input", `not json`, "(unknown)", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in SummarizeInput
+			if err := json.Unmarshal([]byte(`{"runId":"r","results":[`+record(tt.input)+`,{"t":"fine","s":1,"b":1,"d":[{}]}]}`), &in); err != nil {
+				t.Fatal(err)
+			}
+			s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Tables != 2 || s.Failed != 1 || s.Succeeded != 1 {
+				t.Fatalf("counts: %d tables, %d failed, %d succeeded; want 2, 1, 1", s.Tables, s.Failed, s.Succeeded)
+			}
+			f := s.Failures[0]
+			if f.Table != tt.table || f.Target != tt.target || f.Status != StatusFailed || f.Error != "States.Runtime" || f.Cause != "the execution history reached 25001 events" {
+				t.Errorf("failure = %+v, want table %q, target %q and the child's error", f, tt.table, tt.target)
+			}
+		})
+	}
+}
