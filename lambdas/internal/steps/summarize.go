@@ -173,24 +173,24 @@ type SummarizeInput struct {
 // Summary is the run's outcome, and the execution's output, of either
 // workflow: a restore's summary is Detailed, its report.
 type Summary struct {
-	RunID            string        `json:"runId"`
-	Tables           int           `json:"tables"`
-	Succeeded        int           `json:"succeeded"`
-	Skipped          int           `json:"skipped"`
-	Failed           int           `json:"failed"`
-	DurationSeconds  int           `json:"durationSeconds"`
-	SlowestTable     string        `json:"slowestTable,omitempty"`
-	SlowestSeconds   int           `json:"slowestSeconds,omitempty"`
-	MeanTableSeconds int           `json:"meanTableSeconds,omitempty"`
+	RunID            string `json:"runId"`
+	Tables           int    `json:"tables"`
+	Succeeded        int    `json:"succeeded"`
+	Skipped          int    `json:"skipped"`
+	Failed           int    `json:"failed"`
+	DurationSeconds  int    `json:"durationSeconds"`
+	SlowestTable     string `json:"slowestTable,omitempty"`
+	SlowestSeconds   int    `json:"slowestSeconds,omitempty"`
+	MeanTableSeconds int    `json:"meanTableSeconds,omitempty"`
 	// Failures, SkippedTables and Results list as many tables as fit a
 	// state (maxListBytes, in that order of priority); the More* fields
 	// count the rest, and the log has every failure and skip.
-	Failures         []TableResult `json:"failures"`
-	MoreFailures     int           `json:"moreFailures,omitempty"`
-	SkippedTables    []TableResult `json:"skippedTables,omitempty"`
-	MoreSkipped      int           `json:"moreSkipped,omitempty"`
-	Results          []TableResult `json:"results,omitempty"`
-	MoreResults      int           `json:"moreResults,omitempty"`
+	Failures      []TableResult `json:"failures"`
+	MoreFailures  int           `json:"moreFailures,omitempty"`
+	SkippedTables []TableResult `json:"skippedTables,omitempty"`
+	MoreSkipped   int           `json:"moreSkipped,omitempty"`
+	Results       []TableResult `json:"results,omitempty"`
+	MoreResults   int           `json:"moreResults,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
