@@ -181,3 +181,53 @@ describe('two runs started at the same moment', () => {
     for (const t of tables) assert.equal(perTable(inv[DEST])[t]?.length, 1, `${t}: ${JSON.stringify(perTable(inv[DEST])[t])}`);
   });
 });
+
+// Creates n pk-only tables in region, `parallel` calls at a time, on an
+// emulator whose tables become ACTIVE at once.
+async function createMany(h, region, names, parallel = 50) {
+  for (let i = 0; i < names.length; i += parallel) {
+    await Promise.all(names.slice(i, i + parallel).map((TableName) => h.ddb(region, 'CreateTable', {
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    })));
+  }
+}
+
+describe('10,000 tables that all fail', () => {
+  let h;
+  let result;
+  const names = Array.from({ length: 10000 }, (_, i) => `t${String(i).padStart(4, '0')}`);
+  before(async () => {
+    h = await startTestHost({ restoreTime: '0s' });
+    await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
+    await createMany(h, SOURCE, names);
+    // Every source backup fails at once, with an error that is not retried.
+    await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 't*', times: 0 });
+    result = await h.run({ maxConcurrency: 500 });
+  });
+  after(() => h?.stop());
+
+  test('end FAILED with a summary that counts every one and lists what fits', () => {
+    assert.equal(result.status, 'FAILED');
+    assert.equal(result.error, 'TablesFailed', result.cause);
+    const s = result.summary;
+    assert.equal(s.tables, 10000);
+    assert.equal(s.failed, 10000);
+    assert.equal(s.failures.length + (s.moreFailures ?? 0), 10000);
+    assert.deepEqual(s.failures.slice(0, 2).map((f) => [f.table, f.error]), [['t0000', 'TableNotFound'], ['t0001', 'TableNotFound']]);
+    const cause = JSON.parse(result.cause);
+    assert.match(cause.message, /^10000 of 10000 tables failed/);
+    assert.equal(cause.failures.length + cause.more, 10000);
+    // Every table's result came back from its child execution, by name.
+    assert.equal(Object.keys(result.results).length, 10000);
+    assert.ok(names.every((n) => result.results[n]?.status === 'failed'));
+  });
+
+  test('keeps every state payload and every history within Step Functions\' limits', () => {
+    console.log(`largest payload ${JSON.stringify(result.metrics.largestPayload)}; history ${JSON.stringify(result.history)}; ${result.metrics.wallSeconds}s`);
+    assert.ok(result.metrics.largestPayload.bytes <= 256 * 1024);
+    assert.ok(result.history.largestChild.events < 25000);
+  });
+});
