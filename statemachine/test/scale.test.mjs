@@ -280,3 +280,46 @@ describe('a restore of 600 tables', () => {
     assert.ok(fits >= n, `${fits} tables fit`);
   });
 });
+
+describe('failures in a run of more than 100 tables', () => {
+  let h;
+  let backup;
+  let restore;
+  const names = Array.from({ length: 104 }, (_, i) => `u${String(i).padStart(4, '0')}`);
+  before(async () => {
+    h = await startTestHost({ restoreTime: '0s' });
+    await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
+    await createMany(h, SOURCE, names);
+    // u0000 fails before its copies, u0001's copy fails; then u0002's restore fails.
+    await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 'u0000', times: 0 });
+    await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 'xrb-tmp.*.u0001', times: 0 });
+    backup = await h.run({ maxConcurrency: 100 });
+    await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 'u0002-dr', times: 0 });
+    // The 102 tables that have a backup.
+    restore = await h.restore({ tables: names.slice(2), nameSuffix: '-dr' });
+  });
+  after(() => h?.stop());
+
+  test('give brief results that the summary reads: the table, the region of a copy, the error', () => {
+    assert.equal(backup.status, 'FAILED');
+    assert.equal(backup.error, 'TablesFailed', backup.cause);
+    const failures = Object.fromEntries(backup.summary.failures.map((f) => [f.table, f]));
+    assert.deepEqual(Object.keys(failures).toSorted(), ['u0000', 'u0001']);
+    assert.equal(failures.u0000.error, 'TableNotFound');
+    assert.equal(failures.u0000.cause, undefined, 'a brief result has no cause');
+    assert.equal(failures.u0001.region, DEST);
+    assert.equal(failures.u0001.error, 'TableNotFound');
+    assert.equal(backup.summary.succeeded, 102);
+    assertRoute(backup, { table: 'u0000', enters: ['TableFailed', 'TableFailedBriefly'], avoids: ['TableFailedInFull'] });
+    assertRoute(backup, { table: 'u0001', region: DEST, enters: ['DestinationFailed', 'DestinationFailedBriefly'], avoids: ['DestinationFailedInFull'] });
+  });
+
+  test('a restore of more than 100 tables reports a failed table without its cause', () => {
+    assert.equal(restore.status, 'FAILED');
+    assert.equal(restore.error, 'TablesFailed', restore.cause);
+    const [f] = JSON.parse(restore.cause).failures;
+    assert.deepEqual([f.table, f.target, f.error, f.cause], ['u0002', 'u0002-dr', 'TableNotFound', undefined]);
+    assert.equal(restore.summary.succeeded, 101);
+    assertRoute(restore, { table: 'u0002', enters: ['RestoreFailed', 'RestoreFailedBriefly'], avoids: ['RestoreFailedInFull'] });
+  });
+});
