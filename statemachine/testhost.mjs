@@ -68,13 +68,15 @@ export async function ensureCatalog(h, region) {
 export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG);
 
 /**
- * Runs the backup state machine (or opts.machine, such as RESTORE_MACHINE)
- * on the test host, quickly and quietly.
+ * Runs the backup state machine (or opts.machine, such as RESTORE_MACHINE,
+ * or opts.definition, an already loaded one) on the test host, quickly and
+ * quietly.
  */
-export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log, machine = MACHINE } = {}) {
+export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log, machine = MACHINE, definition } = {}) {
   const lines = [];
   const result = await runExecution({
     definitionFile: machine,
+    definition,
     input,
     host: h.host,
     emulator: h.emulator,

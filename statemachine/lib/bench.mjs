@@ -293,6 +293,8 @@ export async function bench({
         lambdaInvocations: top.lambdaInvocations,
         historyEvents: top.historyEvents,
       },
+      // What the runner counted as it enforced the 25,000-event quota.
+      historyEnforced: result.history,
       singleExecution: {
         ...singleExecutionEstimate(top, child, tables),
         maxTables: Math.max(0, Math.floor((HISTORY_LIMIT - top.historyEvents) / child.historyEvents)),

@@ -2,11 +2,13 @@
 // follows its events, keeps what the machine's profile says they mean
 // (the plan, the tables, each table's result, the summary), applies Step
 // Functions' limits, and hands every event to observers. Metrics and
-// progress lines are observers; callers add their own.
+// progress lines are observers; callers add their own. Step Functions'
+// limits are enforced inside the interpreter (bridge.mjs), where they are
+// broken.
 
 import { startExecution } from './bridge.mjs';
 import { allStates, loadDefinition, taskFunctions } from './definition.mjs';
-import { payloadBytes, payloadViolation, waitSecondsViolation } from './limits.mjs';
+import { payloadBytes } from './limits.mjs';
 import { metricsObserver } from './metrics.mjs';
 import { profileFor } from './profiles.mjs';
 import { progressObserver } from './progress.mjs';
@@ -28,11 +30,13 @@ export const DEFAULT_RETRY_MS = 50;
 /**
  * Runs one execution. Returns
  * {name, status: 'SUCCEEDED'|'FAILED', output, error, cause, settings, plan,
- *  tables, results, summary, route, metrics}. settings is a backup run's
+ *  tables, results, summary, route, history, metrics}. settings is a backup run's
  * (ListTables), plan a restore's (PlanRestore); tables are the tables either
  * works on, and results each one's Map iteration output. route lists the
  * states entered, in order, as {state, table, region} (table and region
- * undefined outside a table's iteration).
+ * undefined outside a table's iteration). history is the execution's history
+ * size in events, and the largest child execution's: {events, largestChild:
+ * {events, table}}.
  *
  * Options:
  *   definitionFile  path of the ASL file (or definition: an already loaded one)
@@ -87,11 +91,10 @@ export async function runExecution({
   for (const o of all) await o.start?.(run);
 
   const execution = startExecution(def, input, { host, waitMs, retryMs, name: run.name, stateMachineName, startedAt: run.startedAt });
-  const violations = [];
   const consume = (async () => {
     for await (const raw of execution.eventLogs) {
       const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
-      violations.push(...follow(run, ev));
+      follow(run, ev);
       for (const o of all) o.event?.(ev, run);
     }
   })();
@@ -109,14 +112,11 @@ export async function runExecution({
     cause = e?.message ?? String(e);
   }
   await consume;
-  if (status === 'SUCCEEDED' && violations.length > 0) {
-    // Step Functions would have failed the execution here.
-    status = 'FAILED';
-    ({ error, cause } = violations[0]);
-  }
   if (status === 'FAILED') output = { status: 'FAILED', error, cause };
   const { settings, plan, tables, results, summary } = run;
-  return { name: run.name, status, output, error, cause, settings, plan, tables, results, summary, route, metrics: await metrics.finish(run, status) };
+  const child = execution.limits.largestChildHistory;
+  const history = { events: execution.limits.history, largestChild: child && { events: child.events, table: run.tables[child.index] } };
+  return { name: run.name, status, output, error, cause, settings, plan, tables, results, summary, route, history, metrics: await metrics.finish(run, status) };
 }
 
 // The table of the Map iteration an event belongs to.
@@ -126,28 +126,14 @@ function tableOf(run, ev) {
 
 /**
  * Keeps what an event tells about the run (its plan, tables, results and
- * summary, by the machine's profile), and returns the limits it breaks, as
- * Step Functions would report them.
+ * summary, by the machine's profile), and the largest payload.
  */
 function follow(run, ev) {
   const { profile } = run;
-  const violations = [];
   const name = ev.state?.name;
   switch (ev.type) {
-    case 'StateEntered': {
-      const st = run.stateByName[name];
-      if (ev.state.type === 'Wait' && st?.SecondsPath) {
-        // The wait is overridden locally; still check what Step Functions
-        // would read, or it fails there with States.Runtime.
-        const v = waitSecondsViolation(name, st.SecondsPath, ev.state.input);
-        if (v) violations.push(v);
-      }
-      break;
-    }
     case 'StateExited': {
       const bytes = payloadBytes(ev.state.output);
-      const v = payloadViolation(`the output of state ${name}`, bytes);
-      if (v) violations.push(v);
       if (bytes > run.largestPayload.bytes) run.largestPayload = { bytes, state: name };
       const out = ev.state.output;
       if (ev.table === undefined) {
@@ -173,5 +159,4 @@ function follow(run, ev) {
     default:
       break;
   }
-  return violations;
 }

@@ -6,19 +6,40 @@
 
 import { shortName } from './format.mjs';
 
+// The brief result of a failed or skipped table (or copy) in a run of more
+// than 100 tables: "name:Error" failed, "name" skipped (the one error a
+// table is skipped on). As Summarize reads it (briefResult in
+// lambdas/internal/steps/summarize.go).
+const SKIP_ERROR = 'TableInProgressElsewhere';
+function brief(s) {
+  const at = s.indexOf(':');
+  return at < 0 ? { name: s, status: 'skipped', error: SKIP_ERROR } : { name: s.slice(0, at), status: 'failed', error: s.slice(at + 1) };
+}
+
 /**
  * The backup state machine's TableDone result is compact ({t, s, b, d}, and a
  * copy that succeeded is {}) to keep the Map's result for thousands of tables
- * under 256 KiB; this gives it in full. Other results pass unchanged.
+ * under 256 KiB, and so is a failed or skipped table's or copy's in a large
+ * run (a string); this gives them in full. Other results pass unchanged.
  */
 export function expandTableResult(o) {
+  if (typeof o === 'string') {
+    const { name, ...rest } = brief(o);
+    return { table: name, ...rest };
+  }
   if (!o || o.t === undefined) return o;
   return {
     table: o.t,
     status: 'succeeded',
     seconds: o.s,
     bytes: o.b,
-    destinations: (o.d ?? []).map((d) => (d.status ? d : { status: 'succeeded' })),
+    destinations: (o.d ?? []).map((d) => {
+      if (typeof d === 'string') {
+        const { name, ...rest } = brief(d);
+        return { region: name, ...rest };
+      }
+      return d.status ? d : { status: 'succeeded' };
+    }),
   };
 }
 

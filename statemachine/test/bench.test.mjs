@@ -48,6 +48,11 @@ describe('bench.mjs with a 2-minute simulated restore', () => {
     assert.equal(r.singleExecution.historyEvents, r.topLevel.historyEvents + 100 * c.historyEvents);
     assert.equal(r.singleExecution.maxTables, Math.floor((HISTORY_LIMIT - r.topLevel.historyEvents) / c.historyEvents));
   });
+
+  test('the runner enforces the history quota on the same counts, the parent\'s and the child\'s apart', () => {
+    assert.equal(r.historyEnforced.events, r.topLevel.historyEvents);
+    assert.deepEqual(r.historyEnforced.largestChild, { events: r.child.historyEvents, table: r.table.name });
+  });
 });
 
 describe('accountHistory', () => {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
+import { loadDefinition } from '../lib/definition.mjs';
 import {
-  DEST, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups, userTables, writes,
+  DEST, MACHINE, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups, userTables, writes,
 } from '../testhost.mjs';
-
 
 describe('a restore that fails for one table', () => {
   let h;
@@ -60,6 +60,34 @@ describe('a restore that fails for one table', () => {
 
   test('leaves no temporary table behind', async () => {
     await noTempTablesLeft(h, [SOURCE, DEST]);
+  });
+});
+
+describe('a table whose child execution fails outright', () => {
+  let h;
+  let result;
+  before(async () => {
+    h = await startTestHost();
+    for (const t of ['alpha', 'broken']) await createTable(h, SOURCE, t);
+    // An error the iteration does not catch: in this copy of the machine,
+    // BackUpSourceTable lets its errors through.
+    const definition = loadDefinition(MACHINE);
+    delete definition.States.BackUpTables.ItemProcessor.States.BackUpSourceTable.Catch;
+    await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'InternalServerError', message: 'injected backup failure', tablePattern: 'broken', times: 0 });
+    result = await h.run({}, { definition });
+  });
+  after(() => h?.stop());
+
+  test('does not stop the other tables, and the summary names its table and error', () => {
+    assert.equal(result.status, 'FAILED');
+    assert.equal(result.error, 'TablesFailed', result.cause);
+    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable'], avoids: ['TableFailed', 'CopyToDestinations'] });
+    assert.equal(result.results.alpha.status, 'succeeded');
+    const cause = JSON.parse(result.cause);
+    assert.match(cause.message, /1 of 2 tables failed/);
+    assert.deepEqual(cause.failures.map((f) => f.table), ['broken']);
+    assert.equal(cause.failures[0].error, result.results.broken.error);
+    assert.match(cause.failures[0].cause, /injected backup failure/);
   });
 });
 

@@ -21,15 +21,31 @@ const (
 
 // UnmarshalJSON also reads the compact shape of a completed table that the
 // backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
-// keeps the Map's result for 2,500 tables under the 256 KiB state limit.
+// keeps the Map's result for 2,500 tables under the 256 KiB state limit;
+// the string a failed or skipped table gives in a run of many tables
+// (TableFailedBriefly, TableSkippedBriefly: see briefResult); and
+// a child execution that failed outright, which a Distributed Map returns
+// as Step Functions' record of it: {"ExecutionArn", "Input" (the child's
+// input as a JSON string), "Status": "FAILED", "Error", "Cause", ...}
+// ("ResultWriter (Map)",
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
+// Its table is read from its input.
 func (r *TableResult) UnmarshalJSON(b []byte) error {
+	var brief string
+	if json.Unmarshal(b, &brief) == nil {
+		name, status, errName := briefResult(brief)
+		*r = TableResult{Table: name, Status: status, Error: errName}
+		return nil
+	}
 	type plain TableResult
 	var v struct {
 		plain
-		T string              `json:"t"`
-		S int                 `json:"s"`
-		B int64               `json:"b"`
-		D []DestinationResult `json:"d"`
+		T            string              `json:"t"`
+		S            int                 `json:"s"`
+		B            int64               `json:"b"`
+		D            []DestinationResult `json:"d"`
+		ExecutionArn string              `json:"ExecutionArn"`
+		Input        string              `json:"Input"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -38,7 +54,61 @@ func (r *TableResult) UnmarshalJSON(b []byte) error {
 	if v.T != "" {
 		r.Table, r.Seconds, r.Bytes, r.Destinations = v.T, v.S, v.B, v.D
 	}
+	if v.ExecutionArn != "" {
+		r.Status = StatusFailed
+		r.Table, r.Target = childItem(v.Input)
+	}
 	return nil
+}
+
+// childItem reads the table (and a restore's target) from a child
+// execution's input: the backup Map gives each child {"table"}, the restore
+// Map {"item": {"table", "target"}}.
+func childItem(input string) (table, target string) {
+	var in struct {
+		Table string `json:"table"`
+		Item  struct {
+			Table  string `json:"table"`
+			Target string `json:"target"`
+		} `json:"item"`
+	}
+	_ = json.Unmarshal([]byte(input), &in)
+	switch {
+	case in.Table != "":
+		return in.Table, ""
+	case in.Item.Table != "":
+		return in.Item.Table, in.Item.Target
+	default:
+		return "(unknown)", ""
+	}
+}
+
+// SkipError is the one error the backup state machine skips a table or a
+// copy on (BackUpSourceTable's and RestoreTemporaryTable's catchers), so a
+// brief result leaves it out.
+const SkipError = "TableInProgressElsewhere"
+
+// briefResult reads the string the backup state machine gives for a failed
+// or skipped table (or copy) in a run of more than 100 tables, where the
+// results of 10,000 tables that all fail must fit a 256 KiB state:
+// "name:Error" failed, "name" skipped (SkipError). Table and region names
+// have no colon.
+func briefResult(s string) (name, status, errName string) {
+	if name, errName, ok := strings.Cut(s, ":"); ok {
+		return name, StatusFailed, errName
+	}
+	return s, StatusSkipped, SkipError
+}
+
+// UnmarshalJSON also reads a copy's brief result (see briefResult).
+func (d *DestinationResult) UnmarshalJSON(b []byte) error {
+	var brief string
+	if json.Unmarshal(b, &brief) == nil {
+		d.Region, d.Status, d.Error = briefResult(brief)
+		return nil
+	}
+	type plain DestinationResult
+	return json.Unmarshal(b, (*plain)(d))
 }
 
 // DestinationResult is the outcome of copying one table to one region.
@@ -53,8 +123,8 @@ type DestinationResult struct {
 // or was skipped before its copies has a status, an error and a cause. A
 // table that completed has no status: its destinations say whether each
 // copy succeeded ({}), failed or was skipped. A child execution that failed
-// outright arrives as its error ({"Error", "Cause"}), which decodes into
-// Error and Cause.
+// outright arrives as Step Functions' record of it (see UnmarshalJSON), and
+// decodes into its table, Error and Cause.
 type TableResult struct {
 	Table        string              `json:"table"`
 	Status       string              `json:"status,omitempty"`
@@ -103,18 +173,24 @@ type SummarizeInput struct {
 // Summary is the run's outcome, and the execution's output, of either
 // workflow: a restore's summary is Detailed, its report.
 type Summary struct {
-	RunID            string        `json:"runId"`
-	Tables           int           `json:"tables"`
-	Succeeded        int           `json:"succeeded"`
-	Skipped          int           `json:"skipped"`
-	Failed           int           `json:"failed"`
-	DurationSeconds  int           `json:"durationSeconds"`
-	SlowestTable     string        `json:"slowestTable,omitempty"`
-	SlowestSeconds   int           `json:"slowestSeconds,omitempty"`
-	MeanTableSeconds int           `json:"meanTableSeconds,omitempty"`
-	Failures         []TableResult `json:"failures"`
-	SkippedTables    []TableResult `json:"skippedTables,omitempty"`
-	Results          []TableResult `json:"results,omitempty"`
+	RunID            string `json:"runId"`
+	Tables           int    `json:"tables"`
+	Succeeded        int    `json:"succeeded"`
+	Skipped          int    `json:"skipped"`
+	Failed           int    `json:"failed"`
+	DurationSeconds  int    `json:"durationSeconds"`
+	SlowestTable     string `json:"slowestTable,omitempty"`
+	SlowestSeconds   int    `json:"slowestSeconds,omitempty"`
+	MeanTableSeconds int    `json:"meanTableSeconds,omitempty"`
+	// Failures, SkippedTables and Results list as many tables as fit a
+	// state (maxListBytes, in that order of priority); the More* fields
+	// count the rest, and the log has every failure and skip.
+	Failures      []TableResult `json:"failures"`
+	MoreFailures  int           `json:"moreFailures,omitempty"`
+	SkippedTables []TableResult `json:"skippedTables,omitempty"`
+	MoreSkipped   int           `json:"moreSkipped,omitempty"`
+	Results       []TableResult `json:"results,omitempty"`
+	MoreResults   int           `json:"moreResults,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
@@ -190,12 +266,41 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		s.Cost = &c
 	}
 	slices.SortFunc(s.Failures, func(a, b TableResult) int { return strings.Compare(a.Table, b.Table) })
+	for _, f := range s.Failures {
+		slog.WarnContext(ctx, "table failed", "runId", in.RunID, "table", f.Table, "region", f.Region, "error", f.Error, "cause", f.Cause)
+	}
+	for _, k := range s.SkippedTables {
+		slog.InfoContext(ctx, "table skipped", "runId", in.RunID, "table", k.Table, "region", k.Region, "error", k.Error)
+	}
+	budget := maxListBytes
+	s.Failures, s.MoreFailures = fitList(s.Failures, &budget)
+	s.SkippedTables, s.MoreSkipped = fitList(s.SkippedTables, &budget)
+	s.Results, s.MoreResults = fitList(s.Results, &budget)
 	if s.Failed > 0 {
 		s.Cause = failureCause(s)
 	}
 	slog.InfoContext(ctx, "run summary", "runId", in.RunID, "tables", s.Tables, "succeeded", s.Succeeded,
 		"skipped", s.Skipped, "failed", s.Failed, "durationSeconds", s.DurationSeconds)
 	return s, nil
+}
+
+// maxListBytes bounds the JSON of the tables a summary lists, so that with
+// its Fail state cause (maxCauseList) and the rest it fits a state's 256 KiB
+// ("Step Functions service quotas",
+// https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+const maxListBytes = 192 << 10
+
+// fitList keeps the head of list that fits what is left of budget, and
+// says how many it left out.
+func fitList(list []TableResult, budget *int) ([]TableResult, int) {
+	for i, r := range list {
+		b, _ := json.Marshal(r)
+		if len(b)+1 > *budget {
+			return list[:i:i], len(list) - i
+		}
+		*budget -= len(b) + 1
+	}
+	return list, 0
 }
 
 // maxCauseList bounds the failure list in a Fail state's cause (which
@@ -212,14 +317,14 @@ func failureCause(s Summary) string {
 	}
 	c := cause{Message: fmt.Sprintf("%d of %d tables failed", s.Failed, s.Tables)}
 	size := 0
-	for i, f := range s.Failures {
+	for _, f := range s.Failures {
 		b, _ := json.Marshal(f)
 		if size += len(b) + 1; size > maxCauseList {
-			c.More = len(s.Failures) - i
 			break
 		}
 		c.Failures = append(c.Failures, f)
 	}
+	c.More = s.Failed - len(c.Failures)
 	b, _ := json.Marshal(c)
 	return string(b)
 }

@@ -135,7 +135,8 @@ func TestSummarizeCountsWhatHasNoResult(t *testing.T) {
 }
 
 // TestSummarizeCauseFitsAFailState: with thousands of failures the summary
-// keeps every one, and the Fail state's cause lists as many as fit.
+// counts every one and lists as many as fit a state, and the Fail state's
+// cause lists as many as fit it.
 func TestSummarizeCauseFitsAFailState(t *testing.T) {
 	var results []TableResult
 	for i := range 3000 {
@@ -145,8 +146,56 @@ func TestSummarizeCauseFitsAFailState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Failures) != 3000 || len(s.Cause) > 32768 || !strings.Contains(s.Cause, `"more":`) {
-		t.Errorf("%d failures, cause of %d characters; want all 3000 and a cause under 32768 that says how many more", len(s.Failures), len(s.Cause))
+	if s.Failed != 3000 || len(s.Failures)+s.MoreFailures != 3000 || s.MoreFailures == 0 || len(s.Cause) > 32768 || !strings.Contains(s.Cause, `"more":`) {
+		t.Errorf("%d failed, %d listed and %d more, cause of %d characters; want 3000 counted, all listed or counted, and a cause under 32768 that says how many more",
+			s.Failed, len(s.Failures), s.MoreFailures, len(s.Cause))
+	}
+	if size := jsonSize(t, s); size > maxPayload {
+		t.Errorf("the summary is %d bytes, over the %d-byte state limit", size, maxPayload)
+	}
+}
+
+// TestSummarizeTenThousandBriefFailures: 10,000 tables that all failed, as
+// a run of that many gives them ("table:Error"), or were skipped ("table"),
+// are each counted, and the summary fits a state.
+func TestSummarizeTenThousandBriefFailures(t *testing.T) {
+	for _, tt := range []struct {
+		name, result        string
+		failed, skipped     int
+		wantStatus, wantErr string
+	}{
+		{"failed", `"t%04d:TableNotFound"`, 10000, 0, StatusFailed, "TableNotFound"},
+		{"skipped", `"t%04d"`, 0, 10000, StatusSkipped, SkipError},
+		{"copy failed", `{"t":"t%04d","s":1,"b":1,"d":["eu-west-1:QuotaExceeded"]}`, 10000, 0, StatusFailed, "QuotaExceeded"},
+		{"copy skipped", `{"t":"t%04d","s":1,"b":1,"d":[{},"eu-west-1"]}`, 0, 10000, StatusSkipped, SkipError},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			parts := make([]string, 10000)
+			for i := range parts {
+				parts[i] = fmt.Sprintf(tt.result, i)
+			}
+			var in SummarizeInput
+			if err := json.Unmarshal([]byte(`{"runId":"r","results":[`+strings.Join(parts, ",")+`]}`), &in); err != nil {
+				t.Fatal(err)
+			}
+			s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Tables != 10000 || s.Failed != tt.failed || s.Skipped != tt.skipped {
+				t.Fatalf("counts: %d tables, %d failed, %d skipped; want 10000, %d, %d", s.Tables, s.Failed, s.Skipped, tt.failed, tt.skipped)
+			}
+			listed := append(slices.Clone(s.Failures), s.SkippedTables...)
+			if len(listed) == 0 || listed[0].Table != "t0000" || listed[0].Status != tt.wantStatus || listed[0].Error != tt.wantErr {
+				t.Errorf("first listed = %+v, want t0000 %s with %s", listed, tt.wantStatus, tt.wantErr)
+			}
+			if len(listed)+s.MoreFailures+s.MoreSkipped != 10000 {
+				t.Errorf("%d listed and %d+%d more, want 10000", len(listed), s.MoreFailures, s.MoreSkipped)
+			}
+			if size := jsonSize(t, s); size > maxPayload {
+				t.Errorf("the summary is %d bytes, over the %d-byte state limit", size, maxPayload)
+			}
+		})
 	}
 }
 
@@ -209,5 +258,44 @@ func TestSummarizeDetailedRestoreReport(t *testing.T) {
 	_ = json.Unmarshal(b, &keys)
 	if _, ok := keys["results"]; ok {
 		t.Errorf("not detailed: JSON has results: %s", b)
+	}
+}
+
+// TestSummarizeNamesAChildThatFailedOutright: a Distributed Map returns a
+// child execution that failed outright (an error its iteration did not
+// catch) as Step Functions' record of it; the table comes from its Input.
+func TestSummarizeNamesAChildThatFailedOutright(t *testing.T) {
+	record := func(input string) string {
+		in, _ := json.Marshal(input)
+		return `{"ExecutionArn":"arn:aws:states:eu-west-1:123456789012:execution:backup/BackUpTables:6f0c","Input":` + string(in) + `,
+			"InputDetails":{"Included":true},"Name":"6f0c","StartDate":"2025-06-01T11:00:00Z","StopDate":"2025-06-01T11:01:00Z",
+			"StateMachineArn":"arn:aws:states:eu-west-1:123456789012:stateMachine:backup/BackUpTables","Status":"FAILED",
+			"Error":"States.Runtime","Cause":"the execution history reached 25001 events"}`
+	}
+	tests := []struct {
+		name, input, table, target string
+	}{
+		{"backup child", `{"table":"orders","settings":{"sourceRegion":"eu-west-1"},"runId":"r"}`, "orders", ""},
+		{"restore child", `{"item":{"table":"users","target":"users-dr"},"targetRegion":"eu-west-1"}`, "users", "users-dr"},
+		{"unreadable input", `not json`, "(unknown)", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in SummarizeInput
+			if err := json.Unmarshal([]byte(`{"runId":"r","results":[`+record(tt.input)+`,{"t":"fine","s":1,"b":1,"d":[{}]}]}`), &in); err != nil {
+				t.Fatal(err)
+			}
+			s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Tables != 2 || s.Failed != 1 || s.Succeeded != 1 {
+				t.Fatalf("counts: %d tables, %d failed, %d succeeded; want 2, 1, 1", s.Tables, s.Failed, s.Succeeded)
+			}
+			f := s.Failures[0]
+			if f.Table != tt.table || f.Target != tt.target || f.Status != StatusFailed || f.Error != "States.Runtime" || f.Cause != "the execution history reached 25001 events" {
+				t.Errorf("failure = %+v, want table %q, target %q and the child's error", f, tt.table, tt.target)
+			}
+		})
 	}
 }
