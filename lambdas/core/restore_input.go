@@ -16,7 +16,7 @@ type RestoreInput struct {
 	// PointInTime selects the newest backup taken at or before it (RFC
 	// 3339); empty means the newest backup.
 	PointInTime string `json:"pointInTime"`
-	// TargetRegion defaults to the first destination region.
+	// TargetRegion defaults to the region the restore runs in (AWS_REGION).
 	TargetRegion string `json:"targetRegion"`
 	// NameSuffix is appended to each table's name; TargetNames overrides
 	// the target name per table. Without either, tables come back under

@@ -121,7 +121,7 @@ func Lookup(name string) (Handler, bool) {
 	return All[i], true
 }
 
-// Placeholder turns a handler directory name (kebab-case) into its ASL
+// Placeholder turns a handler name (kebab-case) into its ASL
 // placeholder: Pascal case plus "FunctionArn".
 func Placeholder(name string) string {
 	var b strings.Builder
@@ -143,13 +143,6 @@ func Placeholders(hs []Handler) []string {
 	return out
 }
 
-// BackupPlaceholders is the set of ${...} placeholders that infra fills in
-// statemachine/backup.asl.json.
-func BackupPlaceholders() []string { return Placeholders(Backup) }
-
-// RestorePlaceholders is the set of ${...} placeholders that infra fills in
-// statemachine/restore.asl.json.
-func RestorePlaceholders() []string { return Placeholders(Restore) }
 
 var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 

@@ -23,26 +23,6 @@ func TestPlaceholder(t *testing.T) {
 	}
 }
 
-func TestBackupPlaceholdersAreTheDocumentedSet(t *testing.T) {
-	want := []string{
-		"ListTablesFunctionArn", "SweepFunctionArn", "CreateBackupFunctionArn", "CaptureSettingsFunctionArn",
-		"DescribeBackupFunctionArn", "RestoreTableFunctionArn", "DescribeTableFunctionArn", "RecordBackupFunctionArn",
-		"DeleteTableFunctionArn", "PruneBackupsFunctionArn", "SummarizeFunctionArn",
-	}
-	if got := BackupPlaceholders(); !slices.Equal(got, want) {
-		t.Errorf("BackupPlaceholders() = %v, want %v", got, want)
-	}
-}
-
-func TestRestorePlaceholdersAreTheDocumentedSet(t *testing.T) {
-	want := []string{
-		"PlanRestoreFunctionArn", "StartRestoreFunctionArn", "DescribeTableFunctionArn", "ApplySettingsFunctionArn", "SummarizeFunctionArn",
-	}
-	if got := RestorePlaceholders(); !slices.Equal(got, want) {
-		t.Errorf("RestorePlaceholders() = %v, want %v", got, want)
-	}
-}
-
 // TestEveryHandlerServesAWorkflow: a handler no workflow invokes would be
 // built and never deployed.
 func TestEveryHandlerServesAWorkflow(t *testing.T) {

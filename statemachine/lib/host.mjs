@@ -1,4 +1,4 @@
-// The local host (lambdas/internal/localhost/cmd/local): starting it, its
+// The local host (lambdas/internal/lambdahost/cmd/local): starting it, its
 // Lambda Invoke API, and its /inventory, /snapshot and /stats routes.
 
 import { spawn } from 'node:child_process';

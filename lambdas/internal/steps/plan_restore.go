@@ -85,7 +85,7 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 	if region == "" {
 		region = h.DefaultRegion
 		if err := core.ValidateRegion("targetRegion", region); err != nil {
-			problems.Add("targetRegion: not given, and no destination region is configured to default to")
+			problems.Add("targetRegion: not given, and the function has no region of its own (AWS_REGION) to default to")
 		}
 	}
 	if err := problems.Err("input"); err != nil {

@@ -250,7 +250,7 @@ func TestPlanRestoreDefaults(t *testing.T) {
 		h := newPlanner(cloud)
 		h.DefaultRegion = ""
 		_, err := plan(t, cloud, h, `{"tables":["orders"]}`)
-		invalid(t, err, "input", "targetRegion: not given, and no destination region is configured")
+		invalid(t, err, "input", "targetRegion: not given, and the function has no region of its own")
 		if calls := cloud.allCalls(); len(calls) != 0 {
 			t.Errorf("calls = %v", calls)
 		}
