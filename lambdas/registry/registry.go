@@ -143,7 +143,6 @@ func Placeholders(hs []Handler) []string {
 	return out
 }
 
-
 var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
 // UsedPlaceholders returns the distinct ${Name} placeholders in an ASL
