@@ -88,8 +88,8 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 func newCatalog(stack awscdk.Stack, name string) {
 	awsdynamodb.NewTable(stack, jsii.String("Catalog"), &awsdynamodb.TableProps{
 		TableName:    jsii.String(name),
-		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String(core.CatalogPartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String(core.CatalogSortKey), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		Encryption:   awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{

@@ -9,6 +9,13 @@ import (
 // DefaultCatalogTable names the catalog table in each destination region.
 const DefaultCatalogTable = "xregion-backup-catalog"
 
+// The catalog's key: partition key CatalogPartitionKey is the source table,
+// sort key CatalogSortKey the destination backup ARN (both strings).
+const (
+	CatalogPartitionKey = "pk"
+	CatalogSortKey      = "sk"
+)
+
 // CatalogEntry describes one cross-region backup, as recorded in the
 // catalog of its destination region.
 type CatalogEntry struct {

@@ -69,6 +69,9 @@ func TestJSFacts(t *testing.T) {
 			t.Errorf("facts.json %s = %v, Go has %v", c.name, c.got, c.want)
 		}
 	}
+	if f.ReservedTagPrefix != ReservedTagPrefix {
+		t.Errorf("reservedTagPrefix = %q, want core.ReservedTagPrefix %q", f.ReservedTagPrefix, ReservedTagPrefix)
+	}
 	for role, tag := range f.Tags {
 		if !strings.HasPrefix(tag, f.ReservedTagPrefix) {
 			t.Errorf("tag %s (%s) does not start with reservedTagPrefix %q", role, tag, f.ReservedTagPrefix)

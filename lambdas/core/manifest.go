@@ -55,7 +55,7 @@ const (
 func (m Manifest) RestorableTags() map[string]string {
 	tags := maps.Clone(m.Tags)
 	maps.DeleteFunc(tags, func(k, _ string) bool {
-		return strings.HasPrefix(k, "aws:") || strings.HasPrefix(k, "xregion-backup:")
+		return strings.HasPrefix(k, "aws:") || strings.HasPrefix(k, ReservedTagPrefix)
 	})
 	return tags
 }

@@ -28,17 +28,21 @@ func ValidateName(field, name string) error {
 	return nil
 }
 
-// Ownership tags put on every temporary table the tool creates.
+// Ownership tags put on every temporary table the tool creates. Every tag key
+// that starts with ReservedTagPrefix is the tool's: a settings manifest
+// leaves them out, and a restore never puts them on a restored table.
 const (
-	TagOwner        = "xregion-backup:owner"
+	ReservedTagPrefix = "xregion-backup:"
+
+	TagOwner        = ReservedTagPrefix + "owner"
 	OwnerValue      = "dynamodb-xregion-backup"
-	TagRunID        = "xregion-backup:run-id"
-	TagStartedAt    = "xregion-backup:started-at"
-	TagSourceTable  = "xregion-backup:source-table"
-	TagSourceRegion = "xregion-backup:source-region"
+	TagRunID        = ReservedTagPrefix + "run-id"
+	TagStartedAt    = ReservedTagPrefix + "started-at"
+	TagSourceTable  = ReservedTagPrefix + "source-table"
+	TagSourceRegion = ReservedTagPrefix + "source-region"
 	// TagSourceBackup holds the source backup's id (the last segment of its
 	// ARN): a full ARN can exceed the 256-character limit of a tag value.
-	TagSourceBackup = "xregion-backup:source-backup"
+	TagSourceBackup = ReservedTagPrefix + "source-backup"
 )
 
 const (

@@ -21,6 +21,24 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// The DynamoDB adapter serves every port the steps declare.
+var (
+	_ steps.BackupDescriber        = (*ddb.Client)(nil)
+	_ steps.BackupMaker            = (*ddb.Client)(nil)
+	_ steps.BackupPruner           = (*ddb.Client)(nil)
+	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
+	_ steps.CatalogWriter          = (*ddb.Client)(nil)
+	_ steps.RestorePlanner         = (*ddb.Client)(nil)
+	_ steps.SettingsApplier        = (*ddb.Client)(nil)
+	_ steps.SettingsReader         = (*ddb.Client)(nil)
+	_ steps.Sweeper                = (*ddb.Client)(nil)
+	_ steps.TableDeleter           = (*ddb.Client)(nil)
+	_ steps.TableDescriber         = (*ddb.Client)(nil)
+	_ steps.TableLister            = (*ddb.Client)(nil)
+	_ steps.TargetRestorer         = (*ddb.Client)(nil)
+	_ steps.TemporaryTableRestorer = (*ddb.Client)(nil)
+)
+
 var (
 	backup  = []Workflow{BackupWorkflow}
 	restore = []Workflow{RestoreWorkflow}

@@ -14,12 +14,11 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// The catalog keeps one item per cross-region backup: partition key pk is
-// the source table, sort key sk the destination backup ARN, and attribute
-// entry the core.CatalogEntry as JSON.
+// The catalog keeps one item per cross-region backup, keyed as core says,
+// with attribute entry the core.CatalogEntry as JSON.
 const (
-	catalogPK    = "pk"
-	catalogSK    = "sk"
+	catalogPK    = core.CatalogPartitionKey
+	catalogSK    = core.CatalogSortKey
 	catalogEntry = "entry"
 )
 

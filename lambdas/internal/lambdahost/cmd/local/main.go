@@ -75,7 +75,7 @@ func run() error {
 		os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	}
 	// The emulator accepts any credentials; real ones are never needed here.
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": os.Getenv("SOURCE_REGION")} {
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", core.EnvRegion: os.Getenv(core.EnvSourceRegion)} {
 		if os.Getenv(k) == "" {
 			os.Setenv(k, v)
 		}
@@ -88,9 +88,9 @@ func run() error {
 	// emulator.NewHTTPClient); the endpoint is plain HTTP, so the CA bundle
 	// the environment may name does not apply.
 	cfg.HTTPClient = emulator.NewHTTPClient()
-	source := os.Getenv("SOURCE_REGION")
-	destinations := strings.Split(os.Getenv("DESTINATION_REGIONS"), ",")
-	catalog := cmp.Or(os.Getenv("CATALOG_TABLE"), core.DefaultCatalogTable)
+	source := os.Getenv(core.EnvSourceRegion)
+	destinations := strings.Split(os.Getenv(core.EnvDestinationRegions), ",")
+	catalog := cmp.Or(os.Getenv(core.EnvCatalogTable), core.DefaultCatalogTable)
 	for _, region := range destinations { // as the CDK app does in each destination region
 		if err := demo.CreateCatalog(ctx, cfg, region, catalog); err != nil {
 			return err

@@ -3,6 +3,7 @@ package lambdahost
 import (
 	"strings"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -25,13 +26,13 @@ func Handlers(deps registry.Deps) map[string]any {
 // the backup stack is deployed in SOURCE_REGION, and the demo's restore
 // stack in the first of DESTINATION_REGIONS.
 func WorkflowEnv(w registry.Workflow, getenv func(string) string) func(string) string {
-	region := getenv("SOURCE_REGION")
+	region := getenv(core.EnvSourceRegion)
 	if w == registry.RestoreWorkflow {
-		region, _, _ = strings.Cut(getenv("DESTINATION_REGIONS"), ",")
+		region, _, _ = strings.Cut(getenv(core.EnvDestinationRegions), ",")
 	}
 	region = strings.TrimSpace(region)
 	return func(key string) string {
-		if key == "AWS_REGION" {
+		if key == core.EnvRegion {
 			return region
 		}
 		return getenv(key)
