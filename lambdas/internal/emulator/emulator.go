@@ -10,7 +10,11 @@
 // backups and restores (including cross-region restores), and items with a
 // subset of the expression language. Lifecycle transitions (CREATING → ACTIVE,
 // DELETING → gone, backup CREATING → AVAILABLE) take configurable durations and
-// are evaluated lazily against the emulator clock on every request.
+// are evaluated lazily against the emulator clock on every request. By
+// default it is as strict as DynamoDB documents itself to be (see Model):
+// eventually consistent tags, ItemCount refreshed every six hours, backups
+// being enabled after a restore, UPDATING time, the concurrent table
+// operation quota and per-operation request rates.
 //
 // # Admin API
 //
@@ -30,6 +34,10 @@
 //	GET    /_emulator/durations           current durations in milliseconds
 //	POST   /_emulator/durations           {"tableCreate":200,"tableDelete":200,"backupCreate":500,
 //	                                      "restore":1000,"perMiB":10} (milliseconds)
+//	GET    /_emulator/model               how strictly DynamoDB is modelled (see Model)
+//	POST   /_emulator/model               {"tagPropagation":0,"rates":{"ListBackups":0}} (milliseconds;
+//	                                      omitted fields and rates keep their value, rate 0 = none)
+//	POST   /_emulator/model/default       back to DefaultModel()
 //	POST   /_emulator/clock               {"advanceSeconds":86400}
 //	POST   /_emulator/reset               drop all tables, backups, faults, latencies, outages, stats
 //	GET    /_emulator/state               whole state as JSON
