@@ -15,6 +15,7 @@ describe('more than 100 source tables', () => {
   const iterations = [];
   before(async () => {
     h = await startTestHost({ restoreTime: '100ms' });
+    await withoutRates(h);
     for (let i = 0; i < names.length; i += 15) {
       await Promise.all(names.slice(i, i + 15).map((n) => createTable(h, SOURCE, n, { items: 1 })));
     }
@@ -183,6 +184,15 @@ describe('two runs started at the same moment', () => {
   });
 });
 
+// Turns off the emulator's per-operation request rates for this test's
+// emulator only: these tests are about payloads, histories and summaries of
+// hundreds of tables, made and run at once, not about DynamoDB's rates
+// (the other tests run with them).
+async function withoutRates(h) {
+  const { rates } = await h.admin('GET', 'model');
+  await h.admin('POST', 'model', { rates: Object.fromEntries(Object.keys(rates).map((op) => [op, 0])) });
+}
+
 // Creates n pk-only tables in region, `parallel` calls at a time, on an
 // emulator whose tables become ACTIVE at once.
 async function createMany(h, region, names, parallel = 50) {
@@ -202,6 +212,7 @@ describe('10,000 tables that all fail', () => {
   const names = Array.from({ length: 10000 }, (_, i) => `t${String(i).padStart(4, '0')}`);
   before(async () => {
     h = await startTestHost({ restoreTime: '0s' });
+    await withoutRates(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
     // Every source backup fails at once, with an error that is not retried.
@@ -242,6 +253,7 @@ describe('a restore of 600 tables', () => {
   const names = Array.from({ length: n }, (_, i) => `t${String(i).padStart(4, '0')}`);
   before(async () => {
     h = await startTestHost({ restoreTime: '0s' });
+    await withoutRates(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
     const t0 = Date.now();
@@ -289,6 +301,7 @@ describe('failures in a run of more than 100 tables', () => {
   const names = Array.from({ length: 104 }, (_, i) => `u${String(i).padStart(4, '0')}`);
   before(async () => {
     h = await startTestHost({ restoreTime: '0s' });
+    await withoutRates(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
     // u0000 fails before its copies, u0001's copy fails; then u0002's restore fails.
