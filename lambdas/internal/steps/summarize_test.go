@@ -234,6 +234,10 @@ func TestSummarizeDetailedRestoreReport(t *testing.T) {
 	if users.BackupAgeSeconds != 60 || !users.NoManifest || users.Target != "users" || users.ItemCount == nil || *users.ItemCount != 0 {
 		t.Errorf("users = %+v", users)
 	}
+	// A just-restored table's count is 0: the report keeps it.
+	if b, err := json.Marshal(users); err != nil || !strings.Contains(string(b), `"itemCount":0`) {
+		t.Errorf("users in the report = %s, %v; want its itemCount of 0", b, err)
+	}
 	if carts.Status != StatusFailed || carts.Error != "TableNotOwned" || carts.BackupAgeSeconds != 0 || carts.Target != "carts" {
 		t.Errorf("carts = %+v", carts)
 	}
