@@ -148,10 +148,10 @@ type TableResult struct {
 	// results of a restore of more than 100 tables, to fit the state. A
 	// pointer, so that a count of 0, what a just-restored table reports,
 	// is kept.
-	ItemCount     *int64 `json:"itemCount,omitempty"`
-	ItemCountNote string `json:"itemCountNote,omitempty"`
-	SettingsApplied  []string  `json:"settingsApplied,omitempty"`
-	NoManifest       bool      `json:"noManifest,omitempty"`
+	ItemCount       *int64   `json:"itemCount,omitempty"`
+	ItemCountNote   string   `json:"itemCountNote,omitempty"`
+	SettingsApplied []string `json:"settingsApplied,omitempty"`
+	NoManifest      bool     `json:"noManifest,omitempty"`
 }
 
 // SummarizeInput folds the Map's results.
