@@ -4,7 +4,7 @@
 //
 //	emulator [-addr 127.0.0.1:8000] [-account 123456789012] [-max-restores 50]
 //	         [-table-create 0s] [-table-delete 0s] [-backup-create 0s] [-restore 0s] [-per-mib 0s]
-//	         [-tag-propagation 2s] [-backups-enabling 30s] [-stats-refresh 6h] [-table-update 5s]
+//	         [-tag-propagation 2s] [-backups-enabling 3s] [-stats-refresh 6h] [-table-update 5s]
 //	         [-max-table-operations 500] [-rate-limits=true] [-log-level info]
 //
 // The address defaults to $EMULATOR_ADDR, else 127.0.0.1:8000. It prints one

@@ -22,7 +22,10 @@ type Model struct {
 	TagPropagation time.Duration
 	// BackupsEnabling is how long, after a restored table becomes ACTIVE,
 	// CreateBackup and UpdateContinuousBackups answer
-	// ContinuousBackupsUnavailableException.
+	// ContinuousBackupsUnavailableException. AWS documents no length; any
+	// length makes a client poll until backups are ENABLED, and the local
+	// runner shortens its waits but not this window, so the default is
+	// short enough for every local run to wait it out in real time.
 	BackupsEnabling time.Duration
 	// StatsRefresh is how often ItemCount and TableSizeBytes (of tables and
 	// indexes) are refreshed; 0 reports them live.
@@ -46,7 +49,7 @@ func DefaultModel() Model {
 	return Model{
 		TagsRequireActive:  true,
 		TagPropagation:     2 * time.Second,
-		BackupsEnabling:    30 * time.Second,
+		BackupsEnabling:    3 * time.Second,
 		StatsRefresh:       6 * time.Hour,
 		TableUpdate:        5 * time.Second,
 		MaxTableOperations: 500,
