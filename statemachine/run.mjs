@@ -49,7 +49,7 @@ function printSummary(result, inventory, say) {
   for (const r of result.summary?.results ?? []) {
     if (r.status !== 'succeeded') continue;
     const settings = r.noManifest ? 'no manifest: settings not reapplied' : `settings reapplied: ${r.settingsApplied?.length ? r.settingsApplied.join(', ') : 'none needed'}`;
-    say(`    restored: ${shortName(r.table)} as ${shortName(r.target)}: ${r.itemCount ?? 0} item(s), backup ${r.backupAgeSeconds ?? 0}s old, ${r.restoreSeconds ?? 0}s to restore; ${settings}`);
+    say(`    restored: ${shortName(r.table)} as ${shortName(r.target)}${r.itemCount === undefined ? '' : `: about ${r.itemCount} item(s) (approximate)`}, backup ${r.backupAgeSeconds ?? 0}s old, ${r.restoreSeconds ?? 0}s to restore; ${settings}`);
   }
   for (const f of result.summary?.failures ?? []) say(`    failed: ${shortName(f.table)}${f.region ? ` in ${f.region}` : ''}: ${f.error}: ${f.cause}`);
   for (const s of result.summary?.skippedTables ?? []) say(`    skipped: ${shortName(s.table)}: ${s.error}`);

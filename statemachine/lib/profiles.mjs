@@ -113,7 +113,7 @@ export const restoreProfile = {
   iterationLine(o) {
     const applied = o.settingsApplied?.length ? `; settings reapplied: ${o.settingsApplied.join(', ')}` : '';
     return o.status === 'succeeded'
-      ? `→ restored as ${shortName(o.target ?? '?')}: ${o.itemCount ?? 0} item(s)${o.noManifest ? '; no manifest, settings not reapplied' : applied}`
+      ? `→ restored as ${shortName(o.target ?? '?')}${o.itemCount === undefined ? '' : `: about ${o.itemCount} item(s) (DynamoDB's approximate ItemCount)`}${o.noManifest ? '; no manifest, settings not reapplied' : applied}`
       : `→ ${o.status}${o.error ? ` (${o.error})` : ''}`;
   },
   regions: (run) => (run.plan ? [run.plan.targetRegion] : []),

@@ -85,7 +85,12 @@ func TestListTableNamesReadsEveryPage(t *testing.T) {
 }
 
 func TestListBackupsReadsEveryPage(t *testing.T) {
-	_, regions, cfg := start(t)
+	emu, regions, cfg := start(t)
+	// This test is about pages, not rates: its 260 backups and its pages are
+	// made at once, past CreateBackup's and ListBackups' request rates.
+	m := emu.Model()
+	m.Rates = nil
+	emu.SetModel(m)
 	ctx := context.Background()
 	createTable(t, cfg, src, "orders")
 	createTable(t, cfg, src, "users")
@@ -212,7 +217,7 @@ func TestRestoreAcrossRegions(t *testing.T) {
 // TestSettingsRoundTrip applies every setting a manifest records and reads
 // it back.
 func TestSettingsRoundTrip(t *testing.T) {
-	_, regions, cfg := start(t)
+	emu, regions, cfg := start(t)
 	ctx := context.Background()
 	createTable(t, cfg, src, "orders")
 	db := regions.For(src)
@@ -221,19 +226,29 @@ func TestSettingsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	on := true
-	steps := []error{
-		db.TagTable(ctx, table.Arn, map[string]string{"team": "payments"}),
-		db.EnableTTL(ctx, "orders", "expiresAt"),
-		db.SetPITR(ctx, "orders", true, 14),
-		db.UpdateTable(ctx, "orders", core.TableUpdate{TableClass: "STANDARD_INFREQUENT_ACCESS"}),
-		db.UpdateTable(ctx, "orders", core.TableUpdate{Stream: &core.StreamSetting{Enabled: true, ViewType: "NEW_IMAGE"}}),
-		db.UpdateTable(ctx, "orders", core.TableUpdate{DeletionProtection: &on}),
-		db.UpdateTable(ctx, "orders", core.TableUpdate{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 7}),
+	steps := []func() error{
+		func() error { return db.TagTable(ctx, table.Arn, map[string]string{"team": "payments"}) },
+		func() error { return db.EnableTTL(ctx, "orders", "expiresAt") },
+		func() error { return db.SetPITR(ctx, "orders", true, 14) },
+		func() error {
+			return db.UpdateTable(ctx, "orders", core.TableUpdate{TableClass: "STANDARD_INFREQUENT_ACCESS"})
+		},
+		func() error {
+			return db.UpdateTable(ctx, "orders", core.TableUpdate{Stream: &core.StreamSetting{Enabled: true, ViewType: "NEW_IMAGE"}})
+		},
+		func() error { return db.UpdateTable(ctx, "orders", core.TableUpdate{DeletionProtection: &on}) },
+		func() error {
+			return db.UpdateTable(ctx, "orders", core.TableUpdate{BillingMode: core.BillingProvisioned, ReadCapacity: 5, WriteCapacity: 7})
+		},
 	}
-	for i, err := range steps {
-		if err != nil {
+	// As in DynamoDB, an UpdateTable leaves the table UPDATING and a tag
+	// change shows only later: each change is let settle before the next.
+	settle := max(emu.Model().TableUpdate, emu.Model().TagPropagation)
+	for i, step := range steps {
+		if err := step(); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
+		emu.AdvanceClock(settle)
 	}
 	m, err := db.ReadSettings(ctx, "orders")
 	if err != nil {
@@ -292,7 +307,7 @@ func TestCatalogRoundTrip(t *testing.T) {
 // global secondary index to provisioned billing, as a restore does to bring
 // back its source's billing, and reads the capacities back.
 func TestProvisionedBillingWithIndexes(t *testing.T) {
-	_, regions, cfg := start(t)
+	emu, regions, cfg := start(t)
 	ctx := context.Background()
 	createTable(t, cfg, dst, "orders-dr", func(in *dynamodb.CreateTableInput) {
 		in.AttributeDefinitions = append(in.AttributeDefinitions,
@@ -308,6 +323,8 @@ func TestProvisionedBillingWithIndexes(t *testing.T) {
 	if err := regions.For(dst).UpdateTable(ctx, "orders-dr", update); err != nil {
 		t.Fatal(err)
 	}
+	// Tags cannot be read while the table is UPDATING.
+	emu.AdvanceClock(emu.Model().TableUpdate)
 	m, err := regions.For(dst).ReadSettings(ctx, "orders-dr")
 	if err != nil {
 		t.Fatal(err)

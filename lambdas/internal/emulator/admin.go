@@ -19,6 +19,7 @@ type stateDump struct {
 	Now                   time.Time                   `json:"now"`
 	ClockOffsetSeconds    float64                     `json:"clockOffsetSeconds"`
 	Durations             durationsJSON               `json:"durations"`
+	Model                 modelJSON                   `json:"model"`
 	MaxConcurrentRestores int                         `json:"maxConcurrentRestores"`
 	Regions               map[string]state.RegionDump `json:"regions"`
 	Faults                []Fault                     `json:"faults"`
@@ -36,6 +37,7 @@ func (e *Emulator) State() ([]byte, error) {
 		Now:                   s.Now,
 		ClockOffsetSeconds:    s.ClockOffset.Seconds(),
 		Durations:             toDurationsJSON(s.Durations),
+		Model:                 toModelJSON(e.Model()),
 		MaxConcurrentRestores: s.MaxConcurrentRestores,
 		Regions:               s.Regions,
 		Faults:                e.Faults(),
@@ -79,6 +81,46 @@ func (d durationsJSON) durations() Durations {
 		TableCreate: ms(d.TableCreate), TableDelete: ms(d.TableDelete),
 		BackupCreate: ms(d.BackupCreate), Restore: ms(d.Restore), PerMiB: ms(d.PerMiB),
 	}
+}
+
+// modelJSON is Model for the admin API: durations in milliseconds, rates
+// in calls per second by operation.
+type modelJSON struct {
+	TagsRequireActive  bool               `json:"tagsRequireActive"`
+	TagPropagation     int64              `json:"tagPropagation"`
+	BackupsEnabling    int64              `json:"backupsEnabling"`
+	StatsRefresh       int64              `json:"statsRefresh"`
+	TableUpdate        int64              `json:"tableUpdate"`
+	MaxTableOperations int                `json:"maxTableOperations"`
+	Rates              map[string]float64 `json:"rates"`
+}
+
+func toModelJSON(m Model) modelJSON {
+	rates := m.Rates
+	if rates == nil {
+		rates = map[string]float64{}
+	}
+	return modelJSON{
+		TagsRequireActive: m.TagsRequireActive, TagPropagation: m.TagPropagation.Milliseconds(),
+		BackupsEnabling: m.BackupsEnabling.Milliseconds(), StatsRefresh: m.StatsRefresh.Milliseconds(),
+		TableUpdate: m.TableUpdate.Milliseconds(), MaxTableOperations: m.MaxTableOperations, Rates: rates,
+	}
+}
+
+// model converts back; a rate of 0 or less removes the operation's limit.
+func (j modelJSON) model() Model {
+	ms := func(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
+	m := Model{
+		TagsRequireActive: j.TagsRequireActive, TagPropagation: ms(j.TagPropagation),
+		BackupsEnabling: ms(j.BackupsEnabling), StatsRefresh: ms(j.StatsRefresh),
+		TableUpdate: ms(j.TableUpdate), MaxTableOperations: j.MaxTableOperations, Rates: map[string]float64{},
+	}
+	for op, r := range j.Rates {
+		if r > 0 {
+			m.Rates[op] = r
+		}
+	}
+	return m
 }
 
 // routeAdmin registers the admin API under /_emulator/.
@@ -137,6 +179,21 @@ func (e *Emulator) routeAdmin() {
 		}
 		e.SetDurations(in.durations())
 		writeAdminJSON(w, in)
+	})
+	m.HandleFunc("GET /_emulator/model", func(w http.ResponseWriter, r *http.Request) {
+		writeAdminJSON(w, toModelJSON(e.Model()))
+	})
+	m.HandleFunc("POST /_emulator/model", func(w http.ResponseWriter, r *http.Request) {
+		in := toModelJSON(e.Model()) // omitted fields and rates keep their value
+		if !readAdminJSON(w, r, &in) {
+			return
+		}
+		e.SetModel(in.model())
+		writeAdminJSON(w, toModelJSON(e.Model()))
+	})
+	m.HandleFunc("POST /_emulator/model/default", func(w http.ResponseWriter, r *http.Request) {
+		e.SetModel(DefaultModel())
+		writeAdminJSON(w, toModelJSON(e.Model()))
 	})
 	m.HandleFunc("POST /_emulator/clock", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

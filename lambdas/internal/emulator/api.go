@@ -105,6 +105,12 @@ func (e *Emulator) apiHandler() http.Handler {
 			wire.WriteError(w, wire.Errorf(wire.CodeUnknownOperation, ""))
 			return
 		}
+		if err := e.state.Admit(name, region); err != nil {
+			e.control.stats.recordThrottle(name)
+			e.log.Debug("throttled", "op", name, "region", region, "table", table, "error", err)
+			wire.WriteError(w, err)
+			return
+		}
 		out, err := e.state.Serve(region, func(c *state.Call) (any, error) { return serve(c, body) })
 		if err != nil {
 			var apiErr *wire.Error

@@ -26,7 +26,7 @@ func createBackup(t *testing.T, c *dynamodb.Client, table, name string) *types.B
 }
 
 func TestBackupLifecycle(t *testing.T) {
-	e := newEnv(t, Options{Durations: Durations{BackupCreate: time.Hour}})
+	e := newEnv(t, Options{Durations: Durations{BackupCreate: time.Hour}, Model: relaxed(func(m *Model) { m.StatsRefresh = 0 })})
 	createTable(t, e.a, "src")
 	putItems(t, e.a, "src", []map[string]types.AttributeValue{
 		{"pk": s("a"), "sk": n(1), "v": s("x")},
@@ -94,7 +94,7 @@ func TestBackupLifecycle(t *testing.T) {
 }
 
 func TestListBackupsPagination(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Model: relaxed(func(m *Model) { delete(m.Rates, "ListBackups") })})
 	createTable(t, e.a, "one")
 	createTable(t, e.a, "two")
 	createTable(t, e.b, "elsewhere")
@@ -207,7 +207,7 @@ func itemKey(it map[string]types.AttributeValue) string {
 }
 
 func TestCrossRegionRestore(t *testing.T) {
-	e := newEnv(t, Options{Durations: Durations{Restore: time.Minute, PerMiB: time.Minute}})
+	e := newEnv(t, Options{Durations: Durations{Restore: time.Minute, PerMiB: time.Minute}, Model: relaxed(func(m *Model) { m.StatsRefresh = 0 })})
 	createTable(t, e.a, "src", func(in *dynamodb.CreateTableInput) {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("g"), AttributeType: types.ScalarAttributeTypeS})
 		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
@@ -279,7 +279,7 @@ func TestCrossRegionRestore(t *testing.T) {
 		{"size", aws.ToInt64(d.TableSizeBytes) > 0, true},
 		{"gsi", aws.ToString(d.GlobalSecondaryIndexes[0].IndexArn), "arn:aws:dynamodb:ap-southeast-2:123456789012:table/src-restored/index/by-g"},
 		{"sse override", aws.ToString(d.SSEDescription.KMSMasterKeyArn), "arn:aws:kms:ap-southeast-2:123456789012:alias/dr-key"},
-		{"table class kept", d.TableClassSummary.TableClass, types.TableClassStandardInfrequentAccess},
+		{"table class not restored", d.TableClassSummary == nil, true},
 		{"no stream", d.StreamSpecification == nil && d.LatestStreamArn == nil, true},
 		{"no deletion protection", aws.ToBool(d.DeletionProtectionEnabled), false},
 	}

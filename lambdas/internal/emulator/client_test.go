@@ -14,7 +14,7 @@ func TestNewHTTPClientAvoidsClosedConnectionRace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("many calls")
 	}
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Model: relaxed(func(m *Model) { m.Rates = nil })})
 	createTable(t, e.a, "race")
 	for i := range 100 {
 		createBackup(t, e.a, "race", fmt.Sprintf("race-%03d", i))

@@ -30,12 +30,15 @@ type Fault struct {
 	Times int `json:"times"`
 }
 
-// Stats counts API calls received, including failed and faulted ones.
+// Stats counts API calls received, including failed and faulted ones, and
+// the calls refused by the model's request rates.
 type Stats struct {
 	Total       int64            `json:"total"`
 	ByOperation map[string]int64 `json:"byOperation"`
 	ByRegion    map[string]int64 `json:"byRegion"`
 	ByTable     map[string]int64 `json:"byTable"`
+	// Throttled counts calls over an operation's rate, by operation.
+	Throttled map[string]int64 `json:"throttled"`
 }
 
 // control is the test-control state. It has its own lock so that faults,
@@ -78,7 +81,7 @@ func newStatsCounter() *statsCounter {
 func (c *statsCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.s = Stats{ByOperation: map[string]int64{}, ByRegion: map[string]int64{}, ByTable: map[string]int64{}}
+	c.s = Stats{ByOperation: map[string]int64{}, ByRegion: map[string]int64{}, ByTable: map[string]int64{}, Throttled: map[string]int64{}}
 }
 
 func (c *statsCounter) record(op, region, table string) {
@@ -92,6 +95,12 @@ func (c *statsCounter) record(op, region, table string) {
 	}
 }
 
+func (c *statsCounter) recordThrottle(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s.Throttled[op]++
+}
+
 func (c *statsCounter) snapshot() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -100,6 +109,7 @@ func (c *statsCounter) snapshot() Stats {
 		ByOperation: maps.Clone(c.s.ByOperation),
 		ByRegion:    maps.Clone(c.s.ByRegion),
 		ByTable:     maps.Clone(c.s.ByTable),
+		Throttled:   maps.Clone(c.s.Throttled),
 	}
 }
 

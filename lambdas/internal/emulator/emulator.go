@@ -10,7 +10,11 @@
 // backups and restores (including cross-region restores), and items with a
 // subset of the expression language. Lifecycle transitions (CREATING → ACTIVE,
 // DELETING → gone, backup CREATING → AVAILABLE) take configurable durations and
-// are evaluated lazily against the emulator clock on every request.
+// are evaluated lazily against the emulator clock on every request. By
+// default it is as strict as DynamoDB documents itself to be (see Model):
+// eventually consistent tags, ItemCount refreshed every six hours, backups
+// being enabled after a restore, UPDATING time, the concurrent table
+// operation quota and per-operation request rates.
 //
 // # Admin API
 //
@@ -30,6 +34,10 @@
 //	GET    /_emulator/durations           current durations in milliseconds
 //	POST   /_emulator/durations           {"tableCreate":200,"tableDelete":200,"backupCreate":500,
 //	                                      "restore":1000,"perMiB":10} (milliseconds)
+//	GET    /_emulator/model               how strictly DynamoDB is modelled (see Model)
+//	POST   /_emulator/model               {"tagPropagation":0,"rates":{"ListBackups":0}} (milliseconds;
+//	                                      omitted fields and rates keep their value, rate 0 = none)
+//	POST   /_emulator/model/default       back to DefaultModel()
 //	POST   /_emulator/clock               {"advanceSeconds":86400}
 //	POST   /_emulator/reset               drop all tables, backups, faults, latencies, outages, stats
 //	GET    /_emulator/state               whole state as JSON
@@ -66,6 +74,16 @@ import (
 // ACTIVE or the backup AVAILABLE.
 type Durations = state.Durations
 
+// Model is how strictly the emulator follows DynamoDB's less convenient
+// behaviours (eventual consistency of tags, delayed ItemCount, backups being
+// enabled after a restore, UPDATING time, control-plane limits and request
+// rates). DefaultModel is the default; a test relaxes one behaviour by
+// changing one field of it.
+type Model = state.Model
+
+// DefaultModel is DynamoDB as its documentation describes it.
+func DefaultModel() Model { return state.DefaultModel() }
+
 // Options configures an Emulator.
 type Options struct {
 	// AccountID used in ARNs. Default "123456789012".
@@ -76,6 +94,9 @@ type Options struct {
 	// restores in progress; one more fails with LimitExceededException.
 	// Default 50.
 	MaxConcurrentRestores int
+	// Model is how strictly DynamoDB's behaviours are modelled. Nil means
+	// DefaultModel().
+	Model *Model
 	// Logger receives one debug record per API call and info records for
 	// admin changes. Nil discards.
 	Logger *slog.Logger
@@ -99,12 +120,17 @@ func New(opts Options) *Emulator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	model := DefaultModel()
+	if opts.Model != nil {
+		model = *opts.Model
+	}
 	e := &Emulator{
 		log: log,
 		state: state.New(state.Config{
 			AccountID:             opts.AccountID,
 			Durations:             opts.Durations,
 			MaxConcurrentRestores: opts.MaxConcurrentRestores,
+			Model:                 model,
 			Logger:                log,
 			Now:                   opts.Now,
 		}),
@@ -133,7 +159,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reset drops every table and backup in every region, and clears faults,
 // latencies, region outages, stats and the clock offset. Durations and the
-// restore quota are kept.
+// restore quota are kept, and so is the model (its rate buckets refill).
 func (e *Emulator) Reset() {
 	e.state.Reset()
 	e.control.reset()
@@ -146,6 +172,13 @@ func (e *Emulator) SetDurations(d Durations) { e.state.SetDurations(d) }
 
 // Durations returns the current lifecycle durations.
 func (e *Emulator) Durations() Durations { return e.state.Durations() }
+
+// SetModel replaces the model: how strictly DynamoDB's behaviours are
+// modelled. Rate buckets start full.
+func (e *Emulator) SetModel(m Model) { e.state.SetModel(m) }
+
+// Model returns the current model.
+func (e *Emulator) Model() Model { return e.state.Model() }
 
 // SetMaxConcurrentRestores changes the account-wide restore quota.
 func (e *Emulator) SetMaxConcurrentRestores(n int) { e.state.SetMaxConcurrentRestores(n) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +142,27 @@ func describe(t *testing.T, c *dynamodb.Client, name string) *types.TableDescrip
 		t.Fatalf("DescribeTable %s: %v", name, err)
 	}
 	return out.Table
+}
+
+// relaxed is DefaultModel with one behaviour relaxed by change, for a test
+// that is about something else.
+func relaxed(change func(*Model)) *Model {
+	m := DefaultModel()
+	change(&m)
+	return &m
+}
+
+// listTags renders a table's tags as ListTagsOfResource reports them:
+// "k=v,..." in key order.
+func listTags(t *testing.T, c *dynamodb.Client, arn *string) string {
+	t.Helper()
+	out, err := c.ListTagsOfResource(ctx(t), &dynamodb.ListTagsOfResourceInput{ResourceArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range out.Tags {
+		got = append(got, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+	}
+	return strings.Join(got, ",")
 }

@@ -123,7 +123,13 @@ func goldenPath(handler string) string {
 // catalog, and hosts the registry's handlers against it.
 func goldenHost(t *testing.T) (*Host, *idScrubber) {
 	t.Helper()
-	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{Now: func() time.Time { return goldenNow }})
+	// The clock is frozen at goldenNow, so a behaviour that ends after a
+	// while would never end: the timed ones are off for this test (tables
+	// are ACTIVE again at once after an update, tag changes and backups are
+	// there at once, counts are live). The rest of the model stays strict.
+	model := emulator.DefaultModel()
+	model.TableUpdate, model.TagPropagation, model.BackupsEnabling, model.StatsRefresh = 0, 0, 0, 0
+	emu, err := emulator.Start("127.0.0.1:0", emulator.Options{Now: func() time.Time { return goldenNow }, Model: &model})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,9 +143,15 @@ type TableResult struct {
 	BackupCreatedAt  time.Time `json:"backupCreatedAt,omitzero"`
 	BackupAgeSeconds int64     `json:"backupAgeSeconds,omitempty"`
 	RestoreSeconds   int       `json:"restoreSeconds,omitempty"`
-	ItemCount        int64     `json:"itemCount,omitempty"`
-	SettingsApplied  []string  `json:"settingsApplied,omitempty"`
-	NoManifest       bool      `json:"noManifest,omitempty"`
+	// ItemCount is the restored table's ItemCount from its last poll, and
+	// ItemCountNote says how approximate it is; both are left out of the
+	// results of a restore of more than 100 tables, to fit the state. A
+	// pointer, so that a count of 0, what a just-restored table reports,
+	// is kept.
+	ItemCount       *int64   `json:"itemCount,omitempty"`
+	ItemCountNote   string   `json:"itemCountNote,omitempty"`
+	SettingsApplied []string `json:"settingsApplied,omitempty"`
+	NoManifest      bool     `json:"noManifest,omitempty"`
 }
 
 // SummarizeInput folds the Map's results.

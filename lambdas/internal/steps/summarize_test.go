@@ -205,7 +205,7 @@ func TestSummarizeDetailedRestoreReport(t *testing.T) {
 	raw := `{"runId":"restore-1","startedAt":"2025-06-01T11:00:00Z","detailed":true,"results":[
 		{"table":"orders","status":"succeeded","target":"orders-restored","backupArn":"arn:b1",
 		 "backupCreatedAt":"` + taken.Format(time.RFC3339) + `","restoreSeconds":1800,"itemCount":12345,
-		 "settingsApplied":["tags","ttl","billing"],"noManifest":false},
+		 "itemCountNote":"approximate","settingsApplied":["tags","ttl","billing"],"noManifest":false},
 		{"table":"users","status":"succeeded","target":"users","backupArn":"arn:b2",
 		 "backupCreatedAt":"2025-06-01T11:59:00Z","restoreSeconds":60,"itemCount":0,"settingsApplied":[],"noManifest":true},
 		{"table":"carts","status":"failed","target":"carts","backupArn":"arn:b3","error":"TableNotOwned","cause":"table carts in eu-west-1 is not owned"}
@@ -228,11 +228,15 @@ func TestSummarizeDetailedRestoreReport(t *testing.T) {
 		t.Errorf("orders backup age = %d s, want %d", orders.BackupAgeSeconds, 26*3600+30)
 	}
 	if orders.Target != "orders-restored" || orders.BackupArn != "arn:b1" || !orders.BackupCreatedAt.Equal(taken) ||
-		orders.RestoreSeconds != 1800 || orders.ItemCount != 12345 || !slices.Equal(orders.SettingsApplied, []string{"tags", "ttl", "billing"}) || orders.NoManifest {
+		orders.RestoreSeconds != 1800 || orders.ItemCount == nil || *orders.ItemCount != 12345 || orders.ItemCountNote != "approximate" || !slices.Equal(orders.SettingsApplied, []string{"tags", "ttl", "billing"}) || orders.NoManifest {
 		t.Errorf("orders = %+v", orders)
 	}
-	if users.BackupAgeSeconds != 60 || !users.NoManifest || users.Target != "users" {
+	if users.BackupAgeSeconds != 60 || !users.NoManifest || users.Target != "users" || users.ItemCount == nil || *users.ItemCount != 0 {
 		t.Errorf("users = %+v", users)
+	}
+	// A just-restored table's count is 0: the report keeps it.
+	if b, err := json.Marshal(users); err != nil || !strings.Contains(string(b), `"itemCount":0`) {
+		t.Errorf("users in the report = %s, %v; want its itemCount of 0", b, err)
 	}
 	if carts.Status != StatusFailed || carts.Error != "TableNotOwned" || carts.BackupAgeSeconds != 0 || carts.Target != "carts" {
 		t.Errorf("carts = %+v", carts)

@@ -4,7 +4,8 @@
 //
 //	emulator [-addr 127.0.0.1:8000] [-account 123456789012] [-max-restores 50]
 //	         [-table-create 0s] [-table-delete 0s] [-backup-create 0s] [-restore 0s] [-per-mib 0s]
-//	         [-log-level info]
+//	         [-tag-propagation 2s] [-backups-enabling 3s] [-stats-refresh 6h] [-table-update 5s]
+//	         [-max-table-operations 500] [-rate-limits=true] [-log-level info]
 //
 // The address defaults to $EMULATOR_ADDR, else 127.0.0.1:8000. It prints one
 // line with its endpoint and serves until SIGINT or SIGTERM. Point clients at
@@ -46,9 +47,20 @@ func run(args []string) error {
 	fs.DurationVar(&d.BackupCreate, "backup-create", 0, "fixed time a backup spends CREATING")
 	fs.DurationVar(&d.Restore, "restore", 0, "fixed time a restored table spends CREATING")
 	fs.DurationVar(&d.PerMiB, "per-mib", 0, "time added per MiB of data to backups and restores")
+	m := emulator.DefaultModel()
+	fs.DurationVar(&m.TagPropagation, "tag-propagation", m.TagPropagation, "time a tag change takes to show in ListTagsOfResource")
+	fs.DurationVar(&m.BackupsEnabling, "backups-enabling", m.BackupsEnabling, "time after a restore during which backups are being enabled")
+	fs.DurationVar(&m.StatsRefresh, "stats-refresh", m.StatsRefresh, "how often ItemCount and TableSizeBytes are refreshed (0: live)")
+	fs.DurationVar(&m.TableUpdate, "table-update", m.TableUpdate, "time a table spends UPDATING after UpdateTable")
+	fs.IntVar(&m.MaxTableOperations, "max-table-operations", m.MaxTableOperations, "per-region limit of tables being created, updated or deleted (0: none)")
+	rateLimits := fs.Bool("rate-limits", true, "enforce DynamoDB's per-operation request rates")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+
+	if !*rateLimits {
+		m.Rates = nil
 	}
 
 	var level slog.Level
@@ -61,6 +73,7 @@ func run(args []string) error {
 		AccountID:             *account,
 		Durations:             d,
 		MaxConcurrentRestores: *maxRestores,
+		Model:                 &m,
 		Logger:                logger,
 	})
 	if err != nil {

@@ -36,22 +36,23 @@ type tableSnapshot struct {
 	rcu, wcu      int64
 	stream        wire.StreamSpecification
 	sse           sseState
-	tableClass    string
 	ttl           ttlState
-	itemCount     int64
+	itemCount     int64 // what the backup holds
 	sizeBytes     int64
+	reported      usage // what DescribeTable reported when the backup was made
 	items         map[string]wire.Item
 }
 
-func snapshotOf(t *table) tableSnapshot {
+func snapshotOf(t *table, reported usage) tableSnapshot {
 	s := tableSnapshot{
 		name: t.name, arn: t.arn, id: t.id, created: t.created,
 		keySchema:   slices.Clone(t.keySchema),
 		attrDefs:    slices.Clone(t.attrDefs),
 		billingMode: t.billingMode, rcu: t.rcu, wcu: t.wcu,
-		stream: t.stream, sse: t.sse, tableClass: t.tableClass, ttl: t.ttl,
+		stream: t.stream, sse: t.sse, ttl: t.ttl,
 		itemCount: int64(len(t.items)),
 		sizeBytes: t.sizeBytes(),
+		reported:  reported,
 		// Stored items are immutable, so a shallow copy is a snapshot.
 		items: maps.Clone(t.items),
 	}
@@ -76,14 +77,15 @@ func (b *backup) description() wire.BackupDescription {
 	d := wire.BackupDescription{
 		BackupDetails: b.details(),
 		SourceTableDetails: wire.SourceTableDetails{
-			TableName:             s.name,
-			TableId:               s.id,
-			TableArn:              s.arn,
-			TableSizeBytes:        s.sizeBytes,
+			TableName:      s.name,
+			TableId:        s.id,
+			TableArn:       s.arn,
+			TableSizeBytes: s.reported.bytes, // "an approximate value"
+
 			KeySchema:             s.keySchema,
 			TableCreationDateTime: wire.NewEpoch(s.created),
 			ProvisionedThroughput: wire.Throughput(s.rcu, s.wcu),
-			ItemCount:             s.itemCount,
+			ItemCount:             s.reported.items,
 			BillingMode:           s.billingMode,
 		},
 	}
@@ -126,7 +128,10 @@ func (c *Call) CreateBackup(in *wire.CreateBackupInput) (*wire.CreateBackupOutpu
 	if t.status == statusCreating || t.status == statusDeleting {
 		return nil, wire.Errorf(wire.CodeTableInUse, "Table is in %s state: %s", t.status, t.name)
 	}
-	snap := snapshotOf(t)
+	if err := c.backupsEnabled(t); err != nil {
+		return nil, err
+	}
+	snap := snapshotOf(t, c.reportedUsage(t))
 	b := &backup{
 		name:       in.BackupName,
 		region:     c.region,
@@ -329,9 +334,12 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 		rcu:         src.rcu,
 		wcu:         src.wcu,
 		sse:         src.sse,
-		tableClass:  src.tableClass,
-		tags:        map[string]string{},
-		items:       maps.Clone(src.items),
+		// "Tables restored from backups are always created using the
+		// DynamoDB Standard table class" (Restoring a DynamoDB table from a
+		// backup): the source's class is not restored, and a table whose
+		// class was never set reports none.
+		tags:  map[string]string{},
+		items: maps.Clone(src.items),
 		restore: &restoreState{
 			backupArn:      b.arn,
 			sourceTableArn: src.arn,
@@ -339,20 +347,21 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 			inProgress:     true,
 		},
 	}
-	if t.tableClass != "" {
-		t.tableClassUpdated = c.now
-	}
 	if err := c.applyRestoreOverrides(t, in, src); err != nil {
 		return nil, err
 	}
 	if n := c.restoresInProgress(); n >= c.maxRestores {
 		return nil, wire.Errorf(wire.CodeLimitExceeded, "There is a limit of %d concurrent restores per account. Current restores in progress: %d", c.maxRestores, n)
 	}
+	if err := c.startTableOperation(); err != nil {
+		return nil, err
+	}
+	t.usageAt = c.now
 	t.status = statusCreating
 	t.transitionAt = c.now.Add(c.durations.scaled(c.durations.Restore, b.sizeBytes))
 	rs.tables[t.name] = t
 	c.log.Info("restore started", "region", c.region, "table", t.name, "backup", b.arn)
-	return &wire.TableDescriptionOutput{TableDescription: t.describe()}, nil
+	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
 
 func (c *Call) applyRestoreOverrides(t *table, in *wire.RestoreTableFromBackupInput, src tableSnapshot) error {

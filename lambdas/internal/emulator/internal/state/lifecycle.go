@@ -28,14 +28,16 @@ func (d Durations) scaled(fixed time.Duration, sizeBytes int64) time.Duration {
 func (st *store) advanceLifecycle(now time.Time) {
 	for _, rs := range st.regions {
 		for name, t := range rs.tables {
+			st.refreshUsage(t, now)
 			if t.transitionAt.After(now) {
 				continue
 			}
 			switch t.status {
 			case statusCreating, statusUpdating:
 				t.status = statusActive
-				if t.restore != nil {
+				if t.restore != nil && t.restore.inProgress {
 					t.restore.inProgress = false
+					t.backupsFrom = t.transitionAt.Add(st.model.BackupsEnabling)
 				}
 			case statusDeleting:
 				delete(rs.tables, name)

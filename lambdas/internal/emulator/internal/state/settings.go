@@ -32,7 +32,9 @@ func (c *Call) lookupTableByARN(arn string) (*table, error) {
 		return nil, wire.Validation("Invalid TableArn: Invalid ResourceArn provided as input %s", arn)
 	}
 	t, ok := c.inRegion(c.region).tables[a.Table]
-	if !ok || t.status == statusDeleting {
+	// The tagging operations' ResourceNotFoundException: "The resource
+	// might not be specified correctly, or its status might not be ACTIVE."
+	if !ok || t.status == statusDeleting || c.model.TagsRequireActive && t.status != statusActive {
 		return nil, wire.Errorf(wire.CodeResourceNotFound, "Requested resource not found: ResourcArn: %s not found", arn)
 	}
 	return t, nil
@@ -85,6 +87,7 @@ func (c *Call) TagResource(in *wire.TagResourceInput) (*wire.Empty, error) {
 	for _, tg := range in.Tags {
 		t.tags[tg.Key] = tg.Value
 	}
+	c.setTags(t)
 	return &wire.Empty{}, nil
 }
 
@@ -100,16 +103,19 @@ func (c *Call) UntagResource(in *wire.UntagResourceInput) (*wire.Empty, error) {
 	for _, k := range in.TagKeys {
 		delete(t.tags, k)
 	}
+	c.setTags(t)
 	return &wire.Empty{}, nil
 }
 
-// ListTagsOfResource lists the tags of a table, by key.
+// ListTagsOfResource lists the tags of a table, by key, as of the model's
+// propagation delay ago: TagResource and UntagResource are eventually
+// consistent.
 func (c *Call) ListTagsOfResource(in *wire.ListTagsOfResourceInput) (*wire.ListTagsOfResourceOutput, error) {
 	t, err := c.lookupTableByARN(in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	return &wire.ListTagsOfResourceOutput{Tags: sortedTags(t.tags)}, nil
+	return &wire.ListTagsOfResourceOutput{Tags: sortedTags(t.visibleTags(c.now))}, nil
 }
 
 func sortedTags(m map[string]string) []wire.Tag {
@@ -189,8 +195,8 @@ func (c *Call) UpdateContinuousBackups(in *wire.UpdateContinuousBackupsInput) (*
 	if spec == nil {
 		return nil, wire.Constraint(nil, "pointInTimeRecoverySpecification", "Member must not be null")
 	}
-	if t.status == statusCreating {
-		return nil, wire.Errorf(wire.CodeContinuousBackupsOff, "Backups are being enabled for the table: %s. Please retry later", t.name)
+	if err := c.backupsEnabled(t); err != nil {
+		return nil, err
 	}
 	days := int32(35)
 	if spec.RecoveryPeriodInDays != nil {
@@ -213,7 +219,7 @@ func (c *Call) UpdateContinuousBackups(in *wire.UpdateContinuousBackupsInput) (*
 	default:
 		t.pitr = pitrState{}
 	}
-	return &wire.ContinuousBackupsOutput{ContinuousBackupsDescription: continuousBackupsDescription(t, c.now)}, nil
+	return &wire.ContinuousBackupsOutput{ContinuousBackupsDescription: c.continuousBackupsDescription(t)}, nil
 }
 
 // DescribeContinuousBackups reports the point-in-time recovery settings of a table.
@@ -222,10 +228,28 @@ func (c *Call) DescribeContinuousBackups(in *wire.TableName) (*wire.ContinuousBa
 	if err != nil {
 		return nil, err
 	}
-	return &wire.ContinuousBackupsOutput{ContinuousBackupsDescription: continuousBackupsDescription(t, c.now)}, nil
+	return &wire.ContinuousBackupsOutput{ContinuousBackupsDescription: c.continuousBackupsDescription(t)}, nil
 }
 
-func continuousBackupsDescription(t *table, now time.Time) wire.ContinuousBackupsDescription {
+// backupsEnabled fails with ContinuousBackupsUnavailableException while a
+// table is being created, and for the model's BackupsEnabling time after a
+// restored table becomes ACTIVE.
+func (c *Call) backupsEnabled(t *table) error {
+	if t.status == statusCreating || c.now.Before(t.backupsFrom) {
+		return wire.Errorf(wire.CodeContinuousBackupsOff, "Backups are being enabled for the table: %s. Please retry later", t.name)
+	}
+	return nil
+}
+
+// continuousBackupsDescription reports ContinuousBackupsStatus DISABLED
+// while backups are being enabled (the API reference names only ENABLED and
+// DISABLED), ENABLED after.
+func (c *Call) continuousBackupsDescription(t *table) wire.ContinuousBackupsDescription {
+	now := c.now
+	status := "ENABLED"
+	if c.backupsEnabled(t) != nil {
+		status = "DISABLED"
+	}
 	pitr := wire.PointInTimeRecoveryDescription{PointInTimeRecoveryStatus: "DISABLED"}
 	if t.pitr.enabled {
 		earliest := t.pitr.since
@@ -243,5 +267,5 @@ func continuousBackupsDescription(t *table, now time.Time) wire.ContinuousBackup
 			LatestRestorableDateTime:   wire.NewEpoch(latest),
 		}
 	}
-	return wire.ContinuousBackupsDescription{ContinuousBackupsStatus: "ENABLED", PointInTimeRecoveryDescription: pitr}
+	return wire.ContinuousBackupsDescription{ContinuousBackupsStatus: status, PointInTimeRecoveryDescription: pitr}
 }

@@ -37,6 +37,7 @@ type Config struct {
 	AccountID             string
 	Durations             Durations
 	MaxConcurrentRestores int
+	Model                 Model
 	Logger                *slog.Logger
 	Now                   func() time.Time
 }
@@ -56,6 +57,9 @@ type store struct {
 	offset      time.Duration
 	durations   Durations
 	maxRestores int
+	model       Model
+	started     time.Time // real time at creation, for rateClock
+	buckets     map[bucketKey]*bucket
 	rng         *rand.Rand
 	regions     map[string]*regionState
 	backups     map[string]*backup // by ARN, account-wide
@@ -75,6 +79,8 @@ func New(cfg Config) *State {
 		baseNow:     cfg.Now,
 		durations:   cfg.Durations,
 		maxRestores: cfg.MaxConcurrentRestores,
+		model:       cfg.Model.clone(),
+		started:     time.Now(),
 		rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 	if st.accountID == "" {
@@ -128,12 +134,13 @@ func (st *store) inRegion(name string) *regionState {
 
 func (st *store) reset() {
 	st.offset = 0
+	st.buckets = map[bucketKey]*bucket{}
 	st.regions = map[string]*regionState{}
 	st.backups = map[string]*backup{}
 }
 
-// Reset drops every table and backup in every region and the clock offset.
-// Durations and the restore quota are kept.
+// Reset drops every table and backup in every region, the clock offset and
+// the rate buckets. Durations, the model and the restore quota are kept.
 func (s *State) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/expr"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -44,10 +45,15 @@ type table struct {
 	tableClass         string // "" when never set
 	tableClassUpdated  time.Time
 	deletionProtection bool
-	tags               map[string]string
+	tags               map[string]string // as of the last change
+	tagVersions        []tagVersion      // what ListTagsOfResource sees, and from when
 	ttl                ttlState
 	pitr               pitrState
 	restore            *restoreState
+	backupsFrom        time.Time // a restored table takes backups from then on
+
+	usage   usage     // ItemCount and sizes as of the last refresh
+	usageAt time.Time // when usage was last refreshed
 
 	items map[string]wire.Item // by encoded primary key
 }
@@ -223,14 +229,20 @@ func (c *Call) CreateTable(in *wire.CreateTableInput) (*wire.TableDescriptionOut
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := c.startTableOperation(); err != nil {
+		return nil, err
+	}
 	for _, tg := range in.Tags {
 		t.tags[tg.Key] = tg.Value
 	}
+	// Tags given at creation are there from the start.
+	t.tagVersions = []tagVersion{{from: c.now, tags: maps.Clone(t.tags)}}
+	t.usageAt = c.now
 	t.status = statusCreating
 	t.transitionAt = c.now.Add(c.durations.TableCreate)
 	rs.tables[t.name] = t
 	c.log.Info("table created", "region", c.region, "table", t.name)
-	return &wire.TableDescriptionOutput{TableDescription: t.describe()}, nil
+	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
 
 // applyTableSpec validates a CreateTable request and fills in t.
@@ -488,11 +500,12 @@ func (c *Call) DescribeTable(in *wire.TableName) (*wire.DescribeTableOutput, err
 	if err != nil {
 		return nil, err
 	}
-	return &wire.DescribeTableOutput{Table: t.describe()}, nil
+	return &wire.DescribeTableOutput{Table: c.describe(t)}, nil
 }
 
-// describe renders a TableDescription.
-func (t *table) describe() wire.TableDescription {
+// describe renders a TableDescription, with the usage DynamoDB reports.
+func (st *store) describe(t *table) wire.TableDescription {
+	u := st.reportedUsage(t)
 	d := wire.TableDescription{
 		AttributeDefinitions: t.attrDefs,
 		TableName:            t.name,
@@ -508,8 +521,7 @@ func (t *table) describe() wire.TableDescription {
 		DeletionProtectionEnabled: t.deletionProtection,
 	}
 	if t.status != statusDeleting {
-		d.ItemCount = int64(len(t.items))
-		d.TableSizeBytes = t.sizeBytes()
+		d.ItemCount, d.TableSizeBytes = u.items, u.bytes
 	}
 	if !t.lastIncrease.IsZero() {
 		d.ProvisionedThroughput.LastIncreaseDateTime = wire.NewEpoch(t.lastIncrease)
@@ -528,21 +540,21 @@ func (t *table) describe() wire.TableDescription {
 		indexStatus = t.status
 	}
 	for _, ix := range t.lsis {
-		count, size := t.indexStats(ix)
+		iu := u.indexes[ix.name]
 		d.LocalSecondaryIndexes = append(d.LocalSecondaryIndexes, wire.IndexDescription{
 			IndexName: ix.name, KeySchema: ix.keySchema, Projection: ix.projection,
-			IndexSizeBytes: size, ItemCount: count, IndexArn: t.arn + "/index/" + ix.name,
+			IndexSizeBytes: iu.bytes, ItemCount: iu.items, IndexArn: t.arn + "/index/" + ix.name,
 		})
 	}
 	for _, ix := range t.gsis {
-		count, size := t.indexStats(ix)
+		iu := u.indexes[ix.name]
 		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, wire.IndexDescription{
 			IndexName: ix.name, KeySchema: ix.keySchema, Projection: ix.projection,
 			IndexStatus: indexStatus,
 			ProvisionedThroughput: &wire.ProvisionedThroughputDescription{
 				ReadCapacityUnits: ix.rcu, WriteCapacityUnits: ix.wcu,
 			},
-			IndexSizeBytes: size, ItemCount: count, IndexArn: t.arn + "/index/" + ix.name,
+			IndexSizeBytes: iu.bytes, ItemCount: iu.items, IndexArn: t.arn + "/index/" + ix.name,
 		})
 	}
 	if t.stream.StreamEnabled {
@@ -684,6 +696,9 @@ func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOut
 		}
 	}
 
+	if err := c.startTableOperation(); err != nil {
+		return nil, err
+	}
 	changed := false
 	if billing != t.billingMode {
 		changed = true
@@ -735,11 +750,13 @@ func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOut
 		changed = true
 	}
 	if changed {
-		// The update completes by the next request.
+		// DynamoDB: "While it is UPDATING, you cannot issue another
+		// UpdateTable request"; with no TableUpdate time the update
+		// completes by the next request.
 		t.status = statusUpdating
-		t.transitionAt = c.now
+		t.transitionAt = c.now.Add(c.model.TableUpdate)
 	}
-	return &wire.TableDescriptionOutput{TableDescription: t.describe()}, nil
+	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
 
 func updateGSIs(t *table, in *wire.UpdateTableInput) error {
@@ -813,10 +830,14 @@ func (c *Call) DeleteTable(in *wire.TableName) (*wire.TableDescriptionOutput, er
 			return nil, wire.Errorf(wire.CodeResourceInUse, "Attempt to change a resource which is still in use: Table is being backed up: %s", t.name)
 		}
 	}
+	if err := c.startTableOperation(); err != nil {
+		return nil, err
+	}
 	t.status = statusDeleting
 	t.transitionAt = c.now.Add(c.durations.TableDelete)
-	desc := t.describe()
-	desc.ItemCount, desc.TableSizeBytes = int64(len(t.items)), t.sizeBytes()
+	desc := c.describe(t)
+	u := c.reportedUsage(t)
+	desc.ItemCount, desc.TableSizeBytes = u.items, u.bytes
 	t.items = map[string]wire.Item{}
 	c.log.Info("table deleting", "region", c.region, "table", t.name)
 	return &wire.TableDescriptionOutput{TableDescription: desc}, nil
