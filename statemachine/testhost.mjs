@@ -199,3 +199,16 @@ export function assertRoute(result, { enters = [], avoids = [], ...where }) {
   const wrong = avoids.filter((s) => entered.includes(s));
   assert.deepEqual(wrong, [], `${who} entered ${wrong.join(', ')}; it entered ${shown}`);
 }
+
+/**
+ * A test host with one source table, orders, and `fault` injected, after one
+ * backup run: the host, the run's result, and the StateRetried events.
+ */
+export async function runWithFault(fault) {
+  const h = await startTestHost();
+  await createTable(h, SOURCE, 'orders');
+  await h.admin('POST', 'faults', fault);
+  const retried = [];
+  const result = await h.run({}, { onEvent: (e) => e.type === 'StateRetried' && retried.push(e) });
+  return { h, result, retried };
+}

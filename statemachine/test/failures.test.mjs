@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { loadDefinition } from '../lib/definition.mjs';
 import {
-  DEST, MACHINE, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, state, tempTableName, toolBackups, userTables, writes,
+  DEST, MACHINE, SOURCE, assertRoute, createTable, noTempTablesLeft, runWithFault, startTestHost, state, tempTableName, toolBackups, userTables, writes,
 } from '../testhost.mjs';
 
 describe('a restore that fails for one table', () => {
@@ -121,14 +121,11 @@ describe('a table that is left behind mid-copy', () => {
 describe('a restore quota error', () => {
   let h;
   let result;
-  const retried = [];
+  let retried;
   before(async () => {
-    h = await startTestHost();
-    await createTable(h, SOURCE, 'orders');
     // The SDK retries LimitExceededException itself (3 attempts); the third
     // failure reaches the state machine as QuotaExceeded.
-    await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'LimitExceededException', message: 'Too many concurrent restores', times: 3 });
-    result = await h.run({}, { onEvent: (e) => e.type === 'StateRetried' && retried.push(e) });
+    ({ h, result, retried } = await runWithFault({ operation: 'RestoreTableFromBackup', errorCode: 'LimitExceededException', message: 'Too many concurrent restores', times: 3 }));
   });
   after(() => h?.stop());
 

@@ -5,18 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { DEST, SOURCE, assertRoute, createTable, startTestHost } from '../testhost.mjs';
+import { DEST, assertRoute, runWithFault } from '../testhost.mjs';
 
 describe('an InternalServerError past the SDK\'s retries', () => {
   let h;
   let result;
-  const retried = [];
+  let retried;
   before(async () => {
-    h = await startTestHost();
-    await createTable(h, SOURCE, 'orders');
     // The SDK makes 3 attempts; the third failure reaches the state machine.
-    await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'InternalServerError', tablePattern: 'xrb-tmp.*', times: 3 });
-    result = await h.run({}, { onEvent: (e) => e.type === 'StateRetried' && retried.push(e) });
+    ({ h, result, retried } = await runWithFault({ operation: 'CreateBackup', errorCode: 'InternalServerError', tablePattern: 'xrb-tmp.*', times: 3 }));
   });
   after(() => h?.stop());
 
@@ -30,14 +27,11 @@ describe('an InternalServerError past the SDK\'s retries', () => {
 describe('a request DynamoDB rejects', () => {
   let h;
   let result;
-  const retried = [];
+  let retried;
   before(async () => {
-    h = await startTestHost();
-    await createTable(h, SOURCE, 'orders');
-    await h.admin('POST', 'faults', {
+    ({ h, result, retried } = await runWithFault({
       operation: 'CreateBackup', errorCode: 'ValidationException', tablePattern: 'xrb-tmp.*', times: 0, message: 'injected: 1 validation error detected',
-    });
-    result = await h.run({}, { onEvent: (e) => e.type === 'StateRetried' && retried.push(e) });
+    }));
   });
   after(() => h?.stop());
 
