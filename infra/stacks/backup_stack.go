@@ -105,9 +105,13 @@ func alarmNamePrefix(stack awscdk.Stack) string { return *stack.StackName() + "-
 //
 // A topic policy replaces SNS's default policy, and EnforceSSL makes CDK
 // write one whose only statement is a Deny, so CloudWatch must be allowed
-// to publish explicitly, and to use the key that encrypts the messages;
-// both only for this account's alarms of this stack (aws:SourceAccount and
-// aws:SourceArn, against the confused deputy problem). See "Amazon SNS
+// to publish explicitly, only for this account's alarms of this stack
+// (aws:SourceAccount and aws:SourceArn, against the confused deputy
+// problem), and to use the key that encrypts the messages. The key
+// statement has the form SNS documents, with no condition: no AWS document
+// says that the KMS calls made for an alarm carry the alarm's ARN, and a
+// condition they fail would silence every alarm; the topic policy is what
+// limits publishing to this stack's alarms. See "Amazon SNS
 // access control: example cases" and "Enable compatibility between event
 // sources from AWS services and encrypted topics":
 // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
@@ -132,7 +136,6 @@ func newAlarmTopic(stack awscdk.Stack, email string) awssns.Topic {
 		Principals: cloudWatch,
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: fromOurAlarms,
 	}), nil)
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("dynamodb-xregion-backup alarms"),
