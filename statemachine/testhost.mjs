@@ -70,9 +70,10 @@ export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG);
 /**
  * Runs the backup state machine (or opts.machine, such as RESTORE_MACHINE,
  * or opts.definition, an already loaded one) on the test host, quickly and
- * quietly.
+ * quietly; each pause moves the emulator's clock (opts.virtualTime: false
+ * runs it on real time).
  */
-export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEvent, log, machine = MACHINE, definition } = {}) {
+export async function run(h, input = {}, { waitMs = 20, retryMs = 10, virtualTime, name, onEvent, log, machine = MACHINE, definition } = {}) {
   const lines = [];
   const result = await runExecution({
     definitionFile: machine,
@@ -82,6 +83,7 @@ export async function run(h, input = {}, { waitMs = 20, retryMs = 10, name, onEv
     emulator: h.emulator,
     waitMs,
     retryMs,
+    virtualTime,
     name,
     onEvent,
     log: log ?? ((l) => lines.push(l)),

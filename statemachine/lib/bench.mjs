@@ -246,6 +246,8 @@ export async function bench({
       emulator: h.emulator,
       waitMs: 0,
       retryMs: 0,
+      // The host (-virtual-time) moves the clock by each poll's wait already.
+      virtualTime: false,
       name: 'bench',
       observers: [history],
       log,

@@ -1,6 +1,7 @@
 // The bridge to the interpreter, aws-local-stepfunctions: every Task state
 // calls its Lambda function on the local host's Invoke API, every Wait state
-// and Retry pause is shortened, and the definition is adjusted where the
+// and Retry pause is shortened (and, with a virtual clock, the emulator's
+// clock is moved on by the time it stands for: lib/clock.mjs), and the definition is adjusted where the
 // interpreter departs from Step Functions. The bridge also supplies what the
 // interpreter lacks:
 //
@@ -30,6 +31,7 @@ import { randomUUID } from 'node:crypto';
 
 import { ExecutionAbortedError, StateMachine } from 'aws-local-stepfunctions';
 
+import { retryPauseSeconds, waitEnd } from './clock.mjs';
 import { ACCOUNT, LAMBDA_REGION, allStates, simplePath, taskFunctions } from './definition.mjs';
 import { invoke } from './host.mjs';
 import {
@@ -83,19 +85,27 @@ let installed = false;
 /**
  * Makes the interpreter hold every execution started with runOptions.limits
  * to Step Functions' limits, at the moment they are broken: an error thrown
- * while a state's event is dispatched fails the execution at that state.
- * The interpreter has no hook for this, so its StateMachine.execute is
- * wrapped, once, to wrap the execution's event logger.
+ * while a state's event is dispatched fails the execution at that state; and
+ * makes the pauses of one started with runOptions.time move its virtual
+ * clock. The interpreter has no hook for this, so its StateMachine.execute
+ * is wrapped, once, to wrap the execution's event logger.
  */
 function enforceLimits() {
   if (installed) return;
   installed = true;
   const execute = StateMachine.prototype.execute;
   StateMachine.prototype.execute = function strictExecute(input, options, cleanupFn) {
-    const limits = options.runOptions?.limits;
+    const { limits, time } = options.runOptions ?? {};
     if (limits) watch(options.eventLogger, limits);
+    if (time) keepTime(options.eventLogger, time);
     return execute.call(this, input, options, cleanupFn);
   };
+}
+
+// Replaces logger[method] with fn(original, ...args).
+function wrap(logger, method, fn) {
+  const original = logger[method].bind(logger);
+  logger[method] = (...args) => fn(original, ...args);
 }
 
 function watch(logger, limits) {
@@ -107,23 +117,19 @@ function watch(logger, limits) {
   };
   // A Distributed Map runs as a Task (forInterpreter); its events say Map.
   const typeOf = (name, type) => (limits.mapStates.has(name) ? 'Map' : type);
-  const wrap = (method, fn) => {
-    const original = logger[method].bind(logger);
-    logger[method] = (...args) => fn(original, ...args);
-  };
-  wrap('dispatchExecutionStartedEvent', (original, input) => {
+  wrap(logger, 'dispatchExecutionStartedEvent', (original, input) => {
     limits.history += historyEventsOf('ExecutionStarted');
     original(input);
   });
-  wrap('dispatchExecutionSucceededEvent', (original, output) => {
+  wrap(logger, 'dispatchExecutionSucceededEvent', (original, output) => {
     limits.history += historyEventsOf('ExecutionSucceeded');
     original(output);
   });
-  wrap('dispatchExecutionFailedEvent', (original, error) => {
+  wrap(logger, 'dispatchExecutionFailedEvent', (original, error) => {
     limits.history += historyEventsOf('ExecutionFailed');
     original(error);
   });
-  wrap('dispatchStateEnteredEvent', (original, name, type, input) => {
+  wrap(logger, 'dispatchStateEnteredEvent', (original, name, type, input) => {
     const t = typeOf(name, type);
     original(name, t, input);
     count('StateEntered', t);
@@ -132,19 +138,48 @@ function watch(logger, limits) {
     const v = waitPath && waitSecondsViolation(name, waitPath, input);
     if (v) throw terminalError(v);
   });
-  wrap('dispatchStateExitedEvent', (original, name, type, input, output) => {
+  wrap(logger, 'dispatchStateExitedEvent', (original, name, type, input, output) => {
     checkPayload(`the output of state ${name}`, output);
     original(name, typeOf(name, type), input, output);
     count('StateExited');
   });
-  wrap('dispatchStateRetriedEvent', (original, name, type, ...rest) => {
+  wrap(logger, 'dispatchStateRetriedEvent', (original, name, type, ...rest) => {
     const t = typeOf(name, type);
     original(name, t, ...rest);
     count('StateRetried', t);
   });
   for (const method of ['dispatchStateFailedEvent', 'dispatchStateCaughtEvent']) {
-    wrap(method, (original, name, type, ...rest) => original(name, typeOf(name, type), ...rest));
+    wrap(logger, method, (original, name, type, ...rest) => original(name, typeOf(name, type), ...rest));
   }
+}
+
+/**
+ * Moves time.clock on for each pause of an execution, when the pause ends:
+ * a Wait state when it exits, a Retry pause when the state is retried (the
+ * pause began when the state failed). time.states are the definition's
+ * states by name.
+ */
+function keepTime(logger, { clock, states }) {
+  const began = {}; // state name → the clock when its pause began
+  wrap(logger, 'dispatchStateEnteredEvent', (original, name, type, input) => {
+    if (type === 'Wait') began[name] = clock.begin();
+    original(name, type, input);
+  });
+  wrap(logger, 'dispatchStateExitedEvent', (original, name, type, input, output) => {
+    if (type === 'Wait') {
+      const end = waitEnd(states[name], input);
+      clock.reach(end.at ?? began[name].then((t) => t + end.seconds));
+    }
+    original(name, type, input, output);
+  });
+  wrap(logger, 'dispatchStateFailedEvent', (original, name, ...rest) => {
+    if (states[name]?.Retry) began[name] = clock.begin();
+    original(name, ...rest);
+  });
+  wrap(logger, 'dispatchStateRetriedEvent', (original, name, type, input, retrier, attempt) => {
+    clock.reach(began[name].then((t) => t + retryPauseSeconds(retrier, attempt)));
+    original(name, type, input, retrier, attempt);
+  });
 }
 
 /** An async stream of events that several producers push to. */
@@ -187,9 +222,11 @@ class EventStream {
  * (a child's events carry the iteration's index, and its start and end are
  * MapIterationStarted, MapIterationSucceeded or MapIterationFailed, with
  * parentState); limits.history is the execution's history size and
- * limits.largestChildHistory its largest child's ({events, index}).
+ * limits.largestChildHistory its largest child's ({events, index}). With a
+ * clock (lib/clock.mjs), every pause moves it on, and every Task waits for
+ * the moves asked for before it.
  */
-export function startExecution(definition, input, { host, waitMs, retryMs, name, stateMachineName, startedAt }) {
+export function startExecution(definition, input, { host, waitMs, retryMs, clock, name, stateMachineName, startedAt }) {
   enforceLimits();
   const functions = taskFunctions(definition);
   const overrides = { taskResourceLocalHandlers: {}, waitTimeOverrides: {}, retryIntervalOverrides: {} };
@@ -206,12 +243,14 @@ export function startExecution(definition, input, { host, waitMs, retryMs, name,
   };
   const events = new EventStream();
   const limits = newLimits(definition);
-  const mapRun = { overrides, context, stateMachineArn, stateMachineName, emit: (ev) => events.push(ev), parentLimits: limits };
+  const time = clock && { clock, states: Object.fromEntries(allStates(definition).map((s) => [s.name, s.state])) };
+  const mapRun = { overrides, context, stateMachineArn, stateMachineName, emit: (ev) => events.push(ev), parentLimits: limits, time };
   for (const { name: stateName, state } of allStates(definition)) {
     if (state.Type === 'Task') {
       const fn = functions[stateName];
       overrides.taskResourceLocalHandlers[stateName] = async (payload) => {
         checkPayload(`the payload of state ${stateName} to ${fn}`, payload);
+        await clock?.settled();
         const result = await invoke(host, fn, payload);
         checkPayload(`the result of ${fn} in state ${stateName}`, result);
         return result;
@@ -223,7 +262,7 @@ export function startExecution(definition, input, { host, waitMs, retryMs, name,
   }
   // The definition was validated when it was loaded; the interpreter need not repeat it.
   const machine = new StateMachine(forInterpreter(definition), { validationOptions: { noValidate: true } });
-  const execution = machine.run(input, { overrides, context, limits });
+  const execution = machine.run(input, { overrides, context, limits, time });
   (async () => {
     for await (const ev of execution.eventLogs) events.push(ev);
     events.close();
@@ -270,6 +309,7 @@ async function runMapRun(stateName, state, input, run) {
         StateMachine: { Id: `${run.stateMachineArn}/${label}`, Name: `${run.stateMachineName}/${label}` },
       },
       limits: childLimits,
+      time: run.time,
     });
     stops.add(execution.abort);
     const forwarded = forward(execution.eventLogs, index, stateName, input, run.emit);

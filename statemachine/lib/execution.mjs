@@ -7,6 +7,7 @@
 // broken.
 
 import { startExecution } from './bridge.mjs';
+import { virtualClock } from './clock.mjs';
 import { allStates, loadDefinition, taskFunctions } from './definition.mjs';
 import { payloadBytes } from './limits.mjs';
 import { metricsObserver } from './metrics.mjs';
@@ -23,7 +24,7 @@ export const DEFAULT_RETRY_MS = 50;
  *                   the Map iteration it belongs to, if any), ev.region (its
  *                   state input's region) and ev.executionName
  * run is the execution as known so far: {name, startedAt, definition,
- * stateByName, profile, host, emulator, waitMs, retryMs, tables, settings,
+ * stateByName, profile, host, emulator, waitMs, retryMs, virtualTime, tables, settings,
  * plan, results, summary, aliases, largestPayload}.
  */
 
@@ -44,6 +45,9 @@ export const DEFAULT_RETRY_MS = 50;
  *   host            the local host URL (serves the Lambda Invoke API)
  *   emulator        the DynamoDB emulator URL, for API call counts (optional)
  *   waitMs, retryMs every Wait state and Retry pause, in milliseconds
+ *   virtualTime     whether each Wait state and Retry pause moves the
+ *                   emulator's clock on by the time it stands for
+ *                   (lib/clock.mjs); default: when there is an emulator
  *   name            the execution name ($$.Execution.Name); default run-<timestamp>
  *   onEvent         called with each event, as an observer's event(ev)
  *   observers       more observers
@@ -57,6 +61,7 @@ export async function runExecution({
   emulator,
   waitMs = DEFAULT_WAIT_MS,
   retryMs = DEFAULT_RETRY_MS,
+  virtualTime = Boolean(emulator),
   onEvent,
   observers = [],
   name,
@@ -64,6 +69,7 @@ export async function runExecution({
   stateMachineName = 'dynamodb-xregion-backup',
 }) {
   if (!host) throw new Error('runExecution: host is required');
+  if (virtualTime && !emulator) throw new Error('runExecution: virtualTime needs the emulator');
   const def = definition ?? loadDefinition(definitionFile);
   const profile = profileFor(taskFunctions(def));
   const run = {
@@ -76,6 +82,7 @@ export async function runExecution({
     emulator,
     waitMs,
     retryMs,
+    virtualTime,
     tables: [],
     settings: undefined,
     plan: undefined,
@@ -90,7 +97,8 @@ export async function runExecution({
   const all = [metrics, router, ...(log ? [progressObserver(log)] : []), ...observers, ...(onEvent ? [{ event: onEvent }] : [])];
   for (const o of all) await o.start?.(run);
 
-  const execution = startExecution(def, input, { host, waitMs, retryMs, name: run.name, stateMachineName, startedAt: run.startedAt });
+  const clock = virtualTime ? virtualClock(emulator) : undefined;
+  const execution = startExecution(def, input, { host, waitMs, retryMs, clock, name: run.name, stateMachineName, startedAt: run.startedAt });
   const consume = (async () => {
     for await (const raw of execution.eventLogs) {
       const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
@@ -105,6 +113,7 @@ export async function runExecution({
   let cause;
   try {
     output = await execution.result;
+    await clock?.settled();
   } catch (err) {
     status = 'FAILED';
     const e = err?.cause ?? err;
