@@ -193,6 +193,27 @@ func (e *ServiceError) Error() string {
 // ErrorCode is the name the state machines match.
 func (*ServiceError) ErrorCode() string { return "ServiceError" }
 
+// BackupsNotYetEnabled is DynamoDB's ContinuousBackupsUnavailableException:
+// "Backups have not yet been enabled for this table", which CreateBackup and
+// UpdateContinuousBackups answer for a while after a table (a restored one
+// in particular) becomes ACTIVE (Amazon DynamoDB API Reference, CreateBackup,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateBackup.html).
+// No API reports the end of that window (DescribeContinuousBackups says
+// ENABLED from table creation), so the state machines retry the call at a
+// fixed interval, without jitter, for a bounded time.
+type BackupsNotYetEnabled struct {
+	Operation string
+	Table     string
+	Region    string
+}
+
+func (e *BackupsNotYetEnabled) Error() string {
+	return fmt.Sprintf("%s on %s in %s: backups are not yet enabled for the table; it is retried", e.Operation, e.Table, e.Region)
+}
+
+// ErrorCode is the name the state machines match.
+func (*BackupsNotYetEnabled) ErrorCode() string { return "BackupsNotYetEnabled" }
+
 // RequestRejected is DynamoDB's ValidationException: DynamoDB refused a
 // request the tool built from its settings and the table's state. It is not
 // an input error (that is InvalidInput, from the tool's own checks), and a
@@ -251,6 +272,7 @@ func (*PollTimedOut) contract()             {}
 func (*ResourceFailed) contract()           {}
 func (*TemporaryTableLeftBehind) contract() {}
 func (*ServiceError) contract()             {}
+func (*BackupsNotYetEnabled) contract()     {}
 func (*RequestRejected) contract()          {}
 func (*AccessDenied) contract()             {}
 
@@ -261,7 +283,7 @@ func ContractErrors() []ContractError {
 		&InvalidInput{}, &TableNotOwned{}, &TableInProgressElsewhere{}, &TableNotFound{},
 		&BackupNotFound{}, &QuotaExceeded{}, &Throttled{}, &ResourceBusy{},
 		&PollTimedOut{}, &ResourceFailed{}, &TemporaryTableLeftBehind{},
-		&ServiceError{}, &RequestRejected{}, &AccessDenied{},
+		&ServiceError{}, &RequestRejected{}, &AccessDenied{}, &BackupsNotYetEnabled{},
 	}
 }
 
@@ -271,7 +293,7 @@ func ContractErrors() []ContractError {
 // as warnings, not as failures, and the alarms do not count them.
 func Expected(e ContractError) bool {
 	switch e.(type) {
-	case *TableInProgressElsewhere, *ResourceBusy, *Throttled, *QuotaExceeded:
+	case *TableInProgressElsewhere, *ResourceBusy, *Throttled, *QuotaExceeded, *BackupsNotYetEnabled:
 		return true
 	}
 	return false

@@ -85,7 +85,7 @@ var All = []Handler{
 	// before: TagResource refuses a table being created), and reports it
 	// ready only when its continuous backups, which CreateBackup and PITR
 	// need, are enabled (DescribeContinuousBackups, in ReadSettings).
-	handler("describe-table", both, []Access{ReadTables, ReadSettings, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
+	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
 		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
 	handler("apply-settings", restore, []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}, (*steps.ApplySettings).Handle, func(d Deps) *steps.ApplySettings {

@@ -243,10 +243,9 @@ func (c *Client) translate(op, resource string, err error) error {
 		// looks at it to decide whether to resume, skip or wait.
 		op == "RestoreTableFromBackup" && (errors.As(err, &tableInUse) || errors.As(err, &inUse)):
 		return fmt.Errorf("%s %s in %s: %w: %w", op, resource, c.region, core.ErrTableExists, err)
-	case errors.As(err, &inUse), errors.As(err, &backupInUse), errors.As(err, &tableInUse),
-		// "Backups are being enabled for the table": right after a table
-		// becomes ACTIVE; it passes.
-		errors.As(err, &noBackupsYet):
+	case errors.As(err, &noBackupsYet):
+		mapped = &core.BackupsNotYetEnabled{Operation: op, Table: resource, Region: c.region}
+	case errors.As(err, &inUse), errors.As(err, &backupInUse), errors.As(err, &tableInUse):
 		mapped = &core.ResourceBusy{Operation: op, Resource: resource, Region: c.region, Message: message(err)}
 	case errors.As(err, &limit):
 		mapped = &core.QuotaExceeded{Operation: op, Region: c.region, Message: message(err)}

@@ -161,7 +161,7 @@ func TestErrorsBecomeContractErrors(t *testing.T) {
 		{name: "access denied", fault: &emulator.Fault{Operation: "DeleteTable", ErrorCode: "AccessDeniedException"},
 			call: func() error { return db.DeleteTable(ctx, temp) }, want: new(*core.AccessDenied)},
 		{name: "backups not enabled yet", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "ContinuousBackupsUnavailableException"},
-			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-2"); return err }, want: new(*core.ResourceBusy)},
+			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-2"); return err }, want: new(*core.BackupsNotYetEnabled)},
 		{name: "table being created or deleted", fault: &emulator.Fault{Operation: "CreateBackup", ErrorCode: "TableInUseException"},
 			call: func() error { _, err := db.CreateBackup(ctx, "orders", "backup-3"); return err }, want: new(*core.ResourceBusy)},
 	}
@@ -331,27 +331,5 @@ func TestProvisionedBillingWithIndexes(t *testing.T) {
 	}
 	if m.BillingMode != core.BillingProvisioned || m.ReadCapacity != 5 || m.WriteCapacity != 4 || !maps.Equal(m.IndexCapacity, indexes) {
 		t.Errorf("read back %s %d/%d, indexes %v; want PROVISIONED 5/4, %v", m.BillingMode, m.ReadCapacity, m.WriteCapacity, m.IndexCapacity, indexes)
-	}
-}
-
-// TestBackupsEnabled: a table's continuous backups are ready once
-// DescribeContinuousBackups says ENABLED; the exception DynamoDB answers
-// while they are being enabled means not yet, and is no error.
-func TestBackupsEnabled(t *testing.T) {
-	emu, regions, cfg := start(t)
-	ctx := context.Background()
-	createTable(t, cfg, src, "orders")
-	db := regions.For(src)
-
-	if ok, err := db.BackupsEnabled(ctx, "orders"); err != nil || !ok {
-		t.Errorf("BackupsEnabled = %v, %v; want true", ok, err)
-	}
-	emu.AddFault(emulator.Fault{Operation: "DescribeContinuousBackups", ErrorCode: "ContinuousBackupsUnavailableException"})
-	if ok, err := db.BackupsEnabled(ctx, "orders"); err != nil || ok {
-		t.Errorf("while being enabled: BackupsEnabled = %v, %v; want false, no error", ok, err)
-	}
-	emu.ClearFaults()
-	if _, err := db.BackupsEnabled(ctx, "nope"); !errors.As(err, new(*core.TableNotFound)) {
-		t.Errorf("missing table: err = %v, want TableNotFound", err)
 	}
 }

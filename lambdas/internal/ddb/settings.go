@@ -2,7 +2,6 @@ package ddb
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"slices"
 
@@ -73,24 +72,6 @@ func (c *Client) ReadSettings(ctx context.Context, table string) (core.Manifest,
 
 	m.Tags, err = c.ListTags(ctx, aws.ToString(t.TableArn))
 	return m, err
-}
-
-// BackupsEnabled reports whether table's continuous backups are ENABLED
-// (Amazon DynamoDB API Reference, ContinuousBackupsDescription,
-// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ContinuousBackupsDescription.html).
-// ContinuousBackupsUnavailableException, which a just-restored table may
-// answer, means not yet.
-func (c *Client) BackupsEnabled(ctx context.Context, table string) (bool, error) {
-	out, err := c.api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: &table})
-	var unavailable *types.ContinuousBackupsUnavailableException
-	switch {
-	case errors.As(err, &unavailable):
-		return false, nil
-	case err != nil:
-		return false, c.translate("DescribeContinuousBackups", table, err)
-	}
-	d := out.ContinuousBackupsDescription
-	return d != nil && d.ContinuousBackupsStatus == types.ContinuousBackupsStatusEnabled, nil
 }
 
 // EnableTTL turns on time to live on attribute.

@@ -12,9 +12,6 @@ import (
 // TableDescriber is the part of DynamoDB that DescribeTable needs.
 type TableDescriber interface {
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
-	// BackupsEnabled reports whether the table's continuous backups are
-	// ENABLED (DescribeContinuousBackups).
-	BackupsEnabled(ctx context.Context, name string) (bool, error)
 	ListTags(ctx context.Context, arn string) (map[string]string, error)
 	TagTable(ctx context.Context, arn string, tags map[string]string) error
 }
@@ -28,16 +25,12 @@ type DescribeTableInput struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// DescribeTable polls a restored table until it is ready: ACTIVE, and with
-// its continuous backups ENABLED. Right after a restore, CreateBackup and
-// UpdateContinuousBackups answer ContinuousBackupsUnavailableException
-// ("Backups have not yet been enabled for this table") for a while; the
-// table is ready for them once DescribeContinuousBackups reports
-// ContinuousBackupsStatus ENABLED (Amazon DynamoDB API Reference,
-// ContinuousBackupsDescription,
-// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ContinuousBackupsDescription.html).
-// Waiting here, on the poll's schedule and limit, replaces retrying those
-// calls on a jittered budget that can run out in seconds.
+// DescribeTable polls a restored table until it is ACTIVE, and then tags it
+// as the tool's. Right after a restore, CreateBackup and
+// UpdateContinuousBackups may still answer
+// ContinuousBackupsUnavailableException for a while; no API reports the end
+// of that window, so those calls are retried (core.BackupsNotYetEnabled),
+// not waited for here.
 type DescribeTable struct {
 	Clients  func(region string) TableDescriber
 	Schedule core.PollSchedule
@@ -58,13 +51,6 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 		if err := ensureTags(ctx, db, t, in.Region, in.Tags); err != nil {
 			return PollOutput{}, err
 		}
-		enabled, err := db.BackupsEnabled(ctx, in.Table)
-		if err != nil {
-			return PollOutput{}, fmt.Errorf("describe continuous backups of %s in %s: %w", in.Table, in.Region, err)
-		}
-		if !enabled {
-			return in.next(h.Now.now(), "table "+in.Table, StatusBackupsNotEnabled, h.Schedule)
-		}
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
 		now := h.Now.now()
 		return PollOutput{
@@ -77,10 +63,6 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 		return PollOutput{}, &core.ResourceFailed{What: "table " + in.Table, Region: in.Region, Status: t.Status}
 	}
 }
-
-// StatusBackupsNotEnabled is the poll's status for an ACTIVE table whose
-// continuous backups are not enabled yet.
-const StatusBackupsNotEnabled = "ACTIVE, continuous backups not yet enabled"
 
 // ensureTags applies the ownership tags to an ACTIVE table, but only to the
 // table this run restored: tagging any other table would mark it as the

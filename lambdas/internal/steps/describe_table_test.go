@@ -14,20 +14,14 @@ func TestDescribeTable(t *testing.T) {
 	since := t0.Add(-20 * time.Minute)
 	temp := core.TempTableName(src, "orders")
 	tests := []struct {
-		name   string
-		status string // "" means no such table
-		// backupsNotEnabled: DescribeContinuousBackups does not say ENABLED.
-		backupsNotEnabled bool
-		now               time.Time
-		want              PollOutput
-		wantErr           any
+		name    string
+		status  string // "" means no such table
+		now     time.Time
+		want    PollOutput
+		wantErr any
 	}{
 		{name: "active", status: core.TableActive, now: t0,
 			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
-		// Right after a restore: CreateBackup and PITR changes would answer
-		// ContinuousBackupsUnavailableException.
-		{name: "active, backups not yet enabled", status: core.TableActive, backupsNotEnabled: true, now: t0,
-			want: PollOutput{Status: StatusBackupsNotEnabled, WaitSeconds: 240, ElapsedSeconds: 1200}},
 		{name: "creating", status: core.TableCreating, now: t0,
 			want: PollOutput{Status: core.TableCreating, WaitSeconds: 240, ElapsedSeconds: 1200}},
 		{name: "creating for hours", status: core.TableCreating, now: since.Add(5 * time.Hour),
@@ -41,7 +35,6 @@ func TestDescribeTable(t *testing.T) {
 			cloud := newCloud()
 			if tc.status != "" {
 				cloud.db(dst).addTable(core.Table{Name: temp, Status: tc.status, SizeBytes: 4096, ItemCount: 7}, nil)
-				cloud.db(dst).tables[temp].backupsNotEnabled = tc.backupsNotEnabled
 			}
 			h := &DescribeTable{Clients: clients[TableDescriber](cloud), Schedule: core.DefaultPoll, Now: fixedClock(tc.now)}
 

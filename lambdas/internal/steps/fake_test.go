@@ -78,8 +78,8 @@ type fakeTable struct {
 	tags, pending map[string]string
 	// settings is what ReadSettings reports, with tags from tags.
 	settings core.Manifest
-	// backupsNotEnabled: DescribeContinuousBackups does not report ENABLED
-	// yet, as for a while after a restore.
+	// backupsNotEnabled: CreateBackup answers BackupsNotYetEnabled, as
+	// DynamoDB does for a while after a restore.
 	backupsNotEnabled bool
 }
 
@@ -351,19 +351,6 @@ func (d *fakeDB) TagTable(ctx context.Context, arn string, tags map[string]strin
 	return nil
 }
 
-func (d *fakeDB) BackupsEnabled(ctx context.Context, name string) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.record("BackupsEnabled", name); err != nil {
-		return false, err
-	}
-	t, ok := d.tables[name]
-	if !ok {
-		return false, &core.TableNotFound{Table: name, Region: d.region}
-	}
-	return !t.backupsNotEnabled, nil
-}
-
 func (d *fakeDB) DeleteTable(ctx context.Context, name string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -407,8 +394,12 @@ func (d *fakeDB) CreateBackup(ctx context.Context, table, name string) (core.Bac
 	if err := d.record("CreateBackup", table); err != nil {
 		return core.BackupInfo{}, err
 	}
-	if _, ok := d.tables[table]; !ok {
+	t, ok := d.tables[table]
+	if !ok {
 		return core.BackupInfo{}, &core.TableNotFound{Table: table, Region: d.region}
+	}
+	if t.backupsNotEnabled {
+		return core.BackupInfo{}, &core.BackupsNotYetEnabled{Operation: "CreateBackup", Table: table, Region: d.region}
 	}
 	b := &fakeBackup{table: table, BackupInfo: core.BackupInfo{
 		Arn: d.nextBackupArn(table), Name: name, Type: core.BackupTypeUser, Status: d.newBackupStatus, Created: d.now(),

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"reflect"
 	"testing"
@@ -201,21 +202,31 @@ func TestRestoreTableTagsLater(t *testing.T) {
 		t.Errorf("TagTable called %d times on a CREATING table", n)
 	}
 
-	// Once ACTIVE, the poll applies the tags, and waits for the backups.
+	// Once ACTIVE, the poll applies the tags and reports the table ready.
 	db.setStatus(out.Table, core.TableActive)
 	p, err = poll.Handle(ctx, in)
-	if err != nil || p.Ready || p.Status != StatusBackupsNotEnabled || p.WaitSeconds < 1 {
-		t.Fatalf("poll when active, backups not enabled = %+v, %v", p, err)
+	if err != nil || !p.Ready {
+		t.Fatalf("poll when active = %+v, %v", p, err)
 	}
 	if !maps.Equal(db.tagsOf(out.Table), out.Tags) {
 		t.Errorf("tags = %v, want %v", db.tagsOf(out.Table), out.Tags)
 	}
 
-	// Ready once the backups are enabled. The tags written may not show
-	// yet: they are written again, never relied on.
+	// Its backup answers BackupsNotYetEnabled, which the state machine
+	// retries, until DynamoDB has enabled backups for it.
+	backup := &CreateBackup{Clients: clients[BackupMaker](cloud), Now: fixedClock(t0)}
+	bin := CreateBackupInput{Region: dst, Table: out.Table, SourceTable: "orders", RunID: "run-1", StartedAt: t0}
+	if _, err := backup.Handle(ctx, bin); !errors.As(err, new(*core.BackupsNotYetEnabled)) {
+		t.Fatalf("backup before backups are enabled: %v, want BackupsNotYetEnabled", err)
+	}
 	db.enableBackups(out.Table)
+	if _, err := backup.Handle(ctx, bin); err != nil {
+		t.Fatalf("backup once enabled: %v", err)
+	}
+	// The tags written may not show yet: a poll writes them again, never
+	// relies on them.
 	if p, err = poll.Handle(ctx, in); err != nil || !p.Ready {
-		t.Fatalf("poll when active with backups = %+v, %v", p, err)
+		t.Fatalf("poll again = %+v, %v", p, err)
 	}
 	// Once the tags show, a poll finds nothing missing.
 	db.settleTags()
