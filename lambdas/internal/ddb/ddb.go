@@ -25,7 +25,9 @@ type Client struct {
 }
 
 // Regions hands out one Client per region, built from a shared aws.Config.
-// The SDK honours AWS_ENDPOINT_URL_DYNAMODB through that config.
+// The SDK honours AWS_ENDPOINT_URL_DYNAMODB through that config. Every
+// client paces its calls at DynamoDB's documented rates (see rates), on
+// limiters shared by the whole process.
 type Regions struct {
 	cfg     aws.Config
 	mu      sync.Mutex
@@ -44,7 +46,10 @@ func (r *Regions) For(region string) *Client {
 	if c, ok := r.clients[region]; ok {
 		return c
 	}
-	c := &Client{region: region, api: dynamodb.NewFromConfig(r.cfg, func(o *dynamodb.Options) { o.Region = region })}
+	c := &Client{region: region, api: dynamodb.NewFromConfig(r.cfg, func(o *dynamodb.Options) {
+		o.Region = region
+		o.APIOptions = append(o.APIOptions, pacers.middleware(region))
+	})}
 	r.clients[region] = c
 	return c
 }
