@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -15,6 +16,8 @@ import (
 // is one JSON document in LedgerData, and LedgerExpiresAt (N, epoch seconds)
 // is the table's TTL attribute.
 const (
+	// EnvLedgerTable names the ledger table (a deployment setting).
+	EnvLedgerTable     = "LEDGER_TABLE"
 	DefaultLedgerTable = "xregion-backup-ledger"
 	LedgerPartitionKey = "pk"
 	LedgerSortKey      = "sk"
@@ -24,6 +27,13 @@ const (
 	// (typically within a few days of expiry).
 	LedgerRetention = 30 * 24 * time.Hour
 )
+
+// LedgerRecord is one ledger item of a partition: its sort key and its
+// JSON document.
+type LedgerRecord struct {
+	Key  string
+	Data json.RawMessage
+}
 
 // LedgerRun is the partition of one run (backup or restore), by execution name.
 func LedgerRun(runID string) string { return "run#" + runID }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -21,6 +22,14 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// ledger is the run ledger in the function's own region.
+func (d Deps) ledger() steps.Ledger {
+	return steps.Ledger{
+		Table: cmp.Or(d.Getenv(core.EnvLedgerTable), core.DefaultLedgerTable),
+		DB:    d.Regions.For(d.Getenv(core.EnvRegion)),
+	}
+}
+
 // The DynamoDB adapter serves every port the steps declare.
 var (
 	_ steps.BackupDescriber        = (*ddb.Client)(nil)
@@ -36,6 +45,7 @@ var (
 	_ steps.TableDescriber         = (*ddb.Client)(nil)
 	_ steps.TableLister            = (*ddb.Client)(nil)
 	_ steps.TargetRestorer         = (*ddb.Client)(nil)
+	_ steps.RunLedger              = (*ddb.Client)(nil)
 	_ steps.TemporaryTableRestorer = (*ddb.Client)(nil)
 )
 
@@ -104,8 +114,8 @@ var All = []Handler{
 			Now:     d.Now,
 		}
 	}),
-	handler("summarize", both, nil, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
-		return &steps.Summarize{Now: d.Now}
+	handler("summarize", both, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
 	}),
 }
 

@@ -47,10 +47,13 @@ const (
 	ReadCatalog
 	// WriteCatalog writes and deletes catalog entries.
 	WriteCatalog
+	// UseLedger reads and writes the run ledger in the function's own
+	// region (core.EnvLedgerTable).
+	UseLedger
 )
 
 var accessNames = [...]string{"ReadTables", "ReadSettings", "TagTables", "MakeBackups", "ReadBackups", "RestoreTables",
-	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog"}
+	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog", "UseLedger"}
 
 func (a Access) String() string {
 	if int(a) < len(accessNames) {

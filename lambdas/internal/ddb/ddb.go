@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -26,17 +27,27 @@ type Client struct {
 
 // Regions hands out one Client per region, built from a shared aws.Config.
 // The SDK honours AWS_ENDPOINT_URL_DYNAMODB through that config. Every
-// client paces its calls at DynamoDB's documented rates (see rates), on
-// limiters shared by the whole process.
+// client paces its calls at DynamoDB's documented rates (see
+// documentedRates), on limiters shared by the whole process.
 type Regions struct {
 	cfg     aws.Config
+	pacer   *pacer
 	mu      sync.Mutex
 	clients map[string]*Client
 }
 
 // NewRegions returns a client factory for cfg.
 func NewRegions(cfg aws.Config) *Regions {
-	return &Regions{cfg: cfg, clients: map[string]*Client{}}
+	return &Regions{cfg: cfg, pacer: pacers, clients: map[string]*Client{}}
+}
+
+// PaceAt makes the clients pace each operation at rateOf(op) calls per
+// second instead (0: not paced), read at every call. The local host paces at
+// the emulator's current rates, so a test that relaxes the emulator's rates
+// for itself relaxes the pacing with them. Call it before For.
+func (r *Regions) PaceAt(rateOf func(op string) float64) *Regions {
+	r.pacer = newPacer(func(op string) rate.Limit { return rate.Limit(rateOf(op)) })
+	return r
 }
 
 // For returns the client of region.
@@ -48,7 +59,7 @@ func (r *Regions) For(region string) *Client {
 	}
 	c := &Client{region: region, api: dynamodb.NewFromConfig(r.cfg, func(o *dynamodb.Options) {
 		o.Region = region
-		o.APIOptions = append(o.APIOptions, pacers.middleware(region))
+		o.APIOptions = append(o.APIOptions, r.pacer.middleware(region))
 	})}
 	r.clients[region] = c
 	return c

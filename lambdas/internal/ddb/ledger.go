@@ -14,12 +14,6 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// LedgerRecord is one ledger item: its sort key and its JSON document.
-type LedgerRecord struct {
-	Key  string
-	Data json.RawMessage
-}
-
 // batchWriteMax is BatchWriteItem's limit of 25 put or delete requests per
 // call (Amazon DynamoDB API Reference, BatchWriteItem,
 // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
@@ -33,7 +27,7 @@ const unprocessedRetries = 8
 // PutLedger writes records into partition pk of the ledger table, 25 to a
 // call, resending what DynamoDB left unprocessed with exponential backoff.
 // Each item expires core.LedgerRetention after now.
-func (c *Client) PutLedger(ctx context.Context, table, pk string, records []LedgerRecord, now time.Time) error {
+func (c *Client) PutLedger(ctx context.Context, table, pk string, records []core.LedgerRecord, now time.Time) error {
 	expires := strconv.FormatInt(now.Add(core.LedgerRetention).Unix(), 10)
 	for start := 0; start < len(records); start += batchWriteMax {
 		batch := records[start:min(start+batchWriteMax, len(records))]
@@ -95,7 +89,7 @@ func (c *Client) GetLedger(ctx context.Context, table, pk, key string) (data jso
 // QueryLedger calls fn for every record of partition pk whose key starts
 // with prefix, in key order, reading every page with strongly consistent
 // reads (so a run sees all its own writes).
-func (c *Client) QueryLedger(ctx context.Context, table, pk, prefix string, fn func(LedgerRecord) error) error {
+func (c *Client) QueryLedger(ctx context.Context, table, pk, prefix string, fn func(core.LedgerRecord) error) error {
 	p := dynamodb.NewQueryPaginator(c.api, &dynamodb.QueryInput{
 		TableName:                &table,
 		ConsistentRead:           aws.Bool(true),
@@ -117,7 +111,7 @@ func (c *Client) QueryLedger(ctx context.Context, table, pk, prefix string, fn f
 				return err
 			}
 			key, _ := item[core.LedgerSortKey].(*types.AttributeValueMemberS)
-			if err := fn(LedgerRecord{Key: key.Value, Data: data}); err != nil {
+			if err := fn(core.LedgerRecord{Key: key.Value, Data: data}); err != nil {
 				return err
 			}
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/demo"
 )
 
@@ -31,10 +30,10 @@ func TestLedgerRoundTrip(t *testing.T) {
 	db := regions.For(src)
 	pk := core.LedgerRun("run-1")
 	const n = 4000 // about 1.7 MB: Query returns at most 1 MB a page
-	records := make([]ddb.LedgerRecord, n)
+	records := make([]core.LedgerRecord, n)
 	for i := range records {
 		name := fmt.Sprintf("%06d-%s", i, strings.Repeat("t", 248))
-		records[i] = ddb.LedgerRecord{Key: core.LedgerItemKey(i), Data: json.RawMessage(fmt.Sprintf(`{"table":%q,"pad":%q}`, name, strings.Repeat("p", 150)))}
+		records[i] = core.LedgerRecord{Key: core.LedgerItemKey(i), Data: json.RawMessage(fmt.Sprintf(`{"table":%q,"pad":%q}`, name, strings.Repeat("p", 150)))}
 	}
 	now := emu.Now()
 	if err := db.PutLedger(ctx, ledger, pk, records, now); err != nil {
@@ -44,12 +43,12 @@ func TestLedgerRoundTrip(t *testing.T) {
 	if err := db.PutLedger(ctx, ledger, core.LedgerRun("run-2"), records[:3], now); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutLedger(ctx, ledger, pk, []ddb.LedgerRecord{{Key: core.LedgerOutcomeKey(0, ""), Data: json.RawMessage(`{}`)}}, now); err != nil {
+	if err := db.PutLedger(ctx, ledger, pk, []core.LedgerRecord{{Key: core.LedgerOutcomeKey(0, ""), Data: json.RawMessage(`{}`)}}, now); err != nil {
 		t.Fatal(err)
 	}
 
 	var got []string
-	err := db.QueryLedger(ctx, ledger, pk, core.LedgerItemPrefix, func(r ddb.LedgerRecord) error {
+	err := db.QueryLedger(ctx, ledger, pk, core.LedgerItemPrefix, func(r core.LedgerRecord) error {
 		var v struct{ Table string }
 		if err := json.Unmarshal(r.Data, &v); err != nil {
 			return err
@@ -93,7 +92,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 func TestLedgerErrorsAreContractErrors(t *testing.T) {
 	_, regions, _ := start(t)
 	err := regions.For(src).PutLedger(context.Background(), "no-such-ledger", core.LedgerRun("r"),
-		[]ddb.LedgerRecord{{Key: "k", Data: json.RawMessage(`{}`)}}, time.Now())
+		[]core.LedgerRecord{{Key: "k", Data: json.RawMessage(`{}`)}}, time.Now())
 	var notFound *core.TableNotFound
 	if !errors.As(err, &notFound) {
 		t.Fatalf("PutLedger into a missing table: %v, want TableNotFound", err)

@@ -23,7 +23,7 @@ import (
 //   - CreateBackup 50: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateBackup.html
 //
 // Operations not listed are not paced.
-var rates = map[string]rate.Limit{
+var documentedRates = map[string]rate.Limit{
 	"ListTagsOfResource":     10,
 	"TagResource":            5,
 	"UntagResource":          5,
@@ -37,26 +37,27 @@ var rates = map[string]rate.Limit{
 // pacers holds one limiter per region and operation for the whole process:
 // every client, and every handler instance the process runs, draws on the
 // same tokens, so the process as a whole stays within the rates.
-var pacers = newPacer(rates)
+var pacers = newPacer(func(op string) rate.Limit { return documentedRates[op] })
 
 type pacerKey struct{ region, op string }
 
 type pacer struct {
-	rates    map[string]rate.Limit
+	rateOf   func(op string) rate.Limit // 0: not paced
 	mu       sync.Mutex
 	limiters map[pacerKey]*rate.Limiter
 }
 
-func newPacer(r map[string]rate.Limit) *pacer {
-	return &pacer{rates: r, limiters: map[pacerKey]*rate.Limiter{}}
+func newPacer(rateOf func(op string) rate.Limit) *pacer {
+	return &pacer{rateOf: rateOf, limiters: map[pacerKey]*rate.Limiter{}}
 }
 
 // limiter returns the limiter of op in region, or nil if op has no rate.
 // A burst of one spaces the calls evenly, so no second ever holds more than
-// the rate, whenever the process started.
+// the rate, whenever the process started. A changed rate applies from the
+// next call.
 func (p *pacer) limiter(region, op string) *rate.Limiter {
-	r, ok := p.rates[op]
-	if !ok {
+	r := p.rateOf(op)
+	if r <= 0 {
 		return nil
 	}
 	p.mu.Lock()
@@ -66,6 +67,8 @@ func (p *pacer) limiter(region, op string) *rate.Limiter {
 	if !ok {
 		l = rate.NewLimiter(r, 1)
 		p.limiters[k] = l
+	} else if l.Limit() != r {
+		l.SetLimit(r)
 	}
 	return l
 }

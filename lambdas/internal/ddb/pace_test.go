@@ -23,7 +23,7 @@ import (
 // facts; they must not drift apart.
 func TestRatesAreTheEmulatorModels(t *testing.T) {
 	got := map[string]float64{}
-	for op, r := range rates {
+	for op, r := range documentedRates {
 		got[op] = float64(r)
 	}
 	if want := emulator.DefaultModel().Rates; !maps.Equal(got, want) {
@@ -162,7 +162,7 @@ func TestPacedBurstIsNeverThrottled(t *testing.T) {
 			if n := stats.Throttled[tc.op]; n != 0 {
 				t.Errorf("%d of %d paced %s calls were throttled, want 0", n, sent, tc.op)
 			}
-			if want := minElapsed(sent, rates[tc.op]); elapsed < want {
+			if want := minElapsed(sent, documentedRates[tc.op]); elapsed < want {
 				t.Errorf("%d paced %s calls took %v, want at least %v", sent, tc.op, elapsed, want)
 			}
 
@@ -223,7 +223,7 @@ func TestHandlerInstancesShareTheLimiter(t *testing.T) {
 	if n := stats.Throttled[op]; n != 0 {
 		t.Errorf("%d of %d calls were throttled, want 0", n, stats.ByOperation[op])
 	}
-	if want := minElapsed(calls, rates[op]); elapsed < want {
+	if want := minElapsed(calls, documentedRates[op]); elapsed < want {
 		t.Errorf("%d calls took %v, want at least %v", calls, elapsed, want)
 	}
 }
@@ -232,7 +232,7 @@ func TestHandlerInstancesShareTheLimiter(t *testing.T) {
 // the context's error, through the adapter as well.
 func TestWaitEndsWithTheContext(t *testing.T) {
 	t.Parallel()
-	p := newPacer(map[string]rate.Limit{"Slow": 1})
+	p := newPacer(func(op string) rate.Limit { return map[string]rate.Limit{"Slow": 1}[op] })
 	if err := p.wait(t.Context(), "r", "Slow"); err != nil {
 		t.Fatalf("first call: %v", err)
 	}
@@ -265,5 +265,45 @@ func TestWaitEndsWithTheContext(t *testing.T) {
 	}
 	if n := emu.Stats().ByOperation["ListTagsOfResource"]; n != 1 {
 		t.Errorf("emulator saw %d ListTagsOfResource calls, want 1 (the second never left)", n)
+	}
+}
+
+// A rate read at every call: relaxing it (0: unpaced) takes effect at once,
+// and tightening it again paces the next call.
+func TestPaceAtFollowsTheRateSource(t *testing.T) {
+	t.Parallel()
+	current := 1.0
+	var mu sync.Mutex
+	r := NewRegions(aws.Config{}).PaceAt(func(op string) float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		if op != "Slow" {
+			return 0
+		}
+		return current
+	})
+	set := func(v float64) { mu.Lock(); current = v; mu.Unlock() }
+	ctx := t.Context()
+	if err := r.pacer.wait(ctx, "r", "Slow"); err != nil {
+		t.Fatal(err)
+	}
+	if d := r.pacer.limiter("r", "Slow").Reserve(); d.Delay() == 0 {
+		t.Fatal("a second call within the second at 1/s was not delayed")
+	} else {
+		d.Cancel()
+	}
+	set(0)
+	start := time.Now()
+	for range 50 {
+		if err := r.pacer.wait(ctx, "r", "Slow"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if waited := time.Since(start); waited > 100*time.Millisecond {
+		t.Errorf("50 calls with pacing relaxed took %v", waited)
+	}
+	set(1)
+	if l := r.pacer.limiter("r", "Slow"); l == nil || l.Limit() != 1 {
+		t.Fatalf("tightened again: limiter %v", l)
 	}
 }

@@ -56,30 +56,32 @@ func (r *TableResult) UnmarshalJSON(b []byte) error {
 	}
 	if v.ExecutionArn != "" {
 		r.Status = StatusFailed
-		r.Table, r.Target = childItem(v.Input)
+		r.Table, r.Target, r.index = childItem(v.Input)
 	}
 	return nil
 }
 
 // childItem reads the table (and a restore's target) from a child
 // execution's input: the backup Map gives each child {"table"}, the restore
-// Map {"item": {"table", "target"}}.
-func childItem(input string) (table, target string) {
+// Map {"item": {"table", "target"}}; a Map over the run ledger's items
+// gives {"index"}, whose table is in the ledger.
+func childItem(input string) (table, target string, index *int) {
 	var in struct {
 		Table string `json:"table"`
 		Item  struct {
 			Table  string `json:"table"`
 			Target string `json:"target"`
 		} `json:"item"`
+		Index *int `json:"index"`
 	}
 	_ = json.Unmarshal([]byte(input), &in)
 	switch {
 	case in.Table != "":
-		return in.Table, ""
+		return in.Table, "", in.Index
 	case in.Item.Table != "":
-		return in.Item.Table, in.Item.Target
+		return in.Item.Table, in.Item.Target, in.Index
 	default:
-		return "(unknown)", ""
+		return "(unknown)", "", in.Index
 	}
 }
 
@@ -152,6 +154,9 @@ type TableResult struct {
 	ItemCountNote   string   `json:"itemCountNote,omitempty"`
 	SettingsApplied []string `json:"settingsApplied,omitempty"`
 	NoManifest      bool     `json:"noManifest,omitempty"`
+
+	// index is the ledger item of a child execution that failed outright.
+	index *int
 }
 
 // SummarizeInput folds the Map's results.
@@ -168,6 +173,11 @@ type SummarizeInput struct {
 	// Selected is how many tables the Map was given: a child execution that
 	// ended without a result still counts as a failure.
 	Selected int `json:"selected,omitempty"`
+	// Items, when set, is how many run ledger items the Map was given: the
+	// outcomes are then read from the run ledger, and Results only name the
+	// child executions that failed outright (each other child's output is a
+	// placeholder). An item with neither counts as a failure.
+	Items int `json:"items,omitempty"`
 	// NotActive lists tables that were not backed up because of their
 	// status; they count as skipped.
 	NotActive []string `json:"notActive,omitempty"`
@@ -211,6 +221,8 @@ type Summary struct {
 // Summarize folds per-table results into counts, durations and failures.
 type Summarize struct {
 	Now Clock
+	// Ledger is the run ledger that Map items write their outcomes to.
+	Ledger Ledger
 }
 
 // maxCause bounds each failure's cause, so the summary of thousands of
@@ -224,6 +236,12 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		s.DurationSeconds = int(now.Sub(in.StartedAt).Seconds())
 	}
 	results := slices.Clone(in.Results)
+	if in.Items > 0 {
+		var err error
+		if results, err = h.fromLedger(ctx, in); err != nil {
+			return Summary{}, err
+		}
+	}
 	for _, t := range in.NotActive {
 		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: "TableNotActive", Cause: "the table was not ACTIVE or UPDATING when the run listed it"})
 	}
@@ -288,6 +306,44 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	slog.InfoContext(ctx, "run summary", "runId", in.RunID, "tables", s.Tables, "succeeded", s.Succeeded,
 		"skipped", s.Skipped, "failed", s.Failed, "durationSeconds", s.DurationSeconds)
 	return s, nil
+}
+
+// fromLedger reads the outcomes of a run's Map items from the run ledger,
+// with the child executions that failed outright (in.Results) in place of
+// theirs, and a failure for each item that has neither.
+func (h *Summarize) fromLedger(ctx context.Context, in SummarizeInput) ([]TableResult, error) {
+	outcomes, err := h.Ledger.readOutcomes(ctx, in.RunID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range in.Results {
+		if r.index != nil {
+			failed := r
+			outcomes[*r.index] = &failed
+		}
+	}
+	var tables map[int]string
+	results := make([]TableResult, 0, in.Items)
+	for i := range in.Items {
+		r, ok := outcomes[i]
+		if ok && r.Table != "" && r.Table != "(unknown)" {
+			results = append(results, *r)
+			continue
+		}
+		if tables == nil {
+			if tables, err = h.Ledger.itemTables(ctx, in.RunID); err != nil {
+				return nil, err
+			}
+		}
+		if ok {
+			r.Table = tables[i]
+			results = append(results, *r)
+			continue
+		}
+		results = append(results, TableResult{Table: tables[i], Status: StatusFailed, Error: "MissingResults",
+			Cause: fmt.Sprintf("item %d of run %s ended without an outcome", i, in.RunID)})
+	}
+	return results, nil
 }
 
 // maxListBytes bounds the JSON of the tables a summary lists, so that with

@@ -106,8 +106,13 @@ func run() error {
 		emu.Emulator.SetDurations(durations)
 	}
 
-	deps := registry.Deps{Regions: ddb.NewRegions(cfg), Getenv: os.Getenv}
+	regions := ddb.NewRegions(cfg)
+	deps := registry.Deps{Regions: regions, Getenv: os.Getenv}
 	if emu != nil {
+		// Paced at the emulator's rates, read at each call: equal to
+		// DynamoDB's documented ones by default, and relaxed with them by
+		// a test that relaxes them for itself.
+		regions.PaceAt(func(op string) float64 { return emu.Emulator.Model().Rates[op] })
 		// The handlers share the emulator's clock, so that advancing it
 		// (admin API) ages backups and tables for them too.
 		deps.Now = emu.Emulator.Now
