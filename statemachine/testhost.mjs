@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 import { admin as emulatorAdmin, createKeyedTable, ddbCall as ddb, emulatorClock } from './lib/emulator.mjs';
 import { runExecution } from './lib/execution.mjs';
-import { BACKUP_PREFIX, DEFAULT_CATALOG_TABLE, TEMP_TABLE_PREFIX, tempTableName } from './lib/facts.mjs';
+import { BACKUP_PREFIX, DEFAULT_CATALOG_TABLE, DEFAULT_LEDGER_TABLE, TEMP_TABLE_PREFIX, tempTableName } from './lib/facts.mjs';
 import { fetchInventory, invoke, snapshot, startHost } from './lib/host.mjs';
 import { sleep } from './lib/http.mjs';
 
@@ -64,8 +64,8 @@ export async function ensureCatalog(h, region) {
   }
 }
 
-/** A region's tables other than the catalog. */
-export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG);
+/** A region's tables other than the tool's own (the catalog, the run ledger). */
+export const userTables = (ri) => ri.tables.filter((t) => t.name !== CATALOG && t.name !== DEFAULT_LEDGER_TABLE);
 
 /**
  * Runs the backup state machine (or opts.machine, such as RESTORE_MACHINE,

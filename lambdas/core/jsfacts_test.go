@@ -19,6 +19,7 @@ type jsFacts struct {
 	TempTableHashHexDigits int               `json:"tempTableHashHexDigits"`
 	BackupPrefix           string            `json:"backupPrefix"`
 	DefaultCatalogTable    string            `json:"defaultCatalogTable"`
+	DefaultLedgerTable     string            `json:"defaultLedgerTable"`
 	ReservedTagPrefix      string            `json:"reservedTagPrefix"`
 	OwnerValue             string            `json:"ownerValue"`
 	Tags                   map[string]string `json:"tags"`
@@ -54,6 +55,7 @@ func TestJSFacts(t *testing.T) {
 		{"tempTableHashHexDigits", f.TempTableHashHexDigits, hashLen},
 		{"backupPrefix", f.BackupPrefix, BackupPrefix},
 		{"defaultCatalogTable", f.DefaultCatalogTable, DefaultCatalogTable},
+		{"defaultLedgerTable", f.DefaultLedgerTable, DefaultLedgerTable},
 		{"ownerValue", f.OwnerValue, OwnerValue},
 		{"tags", f.Tags, map[string]string{
 			"owner":        TagOwner,

@@ -22,12 +22,14 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// ledger is the run ledger in the function's own region.
+// ledger is the run ledger in the function's own region (without a client
+// when d has no Regions, as when only the registry is inspected).
 func (d Deps) ledger() steps.Ledger {
-	return steps.Ledger{
-		Table: cmp.Or(d.Getenv(core.EnvLedgerTable), core.DefaultLedgerTable),
-		DB:    d.Regions.For(d.Getenv(core.EnvRegion)),
+	l := steps.Ledger{Table: cmp.Or(d.Getenv(core.EnvLedgerTable), core.DefaultLedgerTable)}
+	if d.Regions != nil {
+		l.DB = d.Regions.For(d.Getenv(core.EnvRegion))
 	}
+	return l
 }
 
 // The DynamoDB adapter serves every port the steps declare.
@@ -60,7 +62,8 @@ var (
 var All = []Handler{
 	handler("list-tables", backup, []Access{ReadTables}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
 		defaults, err := core.SettingsFromEnv(d.Getenv)
-		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) }}
+		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
+			Own: []string{d.ledger().Table, defaults.CatalogTable}}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later
 	// sweep, once its tags show.

@@ -15,6 +15,8 @@ export const TEMP_TABLE_PREFIX = facts.tempTablePrefix;
 export const BACKUP_PREFIX = facts.backupPrefix;
 /** The catalog table's name unless the deployment sets another. */
 export const DEFAULT_CATALOG_TABLE = facts.defaultCatalogTable;
+/** The run ledger table's name unless the deployment sets another. */
+export const DEFAULT_LEDGER_TABLE = facts.defaultLedgerTable;
 /** Every tag the tool puts on a table starts with this. */
 export const RESERVED_TAG_PREFIX = facts.reservedTagPrefix;
 /** The tool's tag names, by role (owner, runId, sourceTable, ...). */

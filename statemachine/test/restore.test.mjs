@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, assertRoute, createTable, emulatorNow, eventually, startTestHost, writes,
+  CATALOG, DEST, HOST_BIN, RESTORE_MACHINE, SOURCE, assertRoute, createTable, emulatorNow, eventually, startTestHost, userTables, writes,
 } from '../testhost.mjs';
 import {
   DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, settingValue, targetNamesFor, writeItems,
@@ -23,7 +23,7 @@ const LONG = `long-${'n'.repeat(250)}`;
 const DEMO_TABLES = ['audit-log', 'customers', LONG, 'orders'];
 
 const ok = (r) => assert.equal(r.status, 'SUCCEEDED', `${r.error}: ${r.cause}`);
-const names = (ri) => ri.tables.map((t) => t.name).sort();
+const names = (ri) => userTables(ri).map((t) => t.name).sort();
 const backupNames = (ri) => ri.backups.map((b) => b.name).sort();
 // The route of a restore that InvalidInput stops before any table.
 const REJECTED = { enters: ['PlanRestore', 'InvalidInput'], avoids: ['DryRun?', 'RestoreTables', 'Report'] };

@@ -273,7 +273,7 @@ func TestCatalogRoundTrip(t *testing.T) {
 	if _, _, err := db.Entries(ctx, "catalog", "orders"); !errors.As(err, new(*core.TableNotFound)) {
 		t.Fatalf("missing catalog: err = %v, want TableNotFound", err)
 	}
-	if err := demo.CreateCatalog(ctx, cfg, dst, "catalog"); err != nil {
+	if err := demo.CreateToolTable(ctx, cfg, dst, "catalog"); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)

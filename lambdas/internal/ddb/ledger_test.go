@@ -24,7 +24,7 @@ func TestLedgerRoundTrip(t *testing.T) {
 	emu, regions, cfg := start(t)
 	ctx := context.Background()
 	const ledger = core.DefaultLedgerTable
-	if err := demo.CreateCatalog(ctx, cfg, src, ledger); err != nil {
+	if err := demo.CreateToolTable(ctx, cfg, src, ledger); err != nil {
 		t.Fatal(err)
 	}
 	db := regions.For(src)

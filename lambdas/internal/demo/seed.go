@@ -1,6 +1,6 @@
 // Package demo makes and reads the local demo's DynamoDB state through the
 // DynamoDB API: it seeds the demo tables (SeedDemo) and the catalog
-// (CreateCatalog), lists what exists in each region (ReadInventory), and
+// (CreateToolTable: the catalog, the run ledger), lists what exists in each region (ReadInventory), and
 // reads a table's content hash and settings (ReadSnapshot) for the disaster
 // drill to compare a restore with its source.
 package demo
@@ -169,9 +169,10 @@ func updateTable(ctx context.Context, db *dynamodb.Client, in *dynamodb.UpdateTa
 	return waitActive(ctx, db, aws.ToString(in.TableName))
 }
 
-// CreateCatalog makes the catalog table in a region, as the CDK app does in
-// each destination region. An existing one is kept.
-func CreateCatalog(ctx context.Context, cfg aws.Config, region, name string) error {
+// CreateToolTable makes one of the tool's own tables, keyed pk/sk: the
+// catalog or the run ledger, in a region, as the CDK app does. An existing
+// one is kept.
+func CreateToolTable(ctx context.Context, cfg aws.Config, region, name string) error {
 	err := createTable(ctx, client(cfg, region), name, false)
 	var inUse *types.ResourceInUseException
 	if errors.As(err, &inUse) {

@@ -141,7 +141,7 @@ func goldenHost(t *testing.T) (*Host, *idScrubber) {
 		HTTPClient:   emulator.NewHTTPClient(),
 	}
 	ctx := context.Background()
-	if err := demo.CreateCatalog(ctx, cfg, "eu-west-1", core.DefaultCatalogTable); err != nil {
+	if err := demo.CreateToolTable(ctx, cfg, "eu-west-1", core.DefaultCatalogTable); err != nil {
 		t.Fatal(err)
 	}
 	if err := demo.SeedDemo(ctx, cfg, "us-east-1", "eu-west-1"); err != nil {

@@ -54,6 +54,9 @@ type ListTables struct {
 	Defaults    core.Settings
 	DefaultsErr error
 	Clients     func(region string) TableLister
+	// Own names the tool's own tables (the run ledger, the catalog), which
+	// are never backed up.
+	Own []string
 	// Parallel bounds the concurrent DescribeTable calls (default 8).
 	Parallel int
 }
@@ -87,7 +90,7 @@ func (h *ListTables) Handle(ctx context.Context, in ListTablesInput) (ListTables
 	filter := core.FilterFromSettings(settings)
 	var candidates []string
 	for _, n := range names {
-		if filter.MatchName(n) {
+		if filter.MatchName(n) && !slices.Contains(h.Own, n) {
 			candidates = append(candidates, n)
 		}
 	}

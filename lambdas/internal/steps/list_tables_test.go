@@ -275,3 +275,18 @@ func TestListTablesWhenTagsCannotBeRead(t *testing.T) {
 		t.Errorf("NotActive = %v\nwant %v", out.NotActive, wantInactive)
 	}
 }
+
+// The tool's own tables in the source region (the run ledger, a catalog)
+// are never backed up, whatever the filters say.
+func TestListTablesLeavesOutTheToolsOwnTables(t *testing.T) {
+	cloud := newCloud()
+	for _, name := range []string{"orders", core.DefaultLedgerTable, core.DefaultCatalogTable} {
+		cloud.db(src).addTable(core.Table{Name: name, Status: core.TableActive}, nil)
+	}
+	h := &ListTables{Defaults: defaultSettings(t, nil), Clients: func(r string) TableLister { return cloud.db(r) },
+		Own: []string{core.DefaultLedgerTable, core.DefaultCatalogTable}}
+	out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(`{"include":["*"]}`), RunID: run1, StartedAt: t0})
+	if err != nil || !slices.Equal(out.Tables, []string{"orders"}) {
+		t.Errorf("out = %+v, err = %v", out, err)
+	}
+}

@@ -92,7 +92,15 @@ func run() error {
 	destinations := strings.Split(os.Getenv(core.EnvDestinationRegions), ",")
 	catalog := cmp.Or(os.Getenv(core.EnvCatalogTable), core.DefaultCatalogTable)
 	for _, region := range destinations { // as the CDK app does in each destination region
-		if err := demo.CreateCatalog(ctx, cfg, region, catalog); err != nil {
+		if err := demo.CreateToolTable(ctx, cfg, region, catalog); err != nil {
+			return err
+		}
+	}
+	// The run ledger, in the region of each state machine: the backup's
+	// (the source region) and the restore's (each destination region).
+	ledger := cmp.Or(os.Getenv(core.EnvLedgerTable), core.DefaultLedgerTable)
+	for _, region := range append([]string{source}, destinations...) {
+		if err := demo.CreateToolTable(ctx, cfg, region, ledger); err != nil {
 			return err
 		}
 	}
