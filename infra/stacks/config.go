@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
@@ -218,48 +219,100 @@ func validateSchedule(s string) error {
 // minutes and hours fields are plain lists, ranges or *; 0 when off.
 func runsPerDay(schedule string) float64 {
 	if m := rateRE.FindStringSubmatch(schedule); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		perDay := map[string]float64{"minute": 24 * 60, "hour": 24, "day": 1}[strings.TrimSuffix(m[2], "s")]
-		return perDay / float64(n)
+		return float64(24*time.Hour) / float64(rateInterval(m))
 	}
 	if m := cronRE.FindStringSubmatch(schedule); m != nil {
 		fields := strings.Fields(m[1])
-		return float64(cronCount(fields[0], 60) * cronCount(fields[1], 24))
+		minutes, _ := cronValues(fields[0], 60)
+		hours, _ := cronValues(fields[1], 24)
+		return float64(len(minutes) * len(hours))
 	}
 	return 0
 }
 
-// cronCount counts the values a cron field selects out of size: "*", a
-// number, a comma list, a range a-b, or a step */n or a/n.
-func cronCount(field string, size int) int {
-	total := 0
+// ScheduleInterval is the longest time between two runs of a valid
+// schedule: a rate()'s rate, or the longest gap between the runs of a
+// cron() that runs every day (day-of-month and day-of-week * or ?, every
+// month and year), across midnight too. It reports false for no schedule
+// and for a cron() whose gaps it cannot tell (certain days, L, W, #).
+func ScheduleInterval(schedule string) (time.Duration, bool) {
+	if m := rateRE.FindStringSubmatch(schedule); m != nil {
+		return rateInterval(m), true
+	}
+	m := cronRE.FindStringSubmatch(schedule)
+	if m == nil {
+		return 0, false
+	}
+	f := strings.Fields(m[1])
+	anyDay := func(v string) bool { return v == "*" || v == "?" }
+	minutes, okM := cronValues(f[0], 60)
+	hours, okH := cronValues(f[1], 24)
+	if !okM || !okH || !anyDay(f[2]) || f[3] != "*" || !anyDay(f[4]) || f[5] != "*" || len(minutes)*len(hours) == 0 {
+		return 0, false
+	}
+	var times []int // minutes of the day
+	for _, h := range hours {
+		for _, min := range minutes {
+			times = append(times, h*60+min)
+		}
+	}
+	longest := times[0] + 24*60 - times[len(times)-1] // across midnight
+	for i := 1; i < len(times); i++ {
+		longest = max(longest, times[i]-times[i-1])
+	}
+	return time.Duration(longest) * time.Minute, true
+}
+
+// rateInterval is the rate of a rateRE match.
+func rateInterval(m []string) time.Duration {
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(m[2], "s")]
+	return time.Duration(n) * unit
+}
+
+// cronValues returns, sorted, the values a cron field selects out of
+// 0..size-1: "*", a number, a comma list, a range a-b, or a step */n or
+// a/n. It reports false when a part is not a number (a name, L, W, #),
+// which it reads as the whole range.
+func cronValues(field string, size int) ([]int, bool) {
+	ok := true
+	num := func(s string, fallback int) int {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n >= size {
+			ok = false
+			return fallback
+		}
+		return n
+	}
+	selected := make([]bool, size)
 	for _, part := range strings.Split(field, ",") {
 		base, step := part, 1
-		if b, s, ok := strings.Cut(part, "/"); ok {
-			base, step = b, max(1, atoiOr(s, 1))
+		if b, s, found := strings.Cut(part, "/"); found {
+			base, step = b, max(1, num(s, 1))
 		}
 		lo, hi := 0, size-1
 		switch {
 		case base == "*":
 		case strings.Contains(base, "-"):
 			a, b, _ := strings.Cut(base, "-")
-			lo, hi = atoiOr(a, 0), atoiOr(b, size-1)
+			lo, hi = num(a, 0), num(b, size-1)
 		default:
-			lo = atoiOr(base, 0)
+			lo = num(base, 0)
 			if step == 1 {
 				hi = lo
 			}
 		}
-		total += (hi-lo)/step + 1
+		for v := lo; v <= hi; v += step {
+			selected[v] = true
+		}
 	}
-	return total
-}
-
-func atoiOr(s string, fallback int) int {
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
+	var out []int
+	for v, on := range selected {
+		if on {
+			out = append(out, v)
+		}
 	}
-	return fallback
+	return out, ok
 }
 
 // reader converts context values, remembering the first type error. Each

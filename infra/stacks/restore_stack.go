@@ -43,6 +43,7 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 		newCatalog(stack, cfg.CatalogTable)
 	}
 
+	ledger := useLedger(newLedger(stack), env)
 	anyTable := tableARN(region, "*")
 	_, _, err = deployWorkflow(stack, cfg, workflowDeployment{
 		ID:          "Restore",
@@ -60,6 +61,7 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 			TempTables:      []ARN{tableARN(region, core.TempPrefix+"*")},
 			SettableTables:  []ARN{anyTable},
 			Catalog:         catalogARNs([]string{region}, cfg.CatalogTable),
+			Ledger:          ledger,
 			KMSRegions:      []string{region},
 			KMSKeyID:        cfg.KMSKeyID,
 		},

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,14 +100,16 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 		core.EnvKMSKeyID: "alias/backups", core.EnvMaxConcurrency: "20", core.EnvDryRun: "true", core.EnvSweepAfterHours: "48",
 		core.EnvPollLimitMinutes: "600", core.EnvCatalogTable: "dr-catalog", core.EnvRunsPerDay: "24",
 	}
-	// A restore reads only the catalog and the poll limit; its region is
-	// its own, which Lambda sets (AWS_REGION).
+	// A restore reads only the catalog, the poll limit and its ledger;
+	// its region is its own, which Lambda sets (AWS_REGION).
 	restore := map[string]string{core.EnvCatalogTable: "dr-catalog", core.EnvPollLimitMinutes: "600"}
 	for name, tpl := range app.json {
-		want := backup
+		want := maps.Clone(backup)
 		if name != backupStack {
-			want = restore
+			want = maps.Clone(restore)
 		}
+		// Every function gets the name of its own stack's ledger.
+		want[stacks.EnvLedgerTable] = "${" + ledgerID(t, tpl) + "}"
 		functions := resources(tpl, "AWS::Lambda::Function")
 		if len(functions) == 0 {
 			t.Errorf("%s has no functions", name)
@@ -114,7 +117,7 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 		for id, fn := range functions {
 			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 			for k, v := range want {
-				if vars[k] != v {
+				if render(vars[k]) != v {
 					t.Errorf("%s/%s: %s = %v, want %q", name, id, k, vars[k], v)
 				}
 			}
@@ -499,11 +502,19 @@ func TestReinstallAdoptsTheRetainedCatalog(t *testing.T) {
 	created := defaultApp(t).json[restoreStack(adopting)]
 	adopted := synth(t, "adopt catalog", testConfig(t, map[string]any{"adoptCatalog": adopting})).json
 
-	if n := len(resources(adopted[restoreStack(adopting)], "AWS::DynamoDB::Table")); n != 0 {
-		t.Errorf("the adopting restore stack makes %d tables, want none", n)
+	catalogs := func(tpl map[string]any) (n int) {
+		for _, table := range resources(tpl, "AWS::DynamoDB::Table") {
+			if table["TableName"] == "xregion-backup-catalog" {
+				n++
+			}
+		}
+		return n
 	}
-	if n := len(resources(adopted[restoreStack(other)], "AWS::DynamoDB::Table")); n != 1 {
-		t.Errorf("the restore stack of %s makes %d tables, want its catalog", other, n)
+	if n := catalogs(adopted[restoreStack(adopting)]); n != 0 {
+		t.Errorf("the adopting restore stack makes %d catalogs, want none", n)
+	}
+	if n := catalogs(adopted[restoreStack(other)]); n != 1 {
+		t.Errorf("the restore stack of %s makes %d catalogs, want its catalog", other, n)
 	}
 	catalogAccess := func(tpl map[string]any) []string {
 		var out []string
