@@ -263,20 +263,22 @@ func TestNoDynamoDBWildcardActions(t *testing.T) {
 
 func TestResourceStarOnlyWhereIAMRequiresIt(t *testing.T) {
 	unscoped := []string{
-		"dynamodb:ListTables", "dynamodb:ListBackups",
+		"dynamodb:ListTables", "dynamodb:ListBackups", "cloudwatch:GetMetricData",
 		// Added by CDK for state machine logging and tracing.
 		"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
 		"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
 		"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
 	}
-	for name, tpl := range defaultApp(t).json {
-		for _, s := range statements(tpl) {
-			if !slices.Contains(s.Resources, "*") {
-				continue
-			}
-			for _, a := range s.Actions {
-				if !slices.Contains(unscoped, a) {
-					t.Errorf("%s: %s allows %s on Resource *", name, s.Policy, a)
+	for _, app := range []*synthesized{defaultApp(t), ledgerApp(t)} {
+		for name, tpl := range app.json {
+			for _, s := range statements(tpl) {
+				if !slices.Contains(s.Resources, "*") {
+					continue
+				}
+				for _, a := range s.Actions {
+					if !slices.Contains(unscoped, a) {
+						t.Errorf("%s: %s allows %s on Resource *", name, s.Policy, a)
+					}
 				}
 			}
 		}
