@@ -57,11 +57,9 @@ func runMetric(name, destination, stat string, period time.Duration) awscloudwat
 		MetricName: jsii.String(name),
 		Statistic:  jsii.String(stat),
 		Period:     awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
-		Label:      jsii.String(name),
 	}
 	if destination != "" {
 		props.DimensionsMap = &map[string]*string{DestinationRegionDimension: jsii.String(destination)}
-		props.Label = jsii.String(destination)
 	}
 	return awscloudwatch.NewMetric(props)
 }
@@ -104,15 +102,23 @@ func addRunAlarms(stack awscdk.Stack, cfg Config, topic awssns.ITopic) rpoAlarms
 	interval, ok := ScheduleInterval(cfg.Schedule)
 	if !ok || 2*interval > maxAlarmRange {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("xregion-backup:no-heartbeat"), jsii.String(fmt.Sprintf(
-			"No heartbeat alarm: the schedule %q has runs more than %v apart, or on certain days only, and an alarm can "+
-				"evaluate at most %v.", cfg.Schedule, maxAlarmRange/2, maxAlarmRange)))
+			"No heartbeat alarm: the schedule %q has runs more than %s apart, or on certain days only, and an alarm can "+
+				"evaluate at most %s.", cfg.Schedule, minutes(maxAlarmRange/2), minutes(maxAlarmRange))))
 		return alarms
 	}
-	return append(alarms, newAlarm(stack, topic, "Heartbeat", fmt.Sprintf("No backup run completed within %v, two schedule "+
-		"intervals: the schedule may be disabled, or runs may be stuck or failing before their summary.", 2*interval),
+	return append(alarms, newAlarm(stack, topic, "Heartbeat", fmt.Sprintf("No backup run completed within %s, two schedule "+
+		"intervals: the schedule may be disabled, or runs may be stuck or failing before their summary.", minutes(2*interval)),
 		runMetric(MetricRunsCompleted, "", "Sum", 2*interval),
 		alarmOptions{Threshold: 1, Operator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			Missing: awscloudwatch.TreatMissingData_BREACHING}))
+}
+
+// minutes writes d, a whole number of minutes, in hours where it can.
+func minutes(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
 }
 
 // dashboardPeriod is the period of the dashboard's run metrics: one
@@ -137,7 +143,7 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 	perDestination := func(name, stat string) *[]awscloudwatch.IMetric {
 		var out []awscloudwatch.IMetric
 		for _, d := range cfg.DestinationRegions {
-			out = append(out, runMetric(name, d, stat, period))
+			out = append(out, runMetric(name, d, stat, period).With(&awscloudwatch.MetricOptions{Label: jsii.String(d)}))
 		}
 		return &out
 	}
@@ -169,7 +175,8 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 			graph("Tables failed", perDestination(MetricTablesFailed, "Sum"), true),
 			graph("Executions failed, timed out, aborted; runs completed",
 				&[]awscloudwatch.IMetric{failures.Executions[0], failures.Executions[1], failures.Executions[2],
-					runMetric(MetricRunsCompleted, "", "Sum", period)}, false),
+					runMetric(MetricRunsCompleted, "", "Sum", period).With(&awscloudwatch.MetricOptions{Label: jsii.String(MetricRunsCompleted)})},
+				false),
 		},
 	)
 	var handlers []awscloudwatch.IMetric
