@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -57,6 +58,11 @@ var ScheduleOff = []string{"off", "none", "disabled", "false"}
 // names, but for the catalog table.
 var contextKeys = core.FieldNames{"catalogTable": "catalogTableName"}
 
+// derivedSettings are the handlers' settings (by JSON name) that the
+// deployment sets itself, with no context key: the runs a day follow from
+// the schedule, and each stack names its own ledger table.
+var derivedSettings = []string{"runsPerDay", "ledgerTable"}
+
 // ConfigError is a configuration problem, named by its context key.
 type ConfigError struct {
 	Key     string
@@ -80,22 +86,10 @@ func LoadConfig(get func(key string) any, defaultAccount string) (Config, error)
 		StackPrefix:      DefaultStackPrefix,
 	}
 	r.str("account", &c.Account)
-	r.str("sourceRegion", &c.SourceRegion)
-	r.list("destinationRegions", &c.DestinationRegions)
+	r.settings(&c.Settings)
 	r.str("schedule", &c.Schedule)
-	r.num("retentionDays", &c.RetentionDays)
-	r.num("keepLast", &c.KeepLast)
-	r.list("include", &c.Include)
-	r.list("exclude", &c.Exclude)
-	r.tags("tagFilter", &c.TagFilter)
-	r.str("kmsKeyId", &c.KMSKeyID)
-	r.num("maxConcurrency", &c.MaxConcurrency)
-	r.boolean("dryRun", &c.DryRun)
-	r.num("sweepAfterHours", &c.SweepAfterHours)
-	r.num("pollLimitMinutes", &c.PollLimitMinutes)
 	r.str("notificationEmail", &c.NotificationEmail)
 	r.num("logRetentionDays", &c.LogRetentionDays)
-	r.str(contextKeys.Name("catalogTable"), &c.CatalogTable)
 	r.str("stackPrefix", &c.StackPrefix)
 	r.str("assetDir", &c.AssetDir)
 	r.str("stateMachineDir", &c.StateMachineDir)
@@ -329,6 +323,39 @@ func (r *reader) fail(key, format string, args ...any) {
 func (r *reader) failWith(err error) {
 	if r.err == nil {
 		r.err = contextError(err)
+	}
+}
+
+// settings reads each of the handlers' settings, but the derived ones,
+// from its context key, so that a setting added to core.Settings can be
+// configured without a change here. The key is the setting's JSON name, or
+// contextKeys' name for it; its type says how to read the value.
+func (r *reader) settings(s *core.Settings) {
+	v := reflect.ValueOf(s).Elem()
+	for i := range v.NumField() {
+		field := v.Type().Field(i)
+		name, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if name == "" || name == "-" || slices.Contains(derivedSettings, name) {
+			continue
+		}
+		key := contextKeys.Name(name)
+		switch dst := v.Field(i).Addr().Interface().(type) {
+		case *string:
+			r.str(key, dst)
+		case *int:
+			r.num(key, dst)
+		case *bool:
+			r.boolean(key, dst)
+		case *[]string:
+			r.list(key, dst)
+		case *map[string]string:
+			r.tags(key, dst)
+		default:
+			if r.err == nil {
+				r.err = fmt.Errorf("the setting %s is a %s, which the CDK app cannot read from the context; add its type to reader.settings",
+					name, field.Type)
+			}
+		}
 	}
 }
 
