@@ -31,8 +31,9 @@ type BackupStackProps struct {
 }
 
 // NewBackupStack deploys the backup workflow in the source region: its
-// handlers, the state machine, the schedule that starts it, and the alarms
-// that report its failures to an SNS topic.
+// handlers, its run ledger, the state machine, the schedule that starts it,
+// the alarms that report its failures, missed RPOs and missing runs to an
+// SNS topic, and a dashboard.
 func NewBackupStack(scope constructs.Construct, id string, props *BackupStackProps) (awscdk.Stack, error) {
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
