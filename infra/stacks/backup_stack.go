@@ -87,8 +87,7 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 
 	topic := newAlarmTopic(stack, cfg.NotificationEmail)
 	failures := addAlarms(stack, sm, functions, topic)
-	rpo := addRunAlarms(stack, cfg, topic)
-	newDashboard(stack, cfg, failures, rpo)
+	newDashboard(stack, cfg, failures, addRunAlarms(stack, cfg, topic))
 
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
 	return stack, nil

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -47,7 +48,7 @@ const maxAlarmRange = 7 * 24 * time.Hour
 
 // alarmPeriod is the period of the RPO alarms: short, so that a run's
 // report shows within minutes of the run.
-var alarmPeriod = 5 * time.Minute
+const alarmPeriod = 5 * time.Minute
 
 // runMetric is a run metric with statistic stat over period, for one
 // destination region, or without dimensions when destination is empty.
@@ -63,9 +64,6 @@ func runMetric(name, destination, stat string, period time.Duration) awscloudwat
 	}
 	return awscloudwatch.NewMetric(props)
 }
-
-// rpoAlarms are the alarms on the run metrics.
-type rpoAlarms []awscloudwatch.Alarm
 
 // addRunAlarms raises alarms on the run metrics, to topic: per destination
 // region, any table over its RPO, and any table whose RPO cannot be met at
@@ -84,8 +82,8 @@ type rpoAlarms []awscloudwatch.Alarm
 // first run completes. Its window must fit the longest range an alarm can
 // evaluate (7 days); a schedule whose intervals it cannot tell, or whose
 // two intervals are longer, gets no heartbeat, with a warning at synthesis.
-func addRunAlarms(stack awscdk.Stack, cfg Config, topic awssns.ITopic) rpoAlarms {
-	var alarms rpoAlarms
+func addRunAlarms(stack awscdk.Stack, cfg Config, topic awssns.ITopic) []awscloudwatch.Alarm {
+	var alarms []awscloudwatch.Alarm
 	keep := alarmOptions{Threshold: 1, Operator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		Missing: awscloudwatch.TreatMissingData_IGNORE}
 	for _, d := range cfg.DestinationRegions {
@@ -138,7 +136,7 @@ func dashboardPeriod(cfg Config) time.Duration {
 // and the runs' cost), and failures over time (tables failed, the state
 // machine's failed, timed out and aborted executions, each handler's real
 // failures), with the state of every alarm.
-func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo rpoAlarms) awscloudwatch.Dashboard {
+func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, runAlarms []awscloudwatch.Alarm) {
 	period := dashboardPeriod(cfg)
 	perDestination := func(name, stat string) *[]awscloudwatch.IMetric {
 		var out []awscloudwatch.IMetric
@@ -166,6 +164,8 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 		}
 		decisions = append(decisions, graph("Decisions per run: "+d, &metrics, true))
 	}
+	runs := append(slices.Clone(failures.Executions),
+		runMetric(MetricRunsCompleted, "", "Sum", period).With(&awscloudwatch.MetricOptions{Label: jsii.String(MetricRunsCompleted)}))
 	rows = append(rows, decisions,
 		[]awscloudwatch.IWidget{
 			graph("GB copied", perDestination(MetricGBCopied, "Sum"), true),
@@ -173,10 +173,7 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 		},
 		[]awscloudwatch.IWidget{
 			graph("Tables failed", perDestination(MetricTablesFailed, "Sum"), true),
-			graph("Executions failed, timed out, aborted; runs completed",
-				&[]awscloudwatch.IMetric{failures.Executions[0], failures.Executions[1], failures.Executions[2],
-					runMetric(MetricRunsCompleted, "", "Sum", period).With(&awscloudwatch.MetricOptions{Label: jsii.String(MetricRunsCompleted)})},
-				false),
+			graph("Executions failed, timed out, aborted; runs completed", &runs, false),
 		},
 	)
 	var handlers []awscloudwatch.IMetric
@@ -185,7 +182,7 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 	}
 	rows = append(rows, []awscloudwatch.IWidget{graph("Handler failures", &handlers, true)})
 	var alarms []interfacesawscloudwatch.IAlarmRef
-	for _, a := range append(append([]awscloudwatch.Alarm{}, rpo...), failures.Alarms...) {
+	for _, a := range slices.Concat(runAlarms, failures.Alarms) {
 		alarms = append(alarms, a)
 	}
 	rows = append(rows, []awscloudwatch.IWidget{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
@@ -196,10 +193,9 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, rpo r
 	for i := range rows {
 		widgets[i] = &rows[i]
 	}
-	dashboard := awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+	awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: stack.StackName(),
 		Widgets:       &widgets,
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DashboardName"), &awscdk.CfnOutputProps{Value: stack.StackName()})
-	return dashboard
 }
