@@ -14,6 +14,7 @@ const (
 	// tables (cloudwatch:GetMetricData), to prove a table unchanged.
 	ReadTableMetrics
 	// ReadCopyStatus queries the copy status items of this source region
-	// (partition key status#<source region>) in each destination's catalog.
+	// (partition key status#<source region>) in each destination's catalog:
+	// for the backup workflow's handlers only.
 	ReadCopyStatus
 )
