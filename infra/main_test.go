@@ -37,9 +37,16 @@ func TestCdkJSONHoldsAValidConfiguration(t *testing.T) {
 	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := stacks.LoadConfig(func(k string) any { return file.Context[k] }, "")
+	read := map[string]bool{}
+	cfg, err := stacks.LoadConfig(func(k string) any { read[k] = true; return file.Context[k] }, "")
 	if err != nil {
 		t.Fatalf("cdk.json: %v", err)
+	}
+	// A key the app does not read would be ignored without a word.
+	for k := range file.Context {
+		if !read[k] && k != "cli-telemetry" {
+			t.Errorf("cdk.json sets %q, which the app does not read", k)
+		}
 	}
 	if cfg.Schedule != stacks.DefaultSchedule || cfg.RetentionDays != core.DefaultRetentionDays ||
 		cfg.KeepLast != core.DefaultKeepLast || cfg.MaxConcurrency != core.DefaultMaxConcurrency ||

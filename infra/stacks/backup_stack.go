@@ -31,8 +31,9 @@ type BackupStackProps struct {
 }
 
 // NewBackupStack deploys the backup workflow in the source region: its
-// handlers, the state machine, the schedule that starts it, and the alarms
-// that report its failures to an SNS topic.
+// handlers, its run ledger, the state machine, the schedule that starts it,
+// the alarms that report its failures, missed RPOs and missing runs to an
+// SNS topic, and a dashboard.
 func NewBackupStack(scope constructs.Construct, id string, props *BackupStackProps) (awscdk.Stack, error) {
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
@@ -42,6 +43,7 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 	}
 
 	src, dests := cfg.SourceRegion, cfg.DestinationRegions
+	ledger := useLedger(newLedger(stack), env)
 	all := append([]string{src}, dests...)
 	anyTable := func(r string) ARN { return tableARN(r, "*") }
 	tempTable := func(r string) ARN { return tableARN(r, core.TempPrefix+"*") }
@@ -62,6 +64,9 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 			TempTables:      inRegions(dests, tempTable),
 			SettableTables:  inRegions(dests, tempTable),
 			Catalog:         catalogARNs(dests, cfg.CatalogTable),
+			StatusCatalogs:  catalogARNs(dests, cfg.CatalogTable),
+			StatusPartition: StatusPartitionKey(src),
+			Ledger:          ledger,
 			KMSRegions:      dests,
 			KMSKeyID:        cfg.KMSKeyID,
 		},
@@ -81,11 +86,16 @@ func NewBackupStack(scope constructs.Construct, id string, props *BackupStackPro
 	}
 
 	topic := newAlarmTopic(stack, cfg.NotificationEmail)
-	addAlarms(stack, sm, functions, topic)
+	failures := addAlarms(stack, sm, functions, topic)
+	newDashboard(stack, cfg, failures, addRunAlarms(stack, cfg, topic))
 
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: topic.TopicArn()})
 	return stack, nil
 }
+
+// StatusPartitionKey is the partition key of the copy status items of the
+// tables of sourceRegion in a destination's catalog.
+func StatusPartitionKey(sourceRegion string) string { return "status#" + sourceRegion }
 
 // catalogARNs are the catalog tables in regions.
 func catalogARNs(regions []string, name string) []ARN {
@@ -172,6 +182,65 @@ func ExpectedOutcomesMetric(stackName, handler string) (namespace, name string) 
 	return "dynamodb-xregion-backup/" + stackName, handler + "-ExpectedOutcomes"
 }
 
+// alarmOptions are how an alarm compares its metric with its threshold and
+// treats periods without data.
+type alarmOptions struct {
+	Threshold float64
+	Operator  awscloudwatch.ComparisonOperator
+	Missing   awscloudwatch.TreatMissingData
+}
+
+// atLeastOne fires when a period's value is 1 or more; a period without
+// data is fine.
+var atLeastOne = alarmOptions{Threshold: 1, Operator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+	Missing: awscloudwatch.TreatMissingData_NOT_BREACHING}
+
+// newAlarm makes an alarm of stack, named with alarmNamePrefix, that
+// notifies topic when it fires, after one evaluation period.
+func newAlarm(stack awscdk.Stack, topic awssns.ITopic, id, description string, metric awscloudwatch.IMetric, o alarmOptions) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(alarmNamePrefix(stack) + id),
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(o.Threshold),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: o.Operator,
+		TreatMissingData:   o.Missing,
+	})
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+	return a
+}
+
+// failureMetrics are what addAlarms watches, for the dashboard to show.
+type failureMetrics struct {
+	// Executions are the state machine's failed, timed out and aborted
+	// executions.
+	Executions []awscloudwatch.IMetric
+	// Handlers are the handlers' real failures, one per handler.
+	Handlers []handlerFailures
+	Alarms   []awscloudwatch.Alarm
+}
+
+// handlerFailures are a handler's real failures: its Lambda Errors minus
+// its expected outcomes.
+type handlerFailures struct {
+	Name             string
+	Errors, Expected awscloudwatch.IMetric
+}
+
+// Metric is the failures as a math expression whose metrics have ids
+// errors<suffix> and expected<suffix> (the ids must differ between the
+// expressions of one graph).
+func (h handlerFailures) Metric(suffix string, period awscdk.Duration) awscloudwatch.MathExpression {
+	errors, expected := "errors"+suffix, "expected"+suffix
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(errors + " - FILL(" + expected + ", 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{errors: h.Errors, expected: h.Expected},
+		Label:        jsii.String(h.Name + " failures"),
+		Period:       period,
+	})
+}
+
 // addAlarms raises an alarm, to topic, whenever a run fails, times out or
 // is aborted, and whenever a handler fails for real.
 //
@@ -182,25 +251,25 @@ func ExpectedOutcomesMetric(stackName, handler string) (namespace, name string) 
 // filter on its log group; a period without expected outcomes has no data
 // point, which FILL makes 0. "Using math expressions with CloudWatch
 // metrics": https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
-func addAlarms(stack awscdk.Stack, sm awsstepfunctions.StateMachine, functions []*GoFunction, topic awssns.Topic) {
-	action := awscloudwatchactions.NewSnsAction(topic)
+func addAlarms(stack awscdk.Stack, sm awsstepfunctions.StateMachine, functions []*GoFunction, topic awssns.Topic) failureMetrics {
+	var out failureMetrics
 	alarm := func(id, description string, metric awscloudwatch.IMetric) {
-		a := awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String(alarmNamePrefix(stack) + id),
-			AlarmDescription:   jsii.String(description),
-			Metric:             metric,
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(action)
+		out.Alarms = append(out.Alarms, newAlarm(stack, topic, id, description, metric, atLeastOne))
 	}
 	period := awscdk.Duration_Minutes(jsii.Number(5))
 	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}
-	alarm("ExecutionsFailedAlarm", "A backup run failed: at least one table was not copied. See the execution's summary.", sm.MetricFailed(sum))
-	alarm("ExecutionsTimedOutAlarm", "A backup run timed out.", sm.MetricTimedOut(sum))
-	alarm("ExecutionsAbortedAlarm", "A backup run was aborted.", sm.MetricAborted(sum))
+	executions := []struct {
+		id, description string
+		metric          awscloudwatch.Metric
+	}{
+		{"ExecutionsFailedAlarm", "A backup run failed: at least one table was not copied. See the execution's summary.", sm.MetricFailed(sum)},
+		{"ExecutionsTimedOutAlarm", "A backup run timed out.", sm.MetricTimedOut(sum)},
+		{"ExecutionsAbortedAlarm", "A backup run was aborted.", sm.MetricAborted(sum)},
+	}
+	for _, e := range executions {
+		alarm(e.id, e.description, e.metric)
+		out.Executions = append(out.Executions, e.metric)
+	}
 	for _, f := range functions {
 		id := strings.TrimSuffix(f.Handler.Placeholder(), "FunctionArn")
 		namespace, name := ExpectedOutcomesMetric(*stack.StackName(), f.Handler.Name)
@@ -212,16 +281,10 @@ func addAlarms(stack awscdk.Stack, sm awsstepfunctions.StateMachine, functions [
 			MetricValue:     jsii.String("1"),
 			Unit:            awscloudwatch.Unit_COUNT,
 		})
-		failures := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String("errors - FILL(expected, 0)"),
-			UsingMetrics: &map[string]awscloudwatch.IMetric{
-				"errors":   f.Function.MetricErrors(sum),
-				"expected": expected.Metric(sum),
-			},
-			Label:  jsii.String(f.Handler.Name + " failures"),
-			Period: period,
-		})
+		failures := handlerFailures{Name: f.Handler.Name, Errors: f.Function.MetricErrors(sum), Expected: expected.Metric(sum)}
 		alarm(id+"ErrorsAlarm", "The "+f.Handler.Name+" handler failed: errors other than the expected, retried outcomes, "+
-			"including timeouts and crashes. See its log group.", failures)
+			"including timeouts and crashes. See its log group.", failures.Metric("", period))
+		out.Handlers = append(out.Handlers, failures)
 	}
+	return out
 }

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
@@ -56,6 +58,11 @@ var ScheduleOff = []string{"off", "none", "disabled", "false"}
 // names, but for the catalog table.
 var contextKeys = core.FieldNames{"catalogTable": "catalogTableName"}
 
+// derivedSettings are the handlers' settings (by JSON name) that the
+// deployment sets itself, with no context key: the runs a day follow from
+// the schedule, and each stack names its own ledger table.
+var derivedSettings = []string{"runsPerDay", "ledgerTable"}
+
 // ConfigError is a configuration problem, named by its context key.
 type ConfigError struct {
 	Key     string
@@ -79,22 +86,10 @@ func LoadConfig(get func(key string) any, defaultAccount string) (Config, error)
 		StackPrefix:      DefaultStackPrefix,
 	}
 	r.str("account", &c.Account)
-	r.str("sourceRegion", &c.SourceRegion)
-	r.list("destinationRegions", &c.DestinationRegions)
+	r.settings(&c.Settings)
 	r.str("schedule", &c.Schedule)
-	r.num("retentionDays", &c.RetentionDays)
-	r.num("keepLast", &c.KeepLast)
-	r.list("include", &c.Include)
-	r.list("exclude", &c.Exclude)
-	r.tags("tagFilter", &c.TagFilter)
-	r.str("kmsKeyId", &c.KMSKeyID)
-	r.num("maxConcurrency", &c.MaxConcurrency)
-	r.boolean("dryRun", &c.DryRun)
-	r.num("sweepAfterHours", &c.SweepAfterHours)
-	r.num("pollLimitMinutes", &c.PollLimitMinutes)
 	r.str("notificationEmail", &c.NotificationEmail)
 	r.num("logRetentionDays", &c.LogRetentionDays)
-	r.str(contextKeys.Name("catalogTable"), &c.CatalogTable)
 	r.str("stackPrefix", &c.StackPrefix)
 	r.str("assetDir", &c.AssetDir)
 	r.str("stateMachineDir", &c.StateMachineDir)
@@ -218,48 +213,100 @@ func validateSchedule(s string) error {
 // minutes and hours fields are plain lists, ranges or *; 0 when off.
 func runsPerDay(schedule string) float64 {
 	if m := rateRE.FindStringSubmatch(schedule); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		perDay := map[string]float64{"minute": 24 * 60, "hour": 24, "day": 1}[strings.TrimSuffix(m[2], "s")]
-		return perDay / float64(n)
+		return float64(24*time.Hour) / float64(rateInterval(m))
 	}
 	if m := cronRE.FindStringSubmatch(schedule); m != nil {
 		fields := strings.Fields(m[1])
-		return float64(cronCount(fields[0], 60) * cronCount(fields[1], 24))
+		minutes, _ := cronValues(fields[0], 60)
+		hours, _ := cronValues(fields[1], 24)
+		return float64(len(minutes) * len(hours))
 	}
 	return 0
 }
 
-// cronCount counts the values a cron field selects out of size: "*", a
-// number, a comma list, a range a-b, or a step */n or a/n.
-func cronCount(field string, size int) int {
-	total := 0
+// ScheduleInterval is the longest time between two runs of a valid
+// schedule: a rate()'s rate, or the longest gap between the runs of a
+// cron() that runs every day (day-of-month and day-of-week * or ?, every
+// month and year), across midnight too. It reports false for no schedule
+// and for a cron() whose gaps it cannot tell (certain days, L, W, #).
+func ScheduleInterval(schedule string) (time.Duration, bool) {
+	if m := rateRE.FindStringSubmatch(schedule); m != nil {
+		return rateInterval(m), true
+	}
+	m := cronRE.FindStringSubmatch(schedule)
+	if m == nil {
+		return 0, false
+	}
+	f := strings.Fields(m[1])
+	anyDay := func(v string) bool { return v == "*" || v == "?" }
+	minutes, okM := cronValues(f[0], 60)
+	hours, okH := cronValues(f[1], 24)
+	if !okM || !okH || !anyDay(f[2]) || f[3] != "*" || !anyDay(f[4]) || f[5] != "*" || len(minutes)*len(hours) == 0 {
+		return 0, false
+	}
+	var times []int // minutes of the day
+	for _, h := range hours {
+		for _, min := range minutes {
+			times = append(times, h*60+min)
+		}
+	}
+	longest := times[0] + 24*60 - times[len(times)-1] // across midnight
+	for i := 1; i < len(times); i++ {
+		longest = max(longest, times[i]-times[i-1])
+	}
+	return time.Duration(longest) * time.Minute, true
+}
+
+// rateInterval is the rate of a rateRE match.
+func rateInterval(m []string) time.Duration {
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(m[2], "s")]
+	return time.Duration(n) * unit
+}
+
+// cronValues returns, sorted, the values a cron field selects out of
+// 0..size-1: "*", a number, a comma list, a range a-b, or a step */n or
+// a/n. It reports false when a part is not a number (a name, L, W, #),
+// which it reads as the whole range.
+func cronValues(field string, size int) ([]int, bool) {
+	ok := true
+	num := func(s string, fallback int) int {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n >= size {
+			ok = false
+			return fallback
+		}
+		return n
+	}
+	selected := make([]bool, size)
 	for _, part := range strings.Split(field, ",") {
 		base, step := part, 1
-		if b, s, ok := strings.Cut(part, "/"); ok {
-			base, step = b, max(1, atoiOr(s, 1))
+		if b, s, found := strings.Cut(part, "/"); found {
+			base, step = b, max(1, num(s, 1))
 		}
 		lo, hi := 0, size-1
 		switch {
 		case base == "*":
 		case strings.Contains(base, "-"):
 			a, b, _ := strings.Cut(base, "-")
-			lo, hi = atoiOr(a, 0), atoiOr(b, size-1)
+			lo, hi = num(a, 0), num(b, size-1)
 		default:
-			lo = atoiOr(base, 0)
+			lo = num(base, 0)
 			if step == 1 {
 				hi = lo
 			}
 		}
-		total += (hi-lo)/step + 1
+		for v := lo; v <= hi; v += step {
+			selected[v] = true
+		}
 	}
-	return total
-}
-
-func atoiOr(s string, fallback int) int {
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
+	var out []int
+	for v, on := range selected {
+		if on {
+			out = append(out, v)
+		}
 	}
-	return fallback
+	return out, ok
 }
 
 // reader converts context values, remembering the first type error. Each
@@ -276,6 +323,39 @@ func (r *reader) fail(key, format string, args ...any) {
 func (r *reader) failWith(err error) {
 	if r.err == nil {
 		r.err = contextError(err)
+	}
+}
+
+// settings reads each of the handlers' settings, but the derived ones,
+// from its context key, so that a setting added to core.Settings can be
+// configured without a change here. The key is the setting's JSON name, or
+// contextKeys' name for it; its type says how to read the value.
+func (r *reader) settings(s *core.Settings) {
+	v := reflect.ValueOf(s).Elem()
+	for i := range v.NumField() {
+		field := v.Type().Field(i)
+		name, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if name == "" || name == "-" || slices.Contains(derivedSettings, name) {
+			continue
+		}
+		key := contextKeys.Name(name)
+		switch dst := v.Field(i).Addr().Interface().(type) {
+		case *string:
+			r.str(key, dst)
+		case *int:
+			r.num(key, dst)
+		case *bool:
+			r.boolean(key, dst)
+		case *[]string:
+			r.list(key, dst)
+		case *map[string]string:
+			r.tags(key, dst)
+		default:
+			if r.err == nil {
+				r.err = fmt.Errorf("the setting %s is a %s, which the CDK app cannot read from the context; add its type to reader.settings",
+					name, field.Type)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -128,4 +129,34 @@ func stringOf(v any) string {
 		return "unset"
 	}
 	return "value"
+}
+
+// TestEverySettingHasAContextKey: LoadConfig reads each of the handlers'
+// settings from a context key, its JSON name (the catalog table's is
+// catalogTableName), but those the deployment derives (the runs a day from
+// the schedule, the ledger, which each stack makes).
+func TestEverySettingHasAContextKey(t *testing.T) {
+	raw, err := json.Marshal(core.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var settings map[string]any
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		t.Fatal(err)
+	}
+	ctx := map[string]any{"sourceRegion": "us-east-1", "destinationRegions": "us-west-2"}
+	read := map[string]bool{}
+	if _, err := stacks.LoadConfig(func(k string) any { read[k] = true; return ctx[k] }, ""); err != nil {
+		t.Fatal(err)
+	}
+	for name := range settings {
+		key := map[string]string{"catalogTable": "catalogTableName"}[name]
+		if key == "" {
+			key = name
+		}
+		derived := name == "runsPerDay" || name == "ledgerTable"
+		if read[key] == derived {
+			t.Errorf("setting %s: context key %q read: %v, want %v", name, key, read[key], !derived)
+		}
+	}
 }

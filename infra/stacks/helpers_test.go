@@ -111,6 +111,13 @@ var (
 // synth builds and synthesizes the whole app for cfg, once per name.
 func synth(t *testing.T, name string, cfg stacks.Config) *synthesized {
 	t.Helper()
+	return synthApp(t, name, func(app awscdk.App) ([]awscdk.Stack, error) { return stacks.Build(app, cfg) })
+}
+
+// synthApp synthesizes the stacks that build adds to a new app, once per
+// name.
+func synthApp(t *testing.T, name string, build func(awscdk.App) ([]awscdk.Stack, error)) *synthesized {
+	t.Helper()
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
 	if s, ok := cache[name]; ok {
@@ -123,7 +130,7 @@ func synth(t *testing.T, name string, cfg stacks.Config) *synthesized {
 		t.Fatal(err)
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
-	built, err := stacks.Build(app, cfg)
+	built, err := build(app)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}

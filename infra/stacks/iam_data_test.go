@@ -115,6 +115,7 @@ func TestIAMStatementsMatchTheServiceAuthorizationReference(t *testing.T) {
 		"KMS alias":       synth(t, "iam kms alias", testConfig(t, map[string]any{"kmsKeyId": "alias/backups"})),
 		"KMS key id":      synth(t, "iam kms key id", testConfig(t, map[string]any{"kmsKeyId": "mrk-1234abcd12ab34cd56ef1234567890ab"})),
 		"adopted catalog": synth(t, "iam adopt", testConfig(t, map[string]any{"adoptCatalog": destinations[0]})),
+		"ledger handlers": ledgerApp(t),
 	}
 	var statementCount, actionCount int
 	for appName, app := range apps {

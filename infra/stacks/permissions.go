@@ -31,6 +31,13 @@ type Scope struct {
 	SettableTables []ARN
 	// The catalog tables.
 	Catalog []ARN
+	// StatusCatalogs are the catalog tables whose copy status items the
+	// handlers query, and StatusPartition the partition key of those items:
+	// the status items of this source region only.
+	StatusCatalogs  []ARN
+	StatusPartition string
+	// Ledger is the stack's run ledger table.
+	Ledger []ARN
 	// Regions in which restores encrypt with the configured KMS key.
 	KMSRegions []string
 	KMSKeyID   string
@@ -38,8 +45,8 @@ type Scope struct {
 
 // Reasons for the wildcards the scopes use, shown in the cdk-nag report.
 const (
-	reasonListActions = "dynamodb:ListTables and dynamodb:ListBackups do not support resource-level permissions, " +
-		"so IAM only accepts Resource \"*\" for them."
+	reasonListActions = "dynamodb:ListTables, dynamodb:ListBackups and cloudwatch:GetMetricData (on metrics) " +
+		"do not support resource-level permissions, so IAM only accepts Resource \"*\" for them."
 	reasonAnyTable = "Table names come from the include, exclude and tagFilter settings or from the restore input at run time, " +
 		"so they are not known at deploy time; the ARN is limited to this account and the configured regions."
 	reasonBackups = "Backup ARNs have the form table/TABLE/backup/ID and do not contain the backup name, so IAM cannot tell " +
@@ -130,6 +137,25 @@ func PolicyFor(h registry.Handler, s Scope) *Policy {
 	}
 	if h.Has(registry.WriteCatalog) {
 		p.Allow([]string{"dynamodb:DeleteItem", "dynamodb:PutItem"}, s.Catalog)
+	}
+	if h.Has(registry.ReadCopyStatus) {
+		// dynamodb:LeadingKeys limits a Query to the partition keys named
+		// ("Using IAM policy conditions for fine-grained access control":
+		// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+		p.AllowIf([]string{"dynamodb:Query"}, s.StatusCatalogs, map[string]any{
+			"ForAllValues:StringEquals": map[string]any{"dynamodb:LeadingKeys": []string{s.StatusPartition}},
+		})
+	}
+	if h.Has(registry.UseLedger) {
+		p.Allow([]string{"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+			s.Ledger)
+	}
+	if h.Has(registry.ReadTableMetrics) {
+		// GetMetricData has no resource-level permissions for metrics: its
+		// only resource type is the (optional) dataset of OTLP metrics
+		// ("Actions, resources, and condition keys for Amazon CloudWatch":
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+		list = append(list, "cloudwatch:GetMetricData")
 	}
 	if len(list) > 0 {
 		slices.Sort(list)

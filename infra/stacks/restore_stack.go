@@ -23,7 +23,8 @@ type RestoreStackProps struct {
 
 // NewRestoreStack deploys, in one destination region, everything a restore
 // needs, so that restores work with the source region gone: the catalog
-// table, the restore handlers and the restore state machine.
+// table, the restore's run ledger, the restore handlers and the restore
+// state machine.
 func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackProps) (awscdk.Stack, error) {
 	cfg := props.Config
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
@@ -32,8 +33,8 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 	if err != nil {
 		return nil, err
 	}
-	// A restore reads only these; its default target region is its own,
-	// which Lambda gives it as AWS_REGION.
+	// A restore reads only these and its ledger's name; its default target
+	// region is its own, which Lambda gives it as AWS_REGION.
 	env := make(map[string]string, len(core.RestoreEnvVars))
 	for _, k := range core.RestoreEnvVars {
 		env[k] = settings[k]
@@ -43,6 +44,7 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 		newCatalog(stack, cfg.CatalogTable)
 	}
 
+	ledger := useLedger(newLedger(stack), env)
 	anyTable := tableARN(region, "*")
 	_, _, err = deployWorkflow(stack, cfg, workflowDeployment{
 		ID:          "Restore",
@@ -60,6 +62,7 @@ func NewRestoreStack(scope constructs.Construct, id string, props *RestoreStackP
 			TempTables:      []ARN{tableARN(region, core.TempPrefix+"*")},
 			SettableTables:  []ARN{anyTable},
 			Catalog:         catalogARNs([]string{region}, cfg.CatalogTable),
+			Ledger:          ledger,
 			KMSRegions:      []string{region},
 			KMSKeyID:        cfg.KMSKeyID,
 		},

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,14 +100,17 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 		core.EnvKMSKeyID: "alias/backups", core.EnvMaxConcurrency: "20", core.EnvDryRun: "true", core.EnvSweepAfterHours: "48",
 		core.EnvPollLimitMinutes: "600", core.EnvCatalogTable: "dr-catalog", core.EnvRunsPerDay: "24",
 	}
-	// A restore reads only the catalog and the poll limit; its region is
-	// its own, which Lambda sets (AWS_REGION).
+	// A restore reads only the catalog, the poll limit and its ledger;
+	// its region is its own, which Lambda sets (AWS_REGION).
 	restore := map[string]string{core.EnvCatalogTable: "dr-catalog", core.EnvPollLimitMinutes: "600"}
 	for name, tpl := range app.json {
-		want := backup
+		want, reads := maps.Clone(backup), slices.Clone(core.EnvVars)
 		if name != backupStack {
-			want = restore
+			want, reads = maps.Clone(restore), slices.Clone(core.RestoreEnvVars)
 		}
+		reads = append(reads, core.EnvLedgerTable)
+		// Every function gets the name of its own stack's ledger.
+		want[core.EnvLedgerTable] = "${" + ledgerID(t, tpl) + "}"
 		functions := resources(tpl, "AWS::Lambda::Function")
 		if len(functions) == 0 {
 			t.Errorf("%s has no functions", name)
@@ -114,12 +118,12 @@ func TestFunctionsGetTheSettings(t *testing.T) {
 		for id, fn := range functions {
 			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 			for k, v := range want {
-				if vars[k] != v {
+				if render(vars[k]) != v {
 					t.Errorf("%s/%s: %s = %v, want %q", name, id, k, vars[k], v)
 				}
 			}
 			for k, v := range vars {
-				if _, ok := want[k]; !ok {
+				if !slices.Contains(reads, k) {
 					t.Errorf("%s/%s: %s = %v, which its handler does not read", name, id, k, v)
 				}
 			}
@@ -260,20 +264,22 @@ func TestNoDynamoDBWildcardActions(t *testing.T) {
 
 func TestResourceStarOnlyWhereIAMRequiresIt(t *testing.T) {
 	unscoped := []string{
-		"dynamodb:ListTables", "dynamodb:ListBackups",
+		"dynamodb:ListTables", "dynamodb:ListBackups", "cloudwatch:GetMetricData",
 		// Added by CDK for state machine logging and tracing.
 		"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
 		"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
 		"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
 	}
-	for name, tpl := range defaultApp(t).json {
-		for _, s := range statements(tpl) {
-			if !slices.Contains(s.Resources, "*") {
-				continue
-			}
-			for _, a := range s.Actions {
-				if !slices.Contains(unscoped, a) {
-					t.Errorf("%s: %s allows %s on Resource *", name, s.Policy, a)
+	for _, app := range []*synthesized{defaultApp(t), ledgerApp(t)} {
+		for name, tpl := range app.json {
+			for _, s := range statements(tpl) {
+				if !slices.Contains(s.Resources, "*") {
+					continue
+				}
+				for _, a := range s.Actions {
+					if !slices.Contains(unscoped, a) {
+						t.Errorf("%s: %s allows %s on Resource *", name, s.Policy, a)
+					}
 				}
 			}
 		}
@@ -351,7 +357,7 @@ func TestHandlersGetOnlyTheActionsTheyNeed(t *testing.T) {
 		"restore-table": {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
 			"dynamodb:ListTables", "dynamodb:ListTagsOfResource", "dynamodb:PutItem", "dynamodb:Query",
 			"dynamodb:RestoreTableFromBackup", "dynamodb:Scan", "dynamodb:UpdateItem"},
-		"summarize": nil,
+		"summarize": {"dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 	}
 	functions := functionsByHandler(t, tpl)
 	for handler, actions := range want {
@@ -499,11 +505,19 @@ func TestReinstallAdoptsTheRetainedCatalog(t *testing.T) {
 	created := defaultApp(t).json[restoreStack(adopting)]
 	adopted := synth(t, "adopt catalog", testConfig(t, map[string]any{"adoptCatalog": adopting})).json
 
-	if n := len(resources(adopted[restoreStack(adopting)], "AWS::DynamoDB::Table")); n != 0 {
-		t.Errorf("the adopting restore stack makes %d tables, want none", n)
+	catalogs := func(tpl map[string]any) (n int) {
+		for _, table := range resources(tpl, "AWS::DynamoDB::Table") {
+			if table["TableName"] == "xregion-backup-catalog" {
+				n++
+			}
+		}
+		return n
 	}
-	if n := len(resources(adopted[restoreStack(other)], "AWS::DynamoDB::Table")); n != 1 {
-		t.Errorf("the restore stack of %s makes %d tables, want its catalog", other, n)
+	if n := catalogs(adopted[restoreStack(adopting)]); n != 0 {
+		t.Errorf("the adopting restore stack makes %d catalogs, want none", n)
+	}
+	if n := catalogs(adopted[restoreStack(other)]); n != 1 {
+		t.Errorf("the restore stack of %s makes %d catalogs, want its catalog", other, n)
 	}
 	catalogAccess := func(tpl map[string]any) []string {
 		var out []string

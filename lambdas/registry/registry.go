@@ -47,13 +47,22 @@ const (
 	ReadCatalog
 	// WriteCatalog writes and deletes catalog entries.
 	WriteCatalog
-	// UseLedger reads and writes the run ledger in the function's own
-	// region (core.EnvLedgerTable).
+	// UseLedger reads and writes the run ledger of the function's own
+	// stack (core.EnvLedgerTable): GetItem, PutItem, UpdateItem,
+	// BatchWriteItem and Query.
 	UseLedger
+	// ReadTableMetrics reads DynamoDB's CloudWatch metrics of the source
+	// tables (cloudwatch:GetMetricData), to prove a table unchanged.
+	ReadTableMetrics
+	// ReadCopyStatus queries the copy status items of this source region
+	// (partition key status#<source region>) in each destination's catalog:
+	// for the backup workflow's handlers only.
+	ReadCopyStatus
 )
 
 var accessNames = [...]string{"ReadTables", "ReadSettings", "TagTables", "MakeBackups", "ReadBackups", "RestoreTables",
-	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog", "UseLedger"}
+	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog", "UseLedger",
+	"ReadTableMetrics", "ReadCopyStatus"}
 
 func (a Access) String() string {
 	if int(a) < len(accessNames) {
