@@ -66,6 +66,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/cw"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/state"
 )
 
@@ -147,18 +148,21 @@ func New(opts Options) *Emulator {
 		// DynamoDB answers health checks this way.
 		io.WriteString(w, "healthy: dynamodb.emulator.local ")
 	})
+	e.mux.Handle("POST "+cw.PathPrefix+"{op}", e.cloudWatchHandler())
 	e.routeAdmin()
 	return e
 }
 
-// ServeHTTP serves the DynamoDB API on POST / and the admin API under
-// /_emulator/.
+// ServeHTTP serves the DynamoDB API on POST /, CloudWatch's GetMetricData
+// on POST /service/GraniteServiceVersion20100801/operation/GetMetricData
+// and the admin API under /_emulator/.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mux.ServeHTTP(w, r)
 }
 
-// Reset drops every table and backup in every region, and clears faults,
-// latencies, region outages, stats and the clock offset. Durations and the
+// Reset drops every table and backup in every region and their metrics, and
+// clears faults (metrics faults too), metrics outages, latencies, region
+// outages, stats and the clock offset. Durations and the
 // restore quota are kept, and so is the model (its rate buckets refill).
 func (e *Emulator) Reset() {
 	e.state.Reset()
