@@ -413,6 +413,9 @@ type pacer struct {
 }
 
 func (p *pacer) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	now := time.Now()
 	at := latest(p.next, now)

@@ -193,7 +193,9 @@ func WriteResponse(w http.ResponseWriter, requestID string, v any) error {
 
 // WriteError writes e in the RPC v2 CBOR error shape.
 func WriteError(w http.ResponseWriter, requestID string, e *Error) {
-	b, err := encMode.Marshal(map[string]string{"__type": shapeNamespace + e.Shape, "message": e.Message})
+	// The error shapes name their message member "message" or "Message"
+	// (InternalServiceFault); both are sent.
+	b, err := encMode.Marshal(map[string]string{"__type": shapeNamespace + e.Shape, "message": e.Message, "Message": e.Message})
 	if err != nil {
 		panic(err) // a map of strings always encodes
 	}
