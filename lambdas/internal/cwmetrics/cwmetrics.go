@@ -178,6 +178,8 @@ func (r *Reader) Changes(ctx context.Context, windows []Window) ([]Evidence, err
 		out[i] = Evidence{Table: w.Table}
 		visible := w.To.Add(-r.delay).Truncate(time.Minute)
 		switch {
+		case w.From.IsZero() || !w.To.After(w.From):
+			out[i].Reason = fmt.Sprintf("no window to read: [%s, %s)", stamp(w.From), stamp(w.To))
 		case w.HasReplicas:
 			out[i].Reason = "a global table: writes replicated into it may not show in its metrics"
 		case !w.Created.IsZero() && !w.Created.Before(w.From):

@@ -153,6 +153,7 @@ func TestChanges(t *testing.T) {
 		{name: "global table", want: "unknown", reason: "global table", window: func(w *Window) { w.HasReplicas = true }},
 		{name: "table re-created after the copy", want: "changed", reason: "re-created",
 			window: func(w *Window) { w.Created = t0.Add(20 * time.Minute) }},
+		{name: "no start", want: "unknown", reason: "no window", window: func(w *Window) { w.From = time.Time{} }},
 		{name: "window within the publication delay", want: "unknown", reason: "publication delay",
 			window: func(w *Window) { w.From = to.Add(-3 * time.Minute) }},
 		{name: "partial metrics", want: "unknown", reason: "PartialData", act: func(t *testing.T, f *fixture) {

@@ -387,3 +387,42 @@ func TestGetMetricDataFaultsAndProtocol(t *testing.T) {
 		t.Fatalf("a request without smithy-protocol: status %d, query error %q", resp.StatusCode, resp.Header.Get("X-Amzn-Query-Error"))
 	}
 }
+
+func TestMetricsAdminAPI(t *testing.T) {
+	e := newCWEnv(t, nil)
+	admin(t, e.srv, http.MethodPost, "model", `{"metricsDelay":0}`, nil)
+	if got := e.emu.Model().MetricsDelay; got != 0 {
+		t.Fatalf("metricsDelay %s after POST /model, want 0", got)
+	}
+	createTable(t, e.a, "orders")
+	if _, err := e.a.UpdateTimeToLive(ctx(t), &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("orders"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String("exp"), Enabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	putItems(t, e.a, "orders", []map[string]types.AttributeValue{{"pk": s("a"), "sk": n(1), "exp": n(int(t0.Unix()) - 1)}})
+	var expired map[string]int
+	admin(t, e.srv, http.MethodPost, "ttl/expire", "", &expired)
+	if expired["deleted"] != 1 {
+		t.Fatalf("POST ttl/expire: %v, want 1 deleted", expired)
+	}
+
+	admin(t, e.srv, http.MethodPost, "metrics/faults", `{"tablePattern":"orders","statusCode":"PartialData"}`, nil)
+	var faults []MetricsFault
+	admin(t, e.srv, http.MethodGet, "metrics/faults", "", &faults)
+	if len(faults) != 1 || faults[0].StatusCode != "PartialData" {
+		t.Fatalf("GET metrics/faults: %+v", faults)
+	}
+	e.emu.AdvanceClock(time.Minute)
+	if got := e.getMetric(t, "ConsumedWriteCapacityUnits", "orders", "Sum", 60, t0, t0.Add(time.Hour)); got != "PartialData" {
+		t.Fatalf("with the fault: %q", got)
+	}
+	admin(t, e.srv, http.MethodDelete, "metrics/faults", "", nil)
+	if got := e.getMetric(t, "ConsumedWriteCapacityUnits", "orders", "Sum", 60, t0, t0.Add(time.Hour)); got != "12:00=1 Complete" {
+		t.Fatalf("after clearing: %q", got)
+	}
+
+	admin(t, e.srv, http.MethodPost, "metrics/outages", `{"region":"us-east-1","from":"2026-11-24T12:00:00Z","to":"2026-11-24T12:01:00Z"}`, nil)
+	if got := e.getMetric(t, "TimeToLiveDeletedItemCount", "orders", "Sum", 60, t0, t0.Add(time.Hour)); got != "Complete" {
+		t.Fatalf("in the outage: %q, want no datapoints", got)
+	}
+}
