@@ -1,5 +1,7 @@
 // Package emulator is a local DynamoDB emulator that speaks the real wire
-// protocol (JSON 1.0 over HTTP, as used by aws-sdk-go-v2). It serves every
+// protocol (JSON 1.0 over HTTP, as used by aws-sdk-go-v2), and answers
+// CloudWatch's GetMetricData (Smithy RPC v2 CBOR) for the DynamoDB metrics
+// it computes from the writes it served. It serves every
 // region from one process: the region of a request is taken from the
 // credential scope of its SigV4 Authorization header (signatures are not
 // verified), state is kept per region, and backups are addressable by ARN from
@@ -39,6 +41,11 @@
 //	                                      omitted fields and rates keep their value, rate 0 = none)
 //	POST   /_emulator/model/default       back to DefaultModel()
 //	POST   /_emulator/clock               {"advanceSeconds":86400}
+//	POST   /_emulator/ttl/expire          delete the items whose TTL has passed
+//	GET    /_emulator/metrics/faults      list metrics faults
+//	POST   /_emulator/metrics/faults      {"tablePattern":"orders*","region":"","statusCode":"PartialData"}
+//	DELETE /_emulator/metrics/faults      clear metrics faults
+//	POST   /_emulator/metrics/outages     {"region":"eu-west-1","from":"RFC 3339","to":"RFC 3339"}
 //	POST   /_emulator/reset               drop all tables, backups, faults, latencies, outages, stats
 //	GET    /_emulator/state               whole state as JSON
 //	GET    /_emulator/stats               API call counts
@@ -55,9 +62,10 @@
 //     request and response shapes;
 //   - internal/expr: AttributeValues and the expression language;
 //   - internal/state: tables, items, backups, lifecycle and quota, one typed
-//     method per operation.
+//     method per operation, and the per-minute metrics;
+//   - internal/cw: CloudWatch's RPC v2 CBOR protocol and GetMetricData shapes.
 //
-// Imports go one way: wire ← expr ← state ← emulator.
+// Imports go one way: wire ← expr ← state ← emulator, and cw ← emulator.
 package emulator
 
 import (
