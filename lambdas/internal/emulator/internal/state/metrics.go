@@ -31,12 +31,15 @@ const (
 )
 
 const (
-	// accountMaxWrites is the default account-level write capacity quota,
+	// accountMaxWrites is the default account-level write quota, "80,000
+	// read capacity units and 80,000 write capacity units" per account per
+	// Region (Quotas in Amazon DynamoDB,
+	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html),
 	// the value AccountMaxWrites reports.
 	accountMaxWrites = 80000
-	// writeUnitBytes is what one write capacity unit writes: "One write
-	// capacity unit represents one write per second for an item up to 1 KB
-	// in size" (Read/write capacity mode,
+	// writeUnitBytes is the size a write is rounded up to: "DynamoDB rounds
+	// the item size up to the next 1 KB" (DynamoDB read and write
+	// operations,
 	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html).
 	writeUnitBytes = 1024
 	// accountPeriod is the aggregation period of the account-level metrics:
