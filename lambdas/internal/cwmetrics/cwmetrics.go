@@ -118,7 +118,8 @@ type Evidence struct {
 	// the publication delay): treat it as changed.
 	Known bool
 	// SeenUntil is the end of what the metrics show: To minus the
-	// publication delay, or earlier if the region's metrics stop before.
+	// publication delay, or earlier if the region's metrics stop before;
+	// zero when not Known.
 	SeenUntil time.Time
 	Reason    string
 }
@@ -202,6 +203,11 @@ func (r *Reader) Changes(ctx context.Context, windows []Window) ([]Evidence, err
 	for _, group := range r.groups(windows, pending, out) {
 		if err := r.readGroup(ctx, windows, group, out); err != nil {
 			return nil, err
+		}
+	}
+	for i := range out {
+		if !out[i].Known {
+			out[i].SeenUntil = time.Time{} // nothing is claimed
 		}
 	}
 	return out, nil
