@@ -21,8 +21,11 @@
 //     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html):
 //     a table with replicas is never proven unchanged (Window.HasReplicas);
 //   - a restore or an import writes a new table without consuming write
-//     capacity, and so does deleting a table and re-creating it: a table
-//     created after the window's start is changed (Window.Created).
+//     capacity (ImportTable requires the TableCreationParameters "of the
+//     table created for the import operation",
+//     https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ImportTable.html),
+//     and so does deleting a table and re-creating it from a backup: a
+//     table created after the window's start is changed (Window.Created).
 //
 // How an idle minute looks is documented two ways: "DynamoDB only sends
 // metrics to CloudWatch when they have a non-zero value" (earlier editions
