@@ -26,7 +26,9 @@ func TestRatesAreTheEmulatorModels(t *testing.T) {
 	for op, r := range documentedRates {
 		got[op] = float64(r)
 	}
-	if want := emulator.DefaultModel().Rates; !maps.Equal(got, want) {
+	want := emulator.DefaultModel().Rates
+	delete(want, "GetMetricData") // CloudWatch's: the metrics reader paces it
+	if !maps.Equal(got, want) {
 		t.Errorf("adapter rates = %v, emulator default model rates = %v", got, want)
 	}
 }

@@ -92,6 +92,7 @@ type modelJSON struct {
 	StatsRefresh       int64              `json:"statsRefresh"`
 	TableUpdate        int64              `json:"tableUpdate"`
 	MaxTableOperations int                `json:"maxTableOperations"`
+	MetricsDelay       int64              `json:"metricsDelay"`
 	Rates              map[string]float64 `json:"rates"`
 }
 
@@ -103,7 +104,8 @@ func toModelJSON(m Model) modelJSON {
 	return modelJSON{
 		TagsRequireActive: m.TagsRequireActive, TagPropagation: m.TagPropagation.Milliseconds(),
 		BackupsEnabling: m.BackupsEnabling.Milliseconds(), StatsRefresh: m.StatsRefresh.Milliseconds(),
-		TableUpdate: m.TableUpdate.Milliseconds(), MaxTableOperations: m.MaxTableOperations, Rates: rates,
+		TableUpdate: m.TableUpdate.Milliseconds(), MaxTableOperations: m.MaxTableOperations,
+		MetricsDelay: m.MetricsDelay.Milliseconds(), Rates: rates,
 	}
 }
 
@@ -113,7 +115,8 @@ func (j modelJSON) model() Model {
 	m := Model{
 		TagsRequireActive: j.TagsRequireActive, TagPropagation: ms(j.TagPropagation),
 		BackupsEnabling: ms(j.BackupsEnabling), StatsRefresh: ms(j.StatsRefresh),
-		TableUpdate: ms(j.TableUpdate), MaxTableOperations: j.MaxTableOperations, Rates: map[string]float64{},
+		TableUpdate: ms(j.TableUpdate), MaxTableOperations: j.MaxTableOperations,
+		MetricsDelay: ms(j.MetricsDelay), Rates: map[string]float64{},
 	}
 	for op, r := range j.Rates {
 		if r > 0 {
@@ -228,6 +231,40 @@ func (e *Emulator) routeAdmin() {
 	m.HandleFunc("POST /_emulator/stats/reset", func(w http.ResponseWriter, r *http.Request) {
 		e.ResetStats()
 		writeAdminJSON(w, e.Stats())
+	})
+	m.HandleFunc("GET /_emulator/metrics/faults", func(w http.ResponseWriter, r *http.Request) {
+		writeAdminJSON(w, e.MetricsFaults())
+	})
+	m.HandleFunc("POST /_emulator/metrics/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f MetricsFault
+		if !readAdminJSON(w, r, &f) {
+			return
+		}
+		if f.StatusCode != "PartialData" && f.StatusCode != "InternalError" && f.StatusCode != "Forbidden" {
+			adminError(w, http.StatusBadRequest, "statusCode must be PartialData, InternalError or Forbidden")
+			return
+		}
+		e.AddMetricsFault(f)
+		writeAdminJSON(w, e.MetricsFaults())
+	})
+	m.HandleFunc("DELETE /_emulator/metrics/faults", func(w http.ResponseWriter, r *http.Request) {
+		e.ClearMetricsFaults()
+		writeAdminJSON(w, []MetricsFault{})
+	})
+	m.HandleFunc("POST /_emulator/metrics/outages", func(w http.ResponseWriter, r *http.Request) {
+		var o MetricsOutage
+		if !readAdminJSON(w, r, &o) {
+			return
+		}
+		if o.Region == "" || !o.To.After(o.From) {
+			adminError(w, http.StatusBadRequest, "an outage needs a region and from before to (RFC 3339)")
+			return
+		}
+		e.AddMetricsOutage(o)
+		writeAdminJSON(w, o)
+	})
+	m.HandleFunc("POST /_emulator/ttl/expire", func(w http.ResponseWriter, r *http.Request) {
+		writeAdminJSON(w, map[string]int{"deleted": e.ExpireTTL()})
 	})
 	m.HandleFunc("/_emulator/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin route %s %s", r.Method, r.URL.Path))

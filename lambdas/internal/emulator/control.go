@@ -44,11 +44,12 @@ type Stats struct {
 // control is the test-control state. It has its own lock so that faults,
 // latency and outages apply without waiting for the data lock.
 type control struct {
-	mu      sync.Mutex
-	faults  []*Fault
-	latency map[string]time.Duration
-	down    map[string]bool
-	stats   *statsCounter
+	mu            sync.Mutex
+	faults        []*Fault
+	metricsFaults []MetricsFault
+	latency       map[string]time.Duration
+	down          map[string]bool
+	stats         *statsCounter
 }
 
 type statsCounter struct {
@@ -66,6 +67,7 @@ func newControl() *control {
 func (c *control) reset() {
 	c.mu.Lock()
 	c.faults = nil
+	c.metricsFaults = nil
 	c.latency = map[string]time.Duration{}
 	c.down = map[string]bool{}
 	c.mu.Unlock()

@@ -1,5 +1,7 @@
 // Package emulator is a local DynamoDB emulator that speaks the real wire
-// protocol (JSON 1.0 over HTTP, as used by aws-sdk-go-v2). It serves every
+// protocol (JSON 1.0 over HTTP, as used by aws-sdk-go-v2), and answers
+// CloudWatch's GetMetricData (Smithy RPC v2 CBOR) for the DynamoDB metrics
+// it computes from the writes it served. It serves every
 // region from one process: the region of a request is taken from the
 // credential scope of its SigV4 Authorization header (signatures are not
 // verified), state is kept per region, and backups are addressable by ARN from
@@ -39,6 +41,11 @@
 //	                                      omitted fields and rates keep their value, rate 0 = none)
 //	POST   /_emulator/model/default       back to DefaultModel()
 //	POST   /_emulator/clock               {"advanceSeconds":86400}
+//	POST   /_emulator/ttl/expire          delete the items whose TTL has passed
+//	GET    /_emulator/metrics/faults      list metrics faults
+//	POST   /_emulator/metrics/faults      {"tablePattern":"orders*","region":"","statusCode":"PartialData"}
+//	DELETE /_emulator/metrics/faults      clear metrics faults
+//	POST   /_emulator/metrics/outages     {"region":"eu-west-1","from":"RFC 3339","to":"RFC 3339"}
 //	POST   /_emulator/reset               drop all tables, backups, faults, latencies, outages, stats
 //	GET    /_emulator/state               whole state as JSON
 //	GET    /_emulator/stats               API call counts
@@ -55,9 +62,10 @@
 //     request and response shapes;
 //   - internal/expr: AttributeValues and the expression language;
 //   - internal/state: tables, items, backups, lifecycle and quota, one typed
-//     method per operation.
+//     method per operation, and the per-minute metrics;
+//   - internal/cw: CloudWatch's RPC v2 CBOR protocol and GetMetricData shapes.
 //
-// Imports go one way: wire ← expr ← state ← emulator.
+// Imports go one way: wire ← expr ← state ← emulator, and cw ← emulator.
 package emulator
 
 import (
@@ -66,6 +74,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/cw"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/state"
 )
 
@@ -147,18 +156,21 @@ func New(opts Options) *Emulator {
 		// DynamoDB answers health checks this way.
 		io.WriteString(w, "healthy: dynamodb.emulator.local ")
 	})
+	e.mux.Handle("POST "+cw.PathPrefix+"{op}", e.cloudWatchHandler())
 	e.routeAdmin()
 	return e
 }
 
-// ServeHTTP serves the DynamoDB API on POST / and the admin API under
-// /_emulator/.
+// ServeHTTP serves the DynamoDB API on POST /, CloudWatch's GetMetricData
+// on POST /service/GraniteServiceVersion20100801/operation/GetMetricData
+// and the admin API under /_emulator/.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mux.ServeHTTP(w, r)
 }
 
-// Reset drops every table and backup in every region, and clears faults,
-// latencies, region outages, stats and the clock offset. Durations and the
+// Reset drops every table and backup in every region and their metrics, and
+// clears faults (metrics faults too), metrics outages, latencies, region
+// outages, stats and the clock offset. Durations and the
 // restore quota are kept, and so is the model (its rate buckets refill).
 func (e *Emulator) Reset() {
 	e.state.Reset()

@@ -205,6 +205,7 @@ func TestRequestRates(t *testing.T) {
 	want := map[string]float64{
 		"ListTagsOfResource": 10, "TagResource": 5, "UntagResource": 5, "ListBackups": 5,
 		"DescribeBackup": 10, "DeleteBackup": 10, "RestoreTableFromBackup": 10, "CreateBackup": 50,
+		"GetMetricData": 50,
 	}
 	if got := DefaultModel().Rates; !maps.Equal(got, want) {
 		t.Errorf("default rates = %v, want %v", got, want)

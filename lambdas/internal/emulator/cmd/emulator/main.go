@@ -5,12 +5,13 @@
 //	emulator [-addr 127.0.0.1:8000] [-account 123456789012] [-max-restores 50]
 //	         [-table-create 0s] [-table-delete 0s] [-backup-create 0s] [-restore 0s] [-per-mib 0s]
 //	         [-tag-propagation 2s] [-backups-enabling 3s] [-stats-refresh 6h] [-table-update 5s]
-//	         [-max-table-operations 500] [-rate-limits=true] [-log-level info]
+//	         [-max-table-operations 500] [-metrics-delay 5m] [-rate-limits=true] [-log-level info]
 //
 // The address defaults to $EMULATOR_ADDR, else 127.0.0.1:8000. It prints one
 // line with its endpoint and serves until SIGINT or SIGTERM. Point clients at
-// it with AWS_ENDPOINT_URL_DYNAMODB (or BaseEndpoint) and any static
-// credentials; the region of each call comes from its signature.
+// it with AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_CLOUDWATCH (or
+// BaseEndpoint) and any static credentials; the region of each call comes
+// from its signature.
 package main
 
 import (
@@ -52,6 +53,7 @@ func run(args []string) error {
 	fs.DurationVar(&m.BackupsEnabling, "backups-enabling", m.BackupsEnabling, "time after a restore during which backups are being enabled")
 	fs.DurationVar(&m.StatsRefresh, "stats-refresh", m.StatsRefresh, "how often ItemCount and TableSizeBytes are refreshed (0: live)")
 	fs.DurationVar(&m.TableUpdate, "table-update", m.TableUpdate, "time a table spends UPDATING after UpdateTable")
+	fs.DurationVar(&m.MetricsDelay, "metrics-delay", m.MetricsDelay, "time after a metric's period ends before GetMetricData shows it")
 	fs.IntVar(&m.MaxTableOperations, "max-table-operations", m.MaxTableOperations, "per-region limit of tables being created, updated or deleted (0: none)")
 	rateLimits := fs.Bool("rate-limits", true, "enforce DynamoDB's per-operation request rates")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")

@@ -15,7 +15,8 @@ const (
 // checkWrite finishes the validation of a write whose other expressions env
 // has parsed: it parses the ConditionExpression, rejects unused
 // placeholders, and evaluates the condition against the stored item at
-// keyItem's key. It returns that key and the stored item (nil when none).
+// keyItem's key. It returns that key and the stored item (nil when none);
+// when the condition fails, the stored item and the error.
 func (t *table) checkWrite(w *wire.ItemWrite, env *expr.Env, keyItem wire.Item) (string, wire.Item, error) {
 	cond, err := env.Condition("ConditionExpression", w.ConditionExpression)
 	if err != nil {
@@ -40,7 +41,7 @@ func (t *table) checkWrite(w *wire.ItemWrite, env *expr.Env, keyItem wire.Item) 
 	if w.ReturnValuesOnConditionCheckFailure == "ALL_OLD" && old != nil {
 		fail.Item = old
 	}
-	return "", nil, fail
+	return "", old, fail
 }
 
 // allOld is the output of a write that returns the old item when asked to.
@@ -82,8 +83,10 @@ func (c *Call) replaceItem(w *wire.ItemWrite, keyItem, put wire.Item, check func
 	}
 	key, old, err := t.checkWrite(w, expr.NewEnv(w.ExpressionAttributes), keyItem)
 	if err != nil {
+		c.consumeFailedWrite(err, t, old, put)
 		return nil, err
 	}
+	c.consumeWrite(t, old, put)
 	if put != nil {
 		t.items[key] = put.Clone()
 	} else {
@@ -122,6 +125,7 @@ func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, err
 	}
 	key, old, err := t.checkWrite(&in.ItemWrite, env, in.Key)
 	if err != nil {
+		c.consumeFailedWrite(err, t, old, nil)
 		return nil, err
 	}
 	base := old
@@ -140,6 +144,7 @@ func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, err
 	if err := t.checkItemKey(next); err != nil {
 		return nil, err
 	}
+	c.consumeWrite(t, old, next)
 	t.items[key] = next
 
 	switch in.ReturnValues {
@@ -254,6 +259,7 @@ func (c *Call) BatchWriteItem(in *wire.BatchWriteItemInput) (*wire.BatchWriteIte
 		}
 	}
 	for _, o := range ops {
+		c.consumeWrite(o.t, o.t.items[o.key], o.put)
 		if o.put != nil {
 			o.t.items[o.key] = o.put
 		} else {

@@ -37,9 +37,13 @@ type Model struct {
 	// (restores included), UPDATING or DELETING at once; one more operation
 	// fails with LimitExceededException. 0 is unlimited.
 	MaxTableOperations int
+	// MetricsDelay is how long after a metric's period ends its datapoint
+	// appears in GetMetricData. AWS documents no figure; see the README.
+	MetricsDelay time.Duration
 	// Rates is the sustained request rate per second allowed per operation
-	// and region; a call above it fails with LimitExceededException.
-	// Operations not listed are unlimited.
+	// and region; a call above it fails with LimitExceededException (for
+	// GetMetricData, CloudWatch's Throttling). Operations not listed are
+	// unlimited.
 	Rates map[string]float64
 }
 
@@ -53,6 +57,7 @@ func DefaultModel() Model {
 		StatsRefresh:       6 * time.Hour,
 		TableUpdate:        5 * time.Second,
 		MaxTableOperations: 500,
+		MetricsDelay:       5 * time.Minute,
 		Rates: map[string]float64{
 			"ListTagsOfResource":     10,
 			"TagResource":            5,
@@ -62,6 +67,7 @@ func DefaultModel() Model {
 			"DeleteBackup":           10,
 			"RestoreTableFromBackup": 10,
 			"CreateBackup":           50,
+			"GetMetricData":          50,
 		},
 	}
 }
@@ -80,7 +86,7 @@ func (s *State) SetModel(m Model) {
 	s.st.buckets = map[bucketKey]*bucket{}
 	s.st.log.Info("model set", "tagsRequireActive", m.TagsRequireActive, "tagPropagation", m.TagPropagation,
 		"backupsEnabling", m.BackupsEnabling, "statsRefresh", m.StatsRefresh, "tableUpdate", m.TableUpdate,
-		"maxTableOperations", m.MaxTableOperations, "rates", m.Rates)
+		"maxTableOperations", m.MaxTableOperations, "metricsDelay", m.MetricsDelay, "rates", m.Rates)
 }
 
 // Model returns the current model.

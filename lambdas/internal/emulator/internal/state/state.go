@@ -63,12 +63,15 @@ type store struct {
 	rng         *rand.Rand
 	regions     map[string]*regionState
 	backups     map[string]*backup // by ARN, account-wide
+	metricsFrom time.Time          // when the account metrics start (the last reset)
+	outages     []MetricsOutage
 }
 
 // regionState is everything that lives in one region.
 type regionState struct {
-	name   string
-	tables map[string]*table
+	name    string
+	tables  map[string]*table
+	metrics map[seriesKey]series // CloudWatch metrics by table name, which outlive the table
 }
 
 // New returns an empty State.
@@ -126,7 +129,7 @@ func (st *store) clock() time.Time {
 func (st *store) inRegion(name string) *regionState {
 	rs, ok := st.regions[name]
 	if !ok {
-		rs = &regionState{name: name, tables: map[string]*table{}}
+		rs = &regionState{name: name, tables: map[string]*table{}, metrics: map[seriesKey]series{}}
 		st.regions[name] = rs
 	}
 	return rs
@@ -137,10 +140,12 @@ func (st *store) reset() {
 	st.buckets = map[bucketKey]*bucket{}
 	st.regions = map[string]*regionState{}
 	st.backups = map[string]*backup{}
+	st.metricsFrom = st.clock()
+	st.outages = nil
 }
 
-// Reset drops every table and backup in every region, the clock offset and
-// the rate buckets. Durations, the model and the restore quota are kept.
+// Reset drops every table and backup in every region, their metrics and
+// metrics outages, the clock offset and the rate buckets. Durations, the model and the restore quota are kept.
 func (s *State) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -57,7 +57,7 @@ func WriteBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
 	h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-	h.Set("X-Amzn-Requestid", requestID())
+	h.Set("X-Amzn-Requestid", RequestID())
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
@@ -161,8 +161,8 @@ func ParseARN(arn string) (ARN, bool) {
 
 const requestIDAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-// requestID returns an ID shaped like DynamoDB's x-amzn-RequestId.
-func requestID() string {
+// RequestID returns an ID shaped like DynamoDB's x-amzn-RequestId.
+func RequestID() string {
 	var b [52]byte
 	for i := range b {
 		b[i] = requestIDAlphabet[rand.IntN(len(requestIDAlphabet))]
