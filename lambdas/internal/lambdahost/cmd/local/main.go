@@ -74,6 +74,11 @@ func run() error {
 		endpoint = emu.URL
 		os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	}
+	// The emulator also answers CloudWatch's GetMetricData, on the same
+	// endpoint.
+	if os.Getenv("AWS_ENDPOINT_URL_CLOUDWATCH") == "" {
+		os.Setenv("AWS_ENDPOINT_URL_CLOUDWATCH", endpoint)
+	}
 	// The emulator accepts any credentials; real ones are never needed here.
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", core.EnvRegion: os.Getenv(core.EnvSourceRegion)} {
 		if os.Getenv(k) == "" {
