@@ -42,9 +42,10 @@ func ParsePeriod(s string) (Period, error) {
 		if m[i+1] == "" {
 			continue
 		}
-		n, err := strconv.ParseInt(m[i+1], 10, 32)
-		if err != nil {
-			return 0, fmt.Errorf("%q is too long", s)
+		// Bounding each count first keeps the sum from overflowing.
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(time.Duration(MaxRPO)/unit) {
+			return 0, fmt.Errorf("%q is out of range: use %s", s, RPOForms)
 		}
 		d += time.Duration(n) * unit
 	}
