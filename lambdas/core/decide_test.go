@@ -145,7 +145,7 @@ func TestDecide(t *testing.T) {
 		},
 		{
 			name: "an unmeasured table is never unattainable", c: candidate(time.Minute, 2*time.Hour, 0, changed),
-			kind:  core.DecisionCopy,
+			kind: core.DecisionCopy,
 			check: func(t *testing.T, d core.Decision) {
 				if d.Unattainable {
 					t.Error("unattainable without a measurement")
