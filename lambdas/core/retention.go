@@ -63,6 +63,7 @@ func (s Settings) RetentionForSource() Retention {
 // kept.
 func PlanPrune(backups []BackupInfo, r Retention, now time.Time) (remove, keep []BackupInfo) {
 	owned := make([]BackupInfo, 0, len(backups))
+	keep = make([]BackupInfo, 0, len(backups))
 	for _, b := range backups {
 		if b.Type == BackupTypeUser && IsOwnedBackupName(b.Name) {
 			owned = append(owned, b)
