@@ -140,9 +140,9 @@ type Policy struct {
 
 // Result is a policy's month.
 type Result struct {
-	Policy                                                  Policy
-	Copies                                                  int
-	GBCopied                                                float64
+	Policy                                                    Policy
+	Copies                                                    int
+	GBCopied                                                  float64
 	RestoreUSD, TransferUSD, StorageUSD, StepFnUSD, LambdaUSD float64
 	// Reported: per table and run, the RPO age as the run leaves the table
 	// (see sampleRun).
@@ -150,9 +150,9 @@ type Result struct {
 	WorstReported                   time.Duration
 	// Exposure: at each hour, how old the oldest write is that no finished
 	// copy holds: what losing the source region would lose.
-	ExposureWithin, ExposureSamples int
-	WorstExposure                   time.Duration
-	Unattainable                    int // tables, counted apart from the shares
+	ExposureWithin, ExposureSamples     int
+	WorstExposure                       time.Duration
+	Unattainable                        int // tables, counted apart from the shares
 	MaxMakespanRatio, MeanMakespanRatio float64
 	Decisions                           map[core.DecisionKind]int
 	flagged                             map[string]bool // tables the planner found unattainable
@@ -164,10 +164,14 @@ func (r Result) TotalUSD() float64 {
 }
 
 // ReportedShare and ExposureShare are the shares of table-hours within RPO.
-func (r Result) ReportedShare() float64 { return float64(r.ReportedWithin) / float64(max(r.ReportedSamples, 1)) }
+func (r Result) ReportedShare() float64 {
+	return float64(r.ReportedWithin) / float64(max(r.ReportedSamples, 1))
+}
 
 // ExposureShare is the share of table-hours whose exposure is within RPO.
-func (r Result) ExposureShare() float64 { return float64(r.ExposureWithin) / float64(max(r.ExposureSamples, 1)) }
+func (r Result) ExposureShare() float64 {
+	return float64(r.ExposureWithin) / float64(max(r.ExposureSamples, 1))
+}
 
 type copyJob struct {
 	table      int
@@ -176,13 +180,13 @@ type copyJob struct {
 }
 
 type tableState struct {
-	jobs         []copyJob // started, in start order
-	applied      int       // jobs whose completion is in the catalog
-	newestData   time.Time
-	currentAsOf  time.Time
-	history      map[core.Phase]core.PhaseHistory
-	lastCopy     float64
-	backups      [2][]core.BackupInfo
+	jobs        []copyJob // started, in start order
+	applied     int       // jobs whose completion is in the catalog
+	newestData  time.Time
+	currentAsOf time.Time
+	history     map[core.Phase]core.PhaseHistory
+	lastCopy    float64
+	backups     [2][]core.BackupInfo
 }
 
 // Simulate runs the policy over the fleet.

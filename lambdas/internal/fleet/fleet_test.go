@@ -163,7 +163,7 @@ func TestDecideTenThousandTables(t *testing.T) {
 			c := core.Candidate{
 				Table: fmt.Sprintf("table-%05d", i), Destination: d, RPO: core.Period(time.Hour), SizeBytes: size,
 				NewestData: now.Add(-time.Duration(rng.IntN(180)) * time.Minute), LastCopySeconds: 600 + rng.Float64()*3000,
-				History: map[core.Phase]core.PhaseHistory{core.PhaseRestore: {Seconds: 500, SizeBytes: size}},
+				History:  map[core.Phase]core.PhaseHistory{core.PhaseRestore: {Seconds: 500, SizeBytes: size}},
 				Evidence: core.ChangeEvidence{Known: true, Changed: rng.IntN(4) == 0, SeenUntil: now.Add(-5 * time.Minute)},
 			}
 			cands = append(cands, c)
