@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"reflect"
@@ -474,5 +475,31 @@ func TestKMSKeyAcrossDestinations(t *testing.T) {
 	}
 	if _, err := o.Apply(s); err == nil || !strings.Contains(err.Error(), "kmsKeyId") {
 		t.Errorf("override with a bare key id and two destinations: err = %v, want it refused naming kmsKeyId", err)
+	}
+}
+
+// TestSettingsJSONRoundTrip: the settings travel between handlers as JSON,
+// the RPO settings and tiers in their readable forms.
+func TestSettingsJSONRoundTrip(t *testing.T) {
+	s := core.DefaultSettings()
+	s.SourceRegion, s.DestinationRegions = "us-east-1", []string{"eu-west-1"}
+	s.RPOByName = []core.RPORule{{Pattern: "hot-*", RPO: core.Period(15 * time.Minute)}}
+	s.DestinationRetention, s.SourceRetention = &core.Tiers{Last: 2, Daily: 7}, &core.Tiers{Last: 1}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"rpo":"1h"`, `"rpoByName":["hot-*=15m"]`, `"maxUnchanged":"7d"`, `"restoreSlots":40`,
+		`"destinationRetention":"last=2,hourly=0,daily=7,weekly=0,monthly=0"`, `"ledgerTable":"xregion-backup-ledger"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	var back core.Settings
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, s) {
+		t.Errorf("read back %+v\nwant      %+v", back, s)
 	}
 }

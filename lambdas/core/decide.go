@@ -211,6 +211,9 @@ func Decide(c Candidate, p Policy, now time.Time) Decision {
 	switch {
 	case !ev.Known:
 		d.Kind, d.Reason = DecisionCopy, "due; the metrics could not prove the table unchanged ("+cmp.Or(ev.Reason, "no evidence")+"), so it counts as changed"
+	case !ev.Changed && !ev.SeenUntil.After(c.NewestData):
+		d.Kind, d.Reason = DecisionCopy, fmt.Sprintf("due; the metrics see only up to %s, not past the newest copy's data time %s, so they prove nothing and the table counts as changed",
+			ev.SeenUntil.UTC().Format(time.RFC3339), c.NewestData.UTC().Format(time.RFC3339))
 	case ev.Changed:
 		d.Kind, d.Reason = DecisionCopy, fmt.Sprintf("due and written since the newest copy's data time %s", c.NewestData.UTC().Format(time.RFC3339))
 		if ev.Reason != "" {

@@ -96,6 +96,10 @@ func TestDecide(t *testing.T) {
 			kind: core.DecisionCopy, reason: "could not prove the table unchanged (no evidence)",
 		},
 		{
+			name: "due, metrics not yet past the copy's data time: copy", c: candidate(time.Hour, 3*time.Minute, 20*time.Minute, unchanged),
+			kind: core.DecisionCopy, reason: "the metrics see only up to 2025-06-01T11:55:00Z, not past the newest copy's data time 2025-06-01T11:57:00Z",
+		},
+		{
 			name: "due, proven unchanged: skip, current as of what the metrics see", c: candidate(time.Hour, 3*time.Hour, 20*time.Minute, unchanged),
 			kind: core.DecisionUnchanged, reason: "no write from 2025-06-01T08:59:00Z to 2025-06-01T11:55:00Z",
 			check: func(t *testing.T, d core.Decision) {
