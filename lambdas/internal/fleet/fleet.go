@@ -222,7 +222,7 @@ func Simulate(f Fleet, p Policy) Result {
 			jobs = everyTableRun(f, states, machines, now, rng)
 		}
 		if measured {
-			res.sampleRun(f, states, jobs, deferred, now, policy.Interval, p.RPO)
+			res.sampleRun(f, states, jobs, deferred, now, p.RPO)
 		}
 		for _, j := range jobs {
 			states[j.table].jobs = append(states[j.table].jobs, j)
@@ -391,11 +391,11 @@ func (s *tableState) complete(t Table, now time.Time, p Policy) {
 func (s *tableState) pending() bool { return s.applied < len(s.jobs) }
 
 // sampleRun counts, for each table, whether the run leaves it within its
-// RPO: a table the run copies is within when its copy finishes before the
-// next run (its age then is the copy's time); a table the run skips or
-// finds not due is within when now − current as of is; a deferred table,
-// one an earlier run still copies and one without a copy are not.
-func (r *Result) sampleRun(f Fleet, states []tableState, jobs []copyJob, deferred map[int]bool, now time.Time, interval, rpo time.Duration) {
+// RPO: a table the run copies is within when its copy finishes within the
+// RPO of the run's start (its age then is the copy's time); a table the run
+// skips, finds not due or still copies from an earlier run is within when
+// now − current as of is; a deferred table and one without a copy are not.
+func (r *Result) sampleRun(f Fleet, states []tableState, jobs []copyJob, deferred map[int]bool, now time.Time, rpo time.Duration) {
 	copied := map[int]copyJob{}
 	for _, j := range jobs {
 		copied[j.table] = j
@@ -409,17 +409,15 @@ func (r *Result) sampleRun(f Fleet, states []tableState, jobs []copyJob, deferre
 		var age time.Duration
 		within := false
 		switch j, ok := copied[i]; {
-		case ok && !j.end.After(now.Add(interval)):
-			age, within = j.end.Sub(j.start), true
-		case ok || s.currentAsOf.IsZero():
-			age = now.Add(interval).Sub(s.currentAsOf)
+		case ok:
+			age, within = j.end.Sub(j.start), !j.end.After(now.Add(rpo))
+		case s.currentAsOf.IsZero():
+			continue
 		default:
 			age = now.Sub(s.currentAsOf)
-			within = !deferred[i] && !s.pending() && age <= rpo
+			within = !deferred[i] && age <= rpo
 		}
-		if !s.currentAsOf.IsZero() || within {
-			r.WorstReported = max(r.WorstReported, age)
-		}
+		r.WorstReported = max(r.WorstReported, age)
 		if within {
 			r.ReportedWithin++
 		}

@@ -132,8 +132,11 @@ func TestFleet(t *testing.T) {
 			return "-"
 		})
 	}
-	b.WriteString("\nas reported: the RPO age each run's summary reports, now − the newest copy's data time (or how far a skip proved it current), per table and run;\n" +
-		"exposure: at each hour, the age of the oldest write that no finished copy holds. Unattainable tables (a copy takes at least the RPO) are left out of both shares.\n")
+	b.WriteString("\nas reported: per table and run, as the run leaves it: a copied table is within when its copy finishes within the RPO of the run's start,\n" +
+		"any other within when now − its current-as-of (newest copy's data time, or how far a skip proved it current) is within the RPO; deferred tables are not.\n" +
+		"exposure: at each hour, the age of the oldest write that no finished copy holds; a write in the metrics' delay (10 min) before a run is seen\n" +
+		"only by the next run, so with RPO = schedule interval such a write is exposed a little over the RPO.\n" +
+		"Unattainable tables (a copy takes at least the RPO) are left out of both shares.\n")
 	t.Log(b.String())
 
 	rpo, old := results[0], results[2]
