@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings is the resolved configuration of one backup run: the Lambda
@@ -25,26 +26,66 @@ type Settings struct {
 	Exclude            []string          `json:"exclude"`
 	TagFilter          map[string]string `json:"tagFilter"`
 	KMSKeyID           string            `json:"kmsKeyId"`
-	MaxConcurrency     int               `json:"maxConcurrency"`
-	DryRun             bool              `json:"dryRun"`
-	SweepAfterHours    int               `json:"sweepAfterHours"`
-	PollLimitMinutes   int               `json:"pollLimitMinutes"`
+	// MaxConcurrency bounds how many tables the backup Map copies at once.
+	// The Map's concurrency follows from the restore slots (RestoreSlots
+	// less the restores already in flight); MaxConcurrency only lowers it
+	// further, and by default it does not.
+	MaxConcurrency   int  `json:"maxConcurrency"`
+	DryRun           bool `json:"dryRun"`
+	SweepAfterHours  int  `json:"sweepAfterHours"`
+	PollLimitMinutes int  `json:"pollLimitMinutes"`
 	// CatalogTable names the catalog in each destination region. It is a
 	// deployment setting: the execution input cannot change it.
 	CatalogTable string `json:"catalogTable"`
 	// RunsPerDay is how often the schedule runs, for the cost projection.
 	// It is a deployment setting (the CDK app derives it from the schedule).
 	RunsPerDay float64 `json:"runsPerDay"`
+
+	// RPO is the default recovery point objective of every table: the most
+	// data, in time, that losing the source region may lose. TagRPO and
+	// RPOByName override it per table (see ResolveRPO).
+	RPO       Period    `json:"rpo"`
+	RPOByName []RPORule `json:"rpoByName"`
+	// MaxUnchanged is the longest a table goes without a copy, even when
+	// the metrics prove it unchanged.
+	MaxUnchanged Period `json:"maxUnchanged"`
+	// RestoreSlots is how many restores this tool may run at once in each
+	// destination region, under the account's 50 concurrent restores.
+	RestoreSlots int `json:"restoreSlots"`
+	// DestinationRetention and SourceRetention are retention tiers for each
+	// region; nil keeps RetentionDays and KeepLast.
+	DestinationRetention *Tiers `json:"destinationRetention,omitempty"`
+	SourceRetention      *Tiers `json:"sourceRetention,omitempty"`
+	// LedgerTable names the run ledger in the stack's region. It is a
+	// deployment setting: the execution input cannot change it.
+	LedgerTable string `json:"ledgerTable"`
 }
 
 // Defaults for the settings that have one.
 const (
-	DefaultRetentionDays    = 7
-	DefaultKeepLast         = 3
-	DefaultMaxConcurrency   = 10
+	DefaultRetentionDays = 7
+	DefaultKeepLast      = 3
+	// DefaultMaxConcurrency is MaxMaxConcurrency: no bound on the Map
+	// besides the restore slots.
+	DefaultMaxConcurrency   = MaxMaxConcurrency
+	MaxMaxConcurrency       = 1000
 	DefaultSweepAfterHours  = 36
 	DefaultPollLimitMinutes = 12 * 60
 	DefaultRunsPerDay       = 24
+	DefaultRPO              = Period(time.Hour)
+	DefaultMaxUnchanged     = Period(7 * 24 * time.Hour)
+	// MaxMaxUnchanged is how long CloudWatch keeps DynamoDB's one-minute
+	// datapoints: 15 days ("Metrics retention", Amazon CloudWatch concepts,
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#metrics-retention).
+	// A skip must be proved by them over the whole time since the newest
+	// copy, so a table goes no longer without a copy.
+	MaxMaxUnchanged = Period(15 * 24 * time.Hour)
+	// DefaultRestoreSlots leaves 10 of the account's 50 concurrent restores
+	// per region to people and other tools ("Restore a table in DynamoDB",
+	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/pointintimerecovery_restores.html).
+	DefaultRestoreSlots = 40
+	MaxRestoreSlots     = 50
+	DefaultLedgerTable  = "xregion-backup-ledger"
 	// SweepMarginMinutes is what the sweep bound must exceed two poll
 	// limits by.
 	SweepMarginMinutes = 180
@@ -62,6 +103,10 @@ func DefaultSettings() Settings {
 		PollLimitMinutes: DefaultPollLimitMinutes,
 		CatalogTable:     DefaultCatalogTable,
 		RunsPerDay:       DefaultRunsPerDay,
+		RPO:              DefaultRPO,
+		MaxUnchanged:     DefaultMaxUnchanged,
+		RestoreSlots:     DefaultRestoreSlots,
+		LedgerTable:      DefaultLedgerTable,
 	}
 }
 
@@ -82,6 +127,13 @@ const (
 	EnvPollLimitMinutes   = "POLL_LIMIT_MINUTES"
 	EnvCatalogTable       = "CATALOG_TABLE"
 	EnvRunsPerDay         = "RUNS_PER_DAY"
+	EnvRPO                = "RPO"
+	EnvRPOByName          = "RPO_BY_NAME"
+	EnvMaxUnchanged       = "MAX_UNCHANGED"
+	EnvRestoreSlots       = "RESTORE_SLOTS"
+	EnvDestRetention      = "DESTINATION_RETENTION"
+	EnvSourceRetention    = "SOURCE_RETENTION"
+	EnvLedgerTable        = "LEDGER_TABLE"
 )
 
 // EnvRegion is the function's own region. Lambda sets it in every
@@ -92,11 +144,12 @@ const EnvRegion = "AWS_REGION"
 var EnvVars = []string{
 	EnvSourceRegion, EnvDestinationRegions, EnvRetentionDays, EnvKeepLast, EnvInclude, EnvExclude,
 	EnvTagFilter, EnvKMSKeyID, EnvMaxConcurrency, EnvDryRun, EnvSweepAfterHours, EnvPollLimitMinutes, EnvCatalogTable, EnvRunsPerDay,
+	EnvRPO, EnvRPOByName, EnvMaxUnchanged, EnvRestoreSlots, EnvDestRetention, EnvSourceRetention, EnvLedgerTable,
 }
 
 // RestoreEnvVars lists the environment variables that a restore reads (see
 // RestoreDefaultsFromEnv), besides EnvRegion.
-var RestoreEnvVars = []string{EnvCatalogTable, EnvPollLimitMinutes}
+var RestoreEnvVars = []string{EnvCatalogTable, EnvPollLimitMinutes, EnvLedgerTable}
 
 // SettingsFromEnv reads the settings from environment variables through
 // getenv (os.Getenv in production) and validates them.
@@ -106,6 +159,9 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	s.KMSKeyID = strings.TrimSpace(getenv(EnvKMSKeyID))
 	if v := strings.TrimSpace(getenv(EnvCatalogTable)); v != "" {
 		s.CatalogTable = v
+	}
+	if v := strings.TrimSpace(getenv(EnvLedgerTable)); v != "" {
+		s.LedgerTable = v
 	}
 	var err error
 	if v := strings.TrimSpace(getenv(EnvRunsPerDay)); v != "" {
@@ -132,6 +188,26 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	num(EnvMaxConcurrency, &s.MaxConcurrency)
 	num(EnvSweepAfterHours, &s.SweepAfterHours)
 	num(EnvPollLimitMinutes, &s.PollLimitMinutes)
+	num(EnvRestoreSlots, &s.RestoreSlots)
+	period := func(name string, dst *Period, parse func(string) (Period, error)) {
+		if v := strings.TrimSpace(getenv(name)); v != "" && err == nil {
+			*dst, err = parsePeriodSetting(name, v, parse)
+		}
+	}
+	period(EnvRPO, &s.RPO, ParseRPO)
+	period(EnvMaxUnchanged, &s.MaxUnchanged, ParsePeriod)
+	var rules []string
+	list(EnvRPOByName, &rules)
+	if rules != nil && err == nil {
+		s.RPOByName, err = ParseRPORules(EnvRPOByName, rules)
+	}
+	tiers := func(name string, dst **Tiers) {
+		if v := strings.TrimSpace(getenv(name)); v != "" && err == nil {
+			*dst, err = ParseTiers(name, v)
+		}
+	}
+	tiers(EnvDestRetention, &s.DestinationRetention)
+	tiers(EnvSourceRetention, &s.SourceRetention)
 	if v := strings.TrimSpace(getenv(EnvTagFilter)); v != "" && err == nil {
 		s.TagFilter, err = ParseTagFilter(EnvTagFilter, v)
 	}
@@ -157,6 +233,10 @@ func (s Settings) Environment() (map[string]string, error) {
 			return nil, &InvalidInput{Field: "tagFilter", Problem: fmt.Sprintf("has an invalid entry %q=%q; write key=value pairs such as backup=true,env=prod", k, v)}
 		}
 	}
+	rules := make([]string, 0, len(s.RPOByName))
+	for _, r := range s.RPOByName {
+		rules = append(rules, r.String())
+	}
 	tags := make([]string, 0, len(s.TagFilter))
 	for _, k := range slices.Sorted(maps.Keys(s.TagFilter)) {
 		tags = append(tags, k+"="+s.TagFilter[k])
@@ -176,6 +256,13 @@ func (s Settings) Environment() (map[string]string, error) {
 		EnvPollLimitMinutes:   strconv.Itoa(s.PollLimitMinutes),
 		EnvCatalogTable:       s.CatalogTable,
 		EnvRunsPerDay:         strconv.FormatFloat(s.RunsPerDay, 'f', -1, 64),
+		EnvRPO:                s.RPO.String(),
+		EnvRPOByName:          strings.Join(rules, ","),
+		EnvMaxUnchanged:       s.MaxUnchanged.String(),
+		EnvRestoreSlots:       strconv.Itoa(s.RestoreSlots),
+		EnvDestRetention:      s.DestinationRetention.String(),
+		EnvSourceRetention:    s.SourceRetention.String(),
+		EnvLedgerTable:        s.LedgerTable,
 	}, nil
 }
 
@@ -194,6 +281,14 @@ type Overrides struct {
 	DryRun             *bool             `json:"dryRun"`
 	SweepAfterHours    *int              `json:"sweepAfterHours"`
 	PollLimitMinutes   *int              `json:"pollLimitMinutes"`
+	// The RPO settings and retention tiers take the forms of their
+	// environment variables: "1h", "off", ["audit-*=1d"], "last=3,daily=7".
+	RPO                  *string  `json:"rpo"`
+	RPOByName            []string `json:"rpoByName"`
+	MaxUnchanged         *string  `json:"maxUnchanged"`
+	RestoreSlots         *int     `json:"restoreSlots"`
+	DestinationRetention *string  `json:"destinationRetention"`
+	SourceRetention      *string  `json:"sourceRetention"`
 }
 
 // ParseOverrides decodes execution input strictly: unknown fields and values
@@ -260,6 +355,30 @@ func (o Overrides) Apply(s Settings) (Settings, error) {
 	setInt(&s.MaxConcurrency, o.MaxConcurrency)
 	setInt(&s.SweepAfterHours, o.SweepAfterHours)
 	setInt(&s.PollLimitMinutes, o.PollLimitMinutes)
+	setInt(&s.RestoreSlots, o.RestoreSlots)
+	var err error
+	if o.RPO != nil {
+		s.RPO, err = parsePeriodSetting("rpo", *o.RPO, ParseRPO)
+	}
+	if o.MaxUnchanged != nil && err == nil {
+		s.MaxUnchanged, err = parsePeriodSetting("maxUnchanged", *o.MaxUnchanged, ParsePeriod)
+	}
+	if o.RPOByName != nil && err == nil {
+		s.RPOByName, err = ParseRPORules("rpoByName", o.RPOByName)
+	}
+	tiers := func(field string, dst **Tiers, v *string) {
+		if v != nil && err == nil {
+			*dst = nil
+			if strings.TrimSpace(*v) != "" {
+				*dst, err = ParseTiers(field, *v)
+			}
+		}
+	}
+	tiers("destinationRetention", &s.DestinationRetention, o.DestinationRetention)
+	tiers("sourceRetention", &s.SourceRetention, o.SourceRetention)
+	if err != nil {
+		return Settings{}, err
+	}
 	if o.DestinationRegions != nil {
 		s.DestinationRegions = o.DestinationRegions
 	}
@@ -289,6 +408,8 @@ var EnvNames = FieldNames{
 	"keepLast": EnvKeepLast, "include": EnvInclude, "exclude": EnvExclude, "tagFilter": EnvTagFilter,
 	"kmsKeyId": EnvKMSKeyID, "maxConcurrency": EnvMaxConcurrency, "dryRun": EnvDryRun, "sweepAfterHours": EnvSweepAfterHours,
 	"pollLimitMinutes": EnvPollLimitMinutes, "catalogTable": EnvCatalogTable, "runsPerDay": EnvRunsPerDay,
+	"rpo": EnvRPO, "rpoByName": EnvRPOByName, "maxUnchanged": EnvMaxUnchanged, "restoreSlots": EnvRestoreSlots,
+	"destinationRetention": EnvDestRetention, "sourceRetention": EnvSourceRetention, "ledgerTable": EnvLedgerTable,
 }
 
 // InputNames names the settings as execution input fields: their JSON names.
@@ -370,8 +491,8 @@ func (s Settings) Validate(names FieldNames) error {
 	if err := validateKMSKey(names.Name("kmsKeyId"), s.KMSKeyID, s.DestinationRegions); err != nil {
 		return err
 	}
-	if s.MaxConcurrency < 1 || s.MaxConcurrency > 1000 {
-		return bad("maxConcurrency", "must be from 1 to 1000, got %d", s.MaxConcurrency)
+	if s.MaxConcurrency < 1 || s.MaxConcurrency > MaxMaxConcurrency {
+		return bad("maxConcurrency", "must be from 1 to %d, got %d", MaxMaxConcurrency, s.MaxConcurrency)
 	}
 	if s.SweepAfterHours < 1 {
 		return bad("sweepAfterHours", "must be at least 1 hour, got %d", s.SweepAfterHours)
@@ -386,13 +507,58 @@ func (s Settings) Validate(names FieldNames) error {
 		return bad("sweepAfterHours", "must be at least %d hours with a poll limit of %d minutes (%s): a live run's temporary table can exist for two poll limits and its retries, and the sweeper must not delete it",
 			(need+59)/60, s.PollLimitMinutes, names.Name("pollLimitMinutes"))
 	}
-	return ValidateName(names.Name("catalogTable"), s.CatalogTable)
+	if err := s.validateRPO(bad); err != nil {
+		return err
+	}
+	if err := ValidateName(names.Name("catalogTable"), s.CatalogTable); err != nil {
+		return err
+	}
+	return ValidateName(names.Name("ledgerTable"), s.LedgerTable)
+}
+
+// validateRPO checks the settings of copying by RPO: the values that come
+// parsed from the environment or the input may still be out of range when
+// a program builds Settings itself (the CDK app does).
+func (s Settings) validateRPO(bad func(field, format string, args ...any) error) error {
+	if s.RPO != RPOOff && (s.RPO < MinRPO || s.RPO > MaxRPO) {
+		return bad("rpo", "%s is out of range; use %s", s.RPO, RPOForms)
+	}
+	for _, r := range s.RPOByName {
+		if _, err := parseRPORule(r.String()); err != nil {
+			return bad("rpoByName", "%v", err)
+		}
+	}
+	if s.MaxUnchanged < MinRPO || s.MaxUnchanged > MaxMaxUnchanged {
+		return bad("maxUnchanged", "must be from 1m to %s (CloudWatch keeps one-minute metrics 15 days, and a skip must be proved by them), got %s",
+			MaxMaxUnchanged, s.MaxUnchanged)
+	}
+	if s.RestoreSlots < 1 || s.RestoreSlots > MaxRestoreSlots {
+		return bad("restoreSlots", "must be from 1 to %d (an account runs at most 50 restores at once), got %d", MaxRestoreSlots, s.RestoreSlots)
+	}
+	for _, t := range []struct {
+		field string
+		tiers *Tiers
+	}{{"destinationRetention", s.DestinationRetention}, {"sourceRetention", s.SourceRetention}} {
+		if err := t.tiers.validate(); err != nil {
+			return bad(t.field, "%v", err)
+		}
+	}
+	return nil
+}
+
+func parsePeriodSetting(field, v string, parse func(string) (Period, error)) (Period, error) {
+	p, err := parse(v)
+	if err != nil {
+		return 0, &InvalidInput{Field: field, Problem: err.Error()}
+	}
+	return p, nil
 }
 
 // RestoreDefaults are the settings a restore reads from the environment.
 type RestoreDefaults struct {
 	TargetRegion     string // the function's own region (AWS_REGION)
 	CatalogTable     string
+	LedgerTable      string
 	PollLimitMinutes int
 }
 
@@ -400,7 +566,7 @@ type RestoreDefaults struct {
 // which Lambda sets, and RestoreEnvVars. Unlike a backup, a restore needs no
 // source region, since it must work when that region is gone.
 func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error) {
-	d := RestoreDefaults{CatalogTable: DefaultCatalogTable, PollLimitMinutes: DefaultPollLimitMinutes}
+	d := RestoreDefaults{CatalogTable: DefaultCatalogTable, LedgerTable: DefaultLedgerTable, PollLimitMinutes: DefaultPollLimitMinutes}
 	d.TargetRegion = strings.TrimSpace(getenv(EnvRegion))
 	if d.TargetRegion == "" {
 		return d, &InvalidInput{Field: EnvRegion, Problem: "is not set; Lambda sets it to the function's region, which a restore targets by default"}
@@ -410,6 +576,9 @@ func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error)
 	}
 	if v := strings.TrimSpace(getenv(EnvCatalogTable)); v != "" {
 		d.CatalogTable = v
+	}
+	if v := strings.TrimSpace(getenv(EnvLedgerTable)); v != "" {
+		d.LedgerTable = v
 	}
 	if v := strings.TrimSpace(getenv(EnvPollLimitMinutes)); v != "" {
 		n, err := parseInt(EnvPollLimitMinutes, v)
@@ -422,6 +591,9 @@ func RestoreDefaultsFromEnv(getenv func(string) string) (RestoreDefaults, error)
 		d.PollLimitMinutes = n
 	}
 	if err := ValidateName(EnvCatalogTable, d.CatalogTable); err != nil {
+		return d, err
+	}
+	if err := ValidateName(EnvLedgerTable, d.LedgerTable); err != nil {
 		return d, err
 	}
 	return d, nil

@@ -1,12 +1,14 @@
 package core_test
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -29,8 +31,10 @@ func TestSettingsFromEnvDefaults(t *testing.T) {
 	}
 	if s.SourceRegion != "us-east-1" || !slices.Equal(s.DestinationRegions, []string{"eu-west-1"}) ||
 		s.RetentionDays != 7 || s.KeepLast != 3 || !slices.Equal(s.Include, []string{"*"}) || len(s.Exclude) != 0 ||
-		len(s.TagFilter) != 0 || s.KMSKeyID != "" || s.MaxConcurrency != 10 || s.DryRun ||
-		s.SweepAfterHours != 36 || s.PollLimitMinutes != 720 {
+		len(s.TagFilter) != 0 || s.KMSKeyID != "" || s.MaxConcurrency != 1000 || s.DryRun ||
+		s.SweepAfterHours != 36 || s.PollLimitMinutes != 720 ||
+		s.RPO != core.Period(time.Hour) || len(s.RPOByName) != 0 || s.MaxUnchanged != core.Period(7*24*time.Hour) ||
+		s.RestoreSlots != 40 || s.DestinationRetention != nil || s.SourceRetention != nil || s.LedgerTable != "xregion-backup-ledger" {
 		t.Errorf("defaults = %+v", s)
 	}
 }
@@ -74,6 +78,30 @@ func TestSettingsFromEnvValid(t *testing.T) {
 			change: func(s *core.Settings) {
 				s.DestinationRegions, s.KMSKeyID = []string{"eu-west-1", "eu-central-1"}, "mrk-1234abcd12ab34cd56ef1234567890ab"
 			},
+		},
+		{
+			name: "copy by RPO",
+			env: validEnv(map[string]string{
+				"RPO": " 15m ", "RPO_BY_NAME": "audit-*=1d, hot-*=15m,cold=off", "MAX_UNCHANGED": "2d12h", "RESTORE_SLOTS": "50",
+				"DESTINATION_RETENTION": "last=3,hourly=24,daily=7,weekly=4,monthly=12", "SOURCE_RETENTION": "last=1, hourly=0",
+				"LEDGER_TABLE": "my-ledger",
+			}),
+			change: func(s *core.Settings) {
+				s.RPO = core.Period(15 * time.Minute)
+				s.RPOByName = []core.RPORule{
+					{Pattern: "audit-*", RPO: core.Period(24 * time.Hour)}, {Pattern: "hot-*", RPO: core.Period(15 * time.Minute)}, {Pattern: "cold", RPO: core.RPOOff},
+				}
+				s.MaxUnchanged = core.Period(60 * time.Hour)
+				s.RestoreSlots = 50
+				s.DestinationRetention = &core.Tiers{Last: 3, Hourly: 24, Daily: 7, Weekly: 4, Monthly: 12}
+				s.SourceRetention = &core.Tiers{Last: 1}
+				s.LedgerTable = "my-ledger"
+			},
+		},
+		{
+			name:   "RPO off",
+			env:    validEnv(map[string]string{"RPO": "OFF"}),
+			change: func(s *core.Settings) { s.RPO = core.RPOOff },
 		},
 		{
 			name:   "DRY_RUN false",
@@ -137,6 +165,26 @@ func TestSettingsFromEnvInvalid(t *testing.T) {
 		{"SWEEP_AFTER_HOURS zero", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "0"}), "SWEEP_AFTER_HOURS", "at least 1 hour"},
 		{"SWEEP_AFTER_HOURS shorter than a live run", validEnv(map[string]string{"SWEEP_AFTER_HOURS": "24"}), "SWEEP_AFTER_HOURS", "at least 27 hours with a poll limit of 720 minutes (POLL_LIMIT_MINUTES)"},
 		{"POLL_LIMIT_MINUTES too long", validEnv(map[string]string{"POLL_LIMIT_MINUTES": "20000"}), "POLL_LIMIT_MINUTES", "one week"},
+		{"RPO without unit", validEnv(map[string]string{"RPO": "60"}), "RPO", "such as 15m, 1h"},
+		{"RPO in seconds", validEnv(map[string]string{"RPO": "90s"}), "RPO", "such as 15m, 1h"},
+		{"RPO units out of order", validEnv(map[string]string{"RPO": "1h1d"}), "RPO", "such as 15m, 1h"},
+		{"RPO zero", validEnv(map[string]string{"RPO": "0m"}), "RPO", "out of range"},
+		{"RPO over a year", validEnv(map[string]string{"RPO": "400d"}), "RPO", "out of range"},
+		{"RPO_BY_NAME without rpo", validEnv(map[string]string{"RPO_BY_NAME": "audit-*"}), "RPO_BY_NAME", "pattern=rpo"},
+		{"RPO_BY_NAME bad rpo", validEnv(map[string]string{"RPO_BY_NAME": "audit-*=1y"}), "RPO_BY_NAME", "pattern audit-*"},
+		{"RPO_BY_NAME bad glob", validEnv(map[string]string{"RPO_BY_NAME": "a[=1h"}), "RPO_BY_NAME", "table-name glob"},
+		{"RPO_BY_NAME empty item", validEnv(map[string]string{"RPO_BY_NAME": "a=1h,,b=1d"}), "RPO_BY_NAME", "comma-separated"},
+		{"MAX_UNCHANGED off", validEnv(map[string]string{"MAX_UNCHANGED": "off"}), "MAX_UNCHANGED", "such as 15m"},
+		{"MAX_UNCHANGED past the metrics' retention", validEnv(map[string]string{"MAX_UNCHANGED": "16d"}), "MAX_UNCHANGED", "15 days"},
+		{"RESTORE_SLOTS zero", validEnv(map[string]string{"RESTORE_SLOTS": "0"}), "RESTORE_SLOTS", "from 1 to 50"},
+		{"RESTORE_SLOTS over the account's", validEnv(map[string]string{"RESTORE_SLOTS": "51"}), "RESTORE_SLOTS", "at most 50 restores"},
+		{"RESTORE_SLOTS not a number", validEnv(map[string]string{"RESTORE_SLOTS": "forty"}), "RESTORE_SLOTS", "not a whole number"},
+		{"DESTINATION_RETENTION unknown tier", validEnv(map[string]string{"DESTINATION_RETENTION": "yearly=2"}), "DESTINATION_RETENTION", "last, hourly, daily, weekly, monthly"},
+		{"DESTINATION_RETENTION twice", validEnv(map[string]string{"DESTINATION_RETENTION": "daily=2,daily=3"}), "DESTINATION_RETENTION", "each once"},
+		{"DESTINATION_RETENTION negative", validEnv(map[string]string{"DESTINATION_RETENTION": "daily=-1"}), "DESTINATION_RETENTION", "from 0 to"},
+		{"SOURCE_RETENTION last=0", validEnv(map[string]string{"SOURCE_RETENTION": "last=0"}), "SOURCE_RETENTION", "newest backup is always kept"},
+		{"SOURCE_RETENTION not a number", validEnv(map[string]string{"SOURCE_RETENTION": "last=one"}), "SOURCE_RETENTION", "key=count"},
+		{"LEDGER_TABLE bad name", validEnv(map[string]string{"LEDGER_TABLE": "my ledger"}), "LEDGER_TABLE", "may contain only"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,6 +236,12 @@ func TestOverridesValid(t *testing.T) {
 			s.Include, s.Exclude, s.TagFilter = []string{"orders"}, []string{}, map[string]string{}
 		}},
 		{"kms key", `{"kmsKeyId":" alias/other "}`, func(s *core.Settings) { s.KMSKeyID = "alias/other" }},
+		{"copy by RPO", `{"rpo":"6h","rpoByName":["hot-*=15m"],"maxUnchanged":"3d","restoreSlots":20,"destinationRetention":"daily=7","sourceRetention":"last=1"}`, func(s *core.Settings) {
+			s.RPO, s.MaxUnchanged, s.RestoreSlots = core.Period(6*time.Hour), core.Period(72*time.Hour), 20
+			s.RPOByName = []core.RPORule{{Pattern: "hot-*", RPO: core.Period(15 * time.Minute)}}
+			s.DestinationRetention, s.SourceRetention = &core.Tiers{Daily: 7}, &core.Tiers{Last: 1}
+		}},
+		{"RPO off", `{"rpo":"off"}`, func(s *core.Settings) { s.RPO = core.RPOOff }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,6 +319,15 @@ func TestOverridesInvalid(t *testing.T) {
 		{"zero sweep bound", `{"sweepAfterHours":0}`, "sweepAfterHours", "at least 1"},
 		{"sweep bound shorter than a live run", `{"sweepAfterHours":24}`, "sweepAfterHours", "at least 27 hours with a poll limit of 720 minutes (pollLimitMinutes)"},
 		{"zero poll limit", `{"pollLimitMinutes":0}`, "pollLimitMinutes", "from 1 to 10080"},
+		{"bad rpo", `{"rpo":"1 hour"}`, "rpo", "such as 15m, 1h"},
+		{"rpo as a number", `{"rpo":3600}`, "rpo", "expected string"},
+		{"bad rpoByName", `{"rpoByName":["hot-*"]}`, "rpoByName", "pattern=rpo"},
+		{"rpoByName as a string", `{"rpoByName":"hot-*=1h"}`, "rpoByName", "expected []string"},
+		{"bad maxUnchanged", `{"maxUnchanged":"off"}`, "maxUnchanged", "such as 15m"},
+		{"too many restore slots", `{"restoreSlots":60}`, "restoreSlots", "from 1 to 50"},
+		{"bad destinationRetention", `{"destinationRetention":"daily"}`, "destinationRetention", "key=count"},
+		{"bad sourceRetention", `{"sourceRetention":"last=0"}`, "sourceRetention", "at least 1"},
+		{"ledger table is a deployment setting", `{"ledgerTable":"x"}`, "ledgerTable", "allowed fields are"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -279,7 +342,8 @@ func TestOverridesInvalid(t *testing.T) {
 
 func TestUnknownFieldListsAllowedFields(t *testing.T) {
 	_, err := core.ParseOverrides([]byte(`{"retention":3}`))
-	for _, name := range []string{"sourceRegion", "destinationRegions", "retentionDays", "keepLast", "include", "exclude", "tagFilter", "kmsKeyId", "maxConcurrency", "dryRun", "sweepAfterHours", "pollLimitMinutes"} {
+	for _, name := range []string{"sourceRegion", "destinationRegions", "retentionDays", "keepLast", "include", "exclude", "tagFilter", "kmsKeyId", "maxConcurrency", "dryRun", "sweepAfterHours", "pollLimitMinutes",
+		"rpo", "rpoByName", "maxUnchanged", "restoreSlots", "destinationRetention", "sourceRetention"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error %v does not list %s", err, name)
 		}
@@ -325,6 +389,10 @@ func TestEnvironmentIsTheInverseOfSettingsFromEnv(t *testing.T) {
 		RetentionDays: 35, KeepLast: 5, Include: []string{"orders*", "users"}, Exclude: []string{"*-test", "tmp[0-9]"},
 		TagFilter: map[string]string{"backup": "true", "env": "prod"}, KMSKeyID: "alias/backup", MaxConcurrency: 40,
 		DryRun: true, SweepAfterHours: 52, PollLimitMinutes: 1440, CatalogTable: "my-catalog", RunsPerDay: 4.5,
+		RPO: core.Period(36 * time.Hour), RPOByName: []core.RPORule{{Pattern: "hot-*", RPO: core.Period(15 * time.Minute)}, {Pattern: "x?", RPO: core.RPOOff}},
+		MaxUnchanged: core.Period(90 * time.Minute), RestoreSlots: 12,
+		DestinationRetention: &core.Tiers{Hourly: 24, Monthly: 12}, SourceRetention: &core.Tiers{Last: 2},
+		LedgerTable: "my-ledger",
 	}
 	for name, s := range map[string]core.Settings{"defaults": withRegions, "everything set": everything} {
 		t.Run(name, func(t *testing.T) {
@@ -407,5 +475,31 @@ func TestKMSKeyAcrossDestinations(t *testing.T) {
 	}
 	if _, err := o.Apply(s); err == nil || !strings.Contains(err.Error(), "kmsKeyId") {
 		t.Errorf("override with a bare key id and two destinations: err = %v, want it refused naming kmsKeyId", err)
+	}
+}
+
+// TestSettingsJSONRoundTrip: the settings travel between handlers as JSON,
+// the RPO settings and tiers in their readable forms.
+func TestSettingsJSONRoundTrip(t *testing.T) {
+	s := core.DefaultSettings()
+	s.SourceRegion, s.DestinationRegions = "us-east-1", []string{"eu-west-1"}
+	s.RPOByName = []core.RPORule{{Pattern: "hot-*", RPO: core.Period(15 * time.Minute)}}
+	s.DestinationRetention, s.SourceRetention = &core.Tiers{Last: 2, Daily: 7}, &core.Tiers{Last: 1}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"rpo":"1h"`, `"rpoByName":["hot-*=15m"]`, `"maxUnchanged":"7d"`, `"restoreSlots":40`,
+		`"destinationRetention":"last=2,hourly=0,daily=7,weekly=0,monthly=0"`, `"ledgerTable":"xregion-backup-ledger"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	var back core.Settings
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, s) {
+		t.Errorf("read back %+v\nwant      %+v", back, s)
 	}
 }

@@ -14,15 +14,15 @@ func TestRestoreDefaultsFromEnv(t *testing.T) {
 		want core.RestoreDefaults
 	}{
 		{"only the region set", map[string]string{"AWS_REGION": "eu-west-1"},
-			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, PollLimitMinutes: core.DefaultPollLimitMinutes}},
+			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, LedgerTable: core.DefaultLedgerTable, PollLimitMinutes: core.DefaultPollLimitMinutes}},
 		{"the function's region is the target, not a destination", map[string]string{"AWS_REGION": " eu-west-1 ", "DESTINATION_REGIONS": "ap-southeast-2,eu-west-1"},
-			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, PollLimitMinutes: 720}},
+			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, LedgerTable: core.DefaultLedgerTable, PollLimitMinutes: 720}},
 		{"no source region needed", map[string]string{"AWS_REGION": "eu-west-1", "SOURCE_REGION": ""},
-			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, PollLimitMinutes: 720}},
-		{"catalog and poll limit", map[string]string{"AWS_REGION": "us-west-2", "CATALOG_TABLE": " my-catalog ", "POLL_LIMIT_MINUTES": "90"},
-			core.RestoreDefaults{TargetRegion: "us-west-2", CatalogTable: "my-catalog", PollLimitMinutes: 90}},
+			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, LedgerTable: core.DefaultLedgerTable, PollLimitMinutes: 720}},
+		{"catalog, ledger and poll limit", map[string]string{"AWS_REGION": "us-west-2", "CATALOG_TABLE": " my-catalog ", "LEDGER_TABLE": "my-ledger", "POLL_LIMIT_MINUTES": "90"},
+			core.RestoreDefaults{TargetRegion: "us-west-2", CatalogTable: "my-catalog", LedgerTable: "my-ledger", PollLimitMinutes: 90}},
 		{"backup settings are not read", map[string]string{"AWS_REGION": "eu-west-1", "DESTINATION_REGIONS": "Ireland,,x", "RETENTION_DAYS": "banana", "SOURCE_REGION": "eu-west-1"},
-			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, PollLimitMinutes: 720}},
+			core.RestoreDefaults{TargetRegion: "eu-west-1", CatalogTable: core.DefaultCatalogTable, LedgerTable: core.DefaultLedgerTable, PollLimitMinutes: 720}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +49,7 @@ func TestRestoreDefaultsFromEnvInvalid(t *testing.T) {
 		{"bad region", map[string]string{"AWS_REGION": "Ireland"}, "AWS_REGION", "not an AWS region name"},
 		{"bad catalog name", map[string]string{"AWS_REGION": "eu-west-1", "CATALOG_TABLE": "my catalog"}, "CATALOG_TABLE", "may contain only"},
 		{"short catalog name", map[string]string{"AWS_REGION": "eu-west-1", "CATALOG_TABLE": "c"}, "CATALOG_TABLE", "3 to 255"},
+		{"bad ledger name", map[string]string{"AWS_REGION": "eu-west-1", "LEDGER_TABLE": "my/ledger"}, "LEDGER_TABLE", "may contain only"},
 		{"poll limit not a number", map[string]string{"AWS_REGION": "eu-west-1", "POLL_LIMIT_MINUTES": "an hour"}, "POLL_LIMIT_MINUTES", "not a whole number"},
 		// A restore would start and then fail on its first poll: refuse
 		// before anything changes.
