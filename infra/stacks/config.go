@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"maps"
@@ -351,12 +352,52 @@ func (r *reader) settings(s *core.Settings) {
 		case *map[string]string:
 			r.tags(key, dst)
 		default:
-			if r.err == nil {
+			if !r.text(key, v.Field(i)) && r.err == nil {
 				r.err = fmt.Errorf("the setting %s is a %s, which the CDK app cannot read from the context; add its type to reader.settings",
 					name, field.Type)
 			}
 		}
 	}
+}
+
+// text reads a setting whose type parses itself from text
+// (encoding.TextUnmarshaler, as core's periods, tiers and RPO rules do): a
+// value, a pointer to one (set only when the key is), or a list of them.
+// It reports whether f is such a setting.
+func (r *reader) text(key string, f reflect.Value) bool {
+	parse := func(dst reflect.Value, text string) {
+		err := dst.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text))
+		if invalid := (*core.InvalidInput)(nil); errors.As(err, &invalid) {
+			r.fail(key, "%q: %s", text, invalid.Problem)
+		} else if err != nil {
+			r.fail(key, "%s", err)
+		}
+	}
+	unmarshaler := reflect.TypeFor[encoding.TextUnmarshaler]()
+	switch t := f.Type(); {
+	case reflect.PointerTo(t).Implements(unmarshaler):
+		var text string
+		if r.str(key, &text); text != "" {
+			parse(f, text)
+		}
+	case t.Kind() == reflect.Pointer && t.Implements(unmarshaler):
+		var text string
+		if r.str(key, &text); text != "" {
+			f.Set(reflect.New(t.Elem()))
+			parse(f.Elem(), text)
+		}
+	case t.Kind() == reflect.Slice && reflect.PointerTo(t.Elem()).Implements(unmarshaler):
+		var items []string
+		if r.list(key, &items); items != nil {
+			f.Set(reflect.MakeSlice(t, len(items), len(items)))
+			for i, item := range items {
+				parse(f.Index(i), item)
+			}
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 func (r *reader) str(key string, dst *string) {

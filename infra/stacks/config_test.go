@@ -19,7 +19,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Schedule != "rate(1 hour)" || cfg.RetentionDays != 7 || cfg.KeepLast != 3 || cfg.MaxConcurrency != 10 ||
+	if cfg.Schedule != "rate(1 hour)" || cfg.RetentionDays != 7 || cfg.KeepLast != 3 || cfg.MaxConcurrency != core.DefaultMaxConcurrency ||
 		cfg.SweepAfterHours != 36 || cfg.PollLimitMinutes != 720 || cfg.LogRetentionDays != 30 ||
 		cfg.CatalogTable != "xregion-backup-catalog" || cfg.DryRun || cfg.KMSKeyID != "" || cfg.Account != "" {
 		t.Errorf("unexpected defaults: %+v", cfg)
@@ -89,6 +89,11 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"tagFilter", map[string]any{"env=prod": "x"}, "write key=value pairs"},
 		{"tagFilter", map[string]any{"env": "a,b"}, "write key=value pairs"},
 		{"kmsKeyId", "my key", "not a KMS key"},
+		{"rpo", "hourly", "15m"},
+		{"rpoByName", []any{"hot-*"}, "pattern=rpo"},
+		{"maxUnchanged", 7.0, "minutes, hours or days"},
+		{"restoreSlots", "51", "restoreSlots"},
+		{"destinationRetention", "hourly=x", "hourly"},
 		{"kmsKeyId", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "is an ARN in eu-west-1"},
 		{"maxConcurrency", "1001", "from 1 to 1000"},
 		{"dryRun", "maybe", "true or false"},

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"slices"
 	"time"
 
@@ -12,34 +13,18 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// The run metrics: each backup run's summarize step writes them to its log
-// in the CloudWatch embedded metric format, one line per destination
-// region (dimension DestinationRegion) and one line without dimensions
-// (RunsCompleted), and CloudWatch Logs turns them into metrics, so no
-// handler needs cloudwatch:PutMetricData ("Embedding metrics within logs":
+// The run metrics (names in core: metrics.go): each backup run's summarize
+// step writes them to its log in the CloudWatch embedded metric format, one
+// line per destination region (dimension DestinationRegion) and one line
+// without dimensions (RunsCompleted), and CloudWatch Logs turns them into
+// metrics, so no handler needs cloudwatch:PutMetricData ("Embedding metrics
+// within logs":
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format.html).
-const (
-	RunMetricsNamespace        = "DynamoDBXRegionBackup"
-	DestinationRegionDimension = "DestinationRegion"
-
-	MetricTablesOverRPO      = "TablesOverRPO"
-	MetricWorstRPOAgeSeconds = "WorstRPOAgeSeconds"
-	MetricTablesCopied       = "TablesCopied"
-	MetricTablesUnchanged    = "TablesUnchanged"
-	MetricTablesNotDue       = "TablesNotDue"
-	MetricTablesDeferred     = "TablesDeferred"
-	MetricTablesOff          = "TablesOff"
-	MetricTablesFailed       = "TablesFailed"
-	MetricTablesUnattainable = "TablesUnattainable"
-	MetricGBCopied           = "GBCopied"
-	MetricRunCostUSD         = "RunCostUSD"
-	MetricRunsCompleted      = "RunsCompleted"
-)
 
 // decisionMetrics count the tables of each decision of a run, per
 // destination region.
-var decisionMetrics = []string{MetricTablesCopied, MetricTablesUnchanged, MetricTablesNotDue, MetricTablesDeferred,
-	MetricTablesOff, MetricTablesFailed, MetricTablesUnattainable}
+var decisionMetrics = []string{core.MetricTablesCopied, core.MetricTablesUnchanged, core.MetricTablesNotDue, core.MetricTablesDeferred,
+	core.MetricTablesOff, core.MetricTablesFailed, core.MetricTablesUnattainable}
 
 // maxAlarmRange is the longest time an alarm may evaluate, Period ×
 // EvaluationPeriods, for a period of an hour or more ("PutMetricAlarm":
@@ -54,13 +39,13 @@ const alarmPeriod = 5 * time.Minute
 // destination region, or without dimensions when destination is empty.
 func runMetric(name, destination, stat string, period time.Duration) awscloudwatch.Metric {
 	props := &awscloudwatch.MetricProps{
-		Namespace:  jsii.String(RunMetricsNamespace),
+		Namespace:  jsii.String(core.MetricNamespace),
 		MetricName: jsii.String(name),
 		Statistic:  jsii.String(stat),
 		Period:     awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
 	}
 	if destination != "" {
-		props.DimensionsMap = &map[string]*string{DestinationRegionDimension: jsii.String(destination)}
+		props.DimensionsMap = &map[string]*string{core.MetricDimensionDestRegion: jsii.String(destination)}
 	}
 	return awscloudwatch.NewMetric(props)
 }
@@ -89,10 +74,10 @@ func addRunAlarms(stack awscdk.Stack, cfg Config, topic awssns.ITopic) []awsclou
 	for _, d := range cfg.DestinationRegions {
 		alarms = append(alarms,
 			newAlarm(stack, topic, "TablesOverRPO-"+d, "At least one table's newest copy in "+d+" is older than its RPO. "+
-				"The run's summary names each table with its RPO age.", runMetric(MetricTablesOverRPO, d, "Maximum", alarmPeriod), keep),
+				"The run's summary names each table with its RPO age.", runMetric(core.MetricTablesOverRPO, d, "Maximum", alarmPeriod), keep),
 			newAlarm(stack, topic, "TablesUnattainable-"+d, "At least one table's copy to "+d+" takes longer than its RPO, "+
 				"so the RPO can never be met. The run's summary names each table with its measured copy time and the smallest RPO "+
-				"it can have.", runMetric(MetricTablesUnattainable, d, "Maximum", alarmPeriod), keep))
+				"it can have.", runMetric(core.MetricTablesUnattainable, d, "Maximum", alarmPeriod), keep))
 	}
 	if cfg.Schedule == "" {
 		return alarms
@@ -106,7 +91,7 @@ func addRunAlarms(stack awscdk.Stack, cfg Config, topic awssns.ITopic) []awsclou
 	}
 	return append(alarms, newAlarm(stack, topic, "Heartbeat", fmt.Sprintf("No backup run completed within %s, two schedule "+
 		"intervals: the schedule may be disabled, or runs may be stuck or failing before their summary.", minutes(2*interval)),
-		runMetric(MetricRunsCompleted, "", "Sum", 2*interval),
+		runMetric(core.MetricRunsCompleted, "", "Sum", 2*interval),
 		alarmOptions{Threshold: 1, Operator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			Missing: awscloudwatch.TreatMissingData_BREACHING}))
 }
@@ -152,8 +137,8 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, runAl
 	}
 
 	rows := [][]awscloudwatch.IWidget{{
-		graph("Tables over their RPO", perDestination(MetricTablesOverRPO, "Maximum"), false),
-		graph("Worst RPO age (seconds)", perDestination(MetricWorstRPOAgeSeconds, "Maximum"), false),
+		graph("Tables over their RPO", perDestination(core.MetricTablesOverRPO, "Maximum"), false),
+		graph("Worst RPO age (seconds)", perDestination(core.MetricWorstRPOAgeSeconds, "Maximum"), false),
 	}}
 	var decisions []awscloudwatch.IWidget
 	for _, d := range cfg.DestinationRegions {
@@ -165,14 +150,14 @@ func newDashboard(stack awscdk.Stack, cfg Config, failures failureMetrics, runAl
 		decisions = append(decisions, graph("Decisions per run: "+d, &metrics, true))
 	}
 	runs := append(slices.Clone(failures.Executions),
-		runMetric(MetricRunsCompleted, "", "Sum", period).With(&awscloudwatch.MetricOptions{Label: jsii.String(MetricRunsCompleted)}))
+		runMetric(core.MetricRunsCompleted, "", "Sum", period).With(&awscloudwatch.MetricOptions{Label: jsii.String(core.MetricRunsCompleted)}))
 	rows = append(rows, decisions,
 		[]awscloudwatch.IWidget{
-			graph("GB copied", perDestination(MetricGBCopied, "Sum"), true),
-			graph("Run cost (USD)", perDestination(MetricRunCostUSD, "Sum"), true),
+			graph("GB copied", perDestination(core.MetricGBCopied, "Sum"), true),
+			graph("Run cost (USD)", perDestination(core.MetricRunCostUSD, "Sum"), true),
 		},
 		[]awscloudwatch.IWidget{
-			graph("Tables failed", perDestination(MetricTablesFailed, "Sum"), true),
+			graph("Tables failed", perDestination(core.MetricTablesFailed, "Sum"), true),
 			graph("Executions failed, timed out, aborted; runs completed", &runs, false),
 		},
 	)

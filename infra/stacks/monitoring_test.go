@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/infra/stacks"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/registry"
 )
 
@@ -32,7 +32,7 @@ func runMetricAlarms(tpl map[string]any) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for id, alarm := range resources(tpl, "AWS::CloudWatch::Alarm") {
 		for _, m := range alarmMetrics(alarm) {
-			if m.Namespace == stacks.RunMetricsNamespace {
+			if m.Namespace == core.MetricNamespace {
 				out[id] = alarm
 			}
 		}
@@ -49,12 +49,12 @@ func TestRPOAlarmsPerDestination(t *testing.T) {
 	topic := topicOf(t, tpl)
 	alarms := runMetricAlarms(tpl)
 	for _, d := range destinations {
-		for _, name := range []string{stacks.MetricTablesOverRPO, stacks.MetricTablesUnattainable} {
+		for _, name := range []string{core.MetricTablesOverRPO, core.MetricTablesUnattainable} {
 			t.Run(name+" "+d, func(t *testing.T) {
 				var found []string
 				for id, alarm := range alarms {
 					m := alarmMetrics(alarm)[0]
-					if m.Name != name || m.Dimensions[stacks.DestinationRegionDimension] != d {
+					if m.Name != name || m.Dimensions[core.MetricDimensionDestRegion] != d {
 						continue
 					}
 					found = append(found, id)
@@ -102,7 +102,7 @@ func TestHeartbeatAlarm(t *testing.T) {
 			tpl := app.json[backupStack]
 			var heartbeats []map[string]any
 			for _, alarm := range runMetricAlarms(tpl) {
-				if alarmMetrics(alarm)[0].Name == stacks.MetricRunsCompleted {
+				if alarmMetrics(alarm)[0].Name == core.MetricRunsCompleted {
 					heartbeats = append(heartbeats, alarm)
 				}
 			}
@@ -197,20 +197,20 @@ func TestDashboardShowsRPODecisionsCostAndFailures(t *testing.T) {
 	}
 	shows := func(m dashboardMetric) bool { return slices.Contains(metrics, m) }
 	perDestination := map[string]string{
-		stacks.MetricTablesOverRPO: "Maximum", stacks.MetricWorstRPOAgeSeconds: "Maximum",
-		stacks.MetricTablesCopied: "Sum", stacks.MetricTablesUnchanged: "Sum", stacks.MetricTablesNotDue: "Sum",
-		stacks.MetricTablesDeferred: "Sum", stacks.MetricTablesOff: "Sum", stacks.MetricTablesFailed: "Sum",
-		stacks.MetricTablesUnattainable: "Sum", stacks.MetricGBCopied: "Sum", stacks.MetricRunCostUSD: "Sum",
+		core.MetricTablesOverRPO: "Maximum", core.MetricWorstRPOAgeSeconds: "Maximum",
+		core.MetricTablesCopied: "Sum", core.MetricTablesUnchanged: "Sum", core.MetricTablesNotDue: "Sum",
+		core.MetricTablesDeferred: "Sum", core.MetricTablesOff: "Sum", core.MetricTablesFailed: "Sum",
+		core.MetricTablesUnattainable: "Sum", core.MetricGBCopied: "Sum", core.MetricRunCostUSD: "Sum",
 	}
 	for metric, stat := range perDestination {
 		for _, d := range destinations {
-			want := dashboardMetric{stacks.RunMetricsNamespace, metric, stat, stacks.DestinationRegionDimension + "=" + d}
+			want := dashboardMetric{core.MetricNamespace, metric, stat, core.MetricDimensionDestRegion + "=" + d}
 			if !shows(want) {
 				t.Errorf("the dashboard does not show %+v", want)
 			}
 		}
 	}
-	if want := (dashboardMetric{stacks.RunMetricsNamespace, stacks.MetricRunsCompleted, "Sum", ""}); !shows(want) {
+	if want := (dashboardMetric{core.MetricNamespace, core.MetricRunsCompleted, "Sum", ""}); !shows(want) {
 		t.Errorf("the dashboard does not show %+v", want)
 	}
 	var stateMachine string

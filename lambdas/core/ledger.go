@@ -7,7 +7,7 @@ import (
 )
 
 // The run ledger is a DynamoDB table in the state machine's own region
-// (LEDGER_TABLE) that carries what does not fit a state payload: the tables
+// (EnvLedgerTable, a deployment setting) that carries what does not fit a state payload: the tables
 // a run listed, the items its Map works on, every decision and every
 // outcome. A Map item is then just an index, so a run of 10,000 tables with
 // 255-character names stays far under Step Functions' 256 KiB per state.
@@ -16,9 +16,6 @@ import (
 // is one JSON document in LedgerData, and LedgerExpiresAt (N, epoch seconds)
 // is the table's TTL attribute.
 const (
-	// EnvLedgerTable names the ledger table (a deployment setting).
-	EnvLedgerTable     = "LEDGER_TABLE"
-	DefaultLedgerTable = "xregion-backup-ledger"
 	LedgerPartitionKey = "pk"
 	LedgerSortKey      = "sk"
 	LedgerData         = "data"
