@@ -46,6 +46,7 @@ package cwmetrics
 import (
 	"context"
 	"fmt"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 	"log/slog"
 	"slices"
 	"strings"
@@ -96,35 +97,21 @@ const DefaultDelay = 5 * time.Minute
 // can only make a table copied, never skipped.
 const DefaultSlack = 10 * time.Minute
 
-// Window is one table's question: was it written in [From, To)?
-type Window struct {
-	Table    string
-	From, To time.Time
-	// HasReplicas is true for a global table: DescribeTable reports
-	// Replicas, or a GlobalTableVersion (2017.11.29 global tables report
-	// only that). Writes replicated into it may not show in its metrics.
-	HasReplicas bool
-	// Created is the table's CreationDateTime (zero if unknown). A table
-	// created at or after From was restored, imported or re-created under
-	// its name since: its data changed without a write.
-	Created time.Time
-}
+// Window is a table and the span whose writes the metrics are asked
+// about (see core.ChangeWindow).
+type Window = core.ChangeWindow
 
-// Evidence is what the metrics prove about a window.
+// Evidence is what the metrics prove about a window of Table (see
+// core.ChangeEvidence): Changed, a write or a TTL deletion in
+// [From, SeenUntil), or the table is newer than From; not Known when the
+// metrics cannot prove the table unchanged (missing, partial or failed
+// metrics, a global table, a window within the publication delay), which
+// counts as changed; SeenUntil, the end of what the metrics show (To minus
+// the publication delay, or earlier if the region's metrics stop before;
+// zero when not Known).
 type Evidence struct {
 	Table string
-	// Changed: a write or a TTL deletion in [From, SeenUntil), or the table
-	// is newer than From.
-	Changed bool
-	// Known is false when the metrics cannot prove the table unchanged
-	// (missing, partial or failed metrics, a global table, a window within
-	// the publication delay): treat it as changed.
-	Known bool
-	// SeenUntil is the end of what the metrics show: To minus the
-	// publication delay, or earlier if the region's metrics stop before;
-	// zero when not Known.
-	SeenUntil time.Time
-	Reason    string
+	core.ChangeEvidence
 }
 
 // API is the CloudWatch call the Reader makes.
