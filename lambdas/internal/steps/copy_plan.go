@@ -39,13 +39,13 @@ type CopyPlan struct {
 	Concurrency int
 }
 
-// PlanCopies decides, for every candidate and destination, whether this run
+// DecideCopies decides, for every candidate and destination, whether this run
 // copies it (core.Decide), reading the metrics only where they can change
 // the decision (a due table that has a copy), and admits the copies within
 // the restore slots each destination has free: RestoreSlots less inFlight,
 // the restores already running there (core.Admit). Without a ChangeReader
 // every due table counts as changed.
-func PlanCopies(ctx context.Context, changes ChangeReader, s core.Settings, candidates []CopyCandidate, inFlight map[string]int, now time.Time) (CopyPlan, error) {
+func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, candidates []CopyCandidate, inFlight map[string]int, now time.Time) (CopyPlan, error) {
 	policy := core.PolicyFromSettings(s)
 	var (
 		decisions []core.Decision

@@ -38,7 +38,7 @@ func planSettings(t *testing.T, env map[string]string) core.Settings {
 
 // One run's decisions end to end over the planner: which tables it asks the
 // metrics about, and what it decides for each.
-func TestPlanCopies(t *testing.T) {
+func TestDecideCopies(t *testing.T) {
 	now := t0
 	copiedAgo := func(d time.Duration) map[string]core.CopyState {
 		return map[string]core.CopyState{dst: {NewestData: now.Add(-d), LastCopySeconds: 600}}
@@ -70,7 +70,7 @@ func TestPlanCopies(t *testing.T) {
 			if tc.evidence != nil {
 				changes.evidence[tc.candidate.Table] = *tc.evidence
 			}
-			plan, err := PlanCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{tc.candidate}, nil, now)
+			plan, err := DecideCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{tc.candidate}, nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +105,7 @@ func TestPlanCopies(t *testing.T) {
 // Admission: only the free slots (RESTORE_SLOTS less the restores in
 // flight) are used, the most indebted tables first, as much copy time as
 // they can finish before the next run; the Map's concurrency follows.
-func TestPlanCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
+func TestDecideCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 	now := t0
 	var candidates []CopyCandidate
 	for i, age := range []time.Duration{2 * time.Hour, 5 * time.Hour, 3 * time.Hour} {
@@ -113,7 +113,7 @@ func TestPlanCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 			Copies: map[string]core.CopyState{dst: {NewestData: now.Add(-age), LastCopySeconds: 3000}}})
 	}
 	s := planSettings(t, map[string]string{core.EnvRestoreSlots: "3"})
-	plan, err := PlanCopies(context.Background(), nil, s, candidates, map[string]int{dst: 1}, now)
+	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{dst: 1}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +132,10 @@ func TestPlanCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 
 // A metrics read that ends with the context fails the plan; nothing is
 // decided on half an answer.
-func TestPlanCopiesStopsWhenTheMetricsCannotBeRead(t *testing.T) {
+func TestDecideCopiesStopsWhenTheMetricsCannotBeRead(t *testing.T) {
 	changes := &fakeChanges{err: context.DeadlineExceeded}
 	c := CopyCandidate{Table: "idle", Copies: map[string]core.CopyState{dst: {NewestData: t0.Add(-time.Hour)}}}
-	if _, err := PlanCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{c}, nil, t0); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := DecideCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{c}, nil, t0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's", err)
 	}
 }
