@@ -252,6 +252,14 @@ func Decide(c Candidate, p Policy, now time.Time) Decision {
 			d.Debt = d.AgeSeconds / rpo.Seconds()
 			d.OverRPO = now.Sub(ev.SeenUntil) > rpo
 		}
+		if d.OverRPO {
+			// The proof ends too early (a gap in the region's metrics):
+			// a skip would leave the table over its RPO, run after run.
+			d.Kind = DecisionCopy
+			d.Reason = fmt.Sprintf("due; the metrics prove no write only until %s, %s ago, past the RPO %s, so the table counts as changed",
+				ev.SeenUntil.UTC().Format(time.RFC3339), age(ev.SeenUntil), c.RPO)
+			return d.withUnattainable(predicted)
+		}
 		d.Reason = fmt.Sprintf("due, but the metrics show no write from %s to %s: the newest copy is current as of %s",
 			ChangeWindowFrom(c.NewestData).UTC().Format(time.RFC3339), ev.SeenUntil.UTC().Format(time.RFC3339), d.CurrentAsOf.UTC().Format(time.RFC3339))
 		return d

@@ -123,6 +123,13 @@ func TestDecide(t *testing.T) {
 			},
 		},
 		{
+			// The region's metrics stopped 3 hours ago (a gap): the proof
+			// ends there, past the RPO, and a skip would repeat every run.
+			name: "due, proven unchanged only until a gap past the RPO: copy",
+			c:    candidate(time.Hour, 5*time.Hour, 20*time.Minute, core.ChangeEvidence{Known: true, SeenUntil: decideNow.Add(-3 * time.Hour)}),
+			kind: core.DecisionCopy, reason: "prove no write only until 2025-06-01T09:00:00Z, 3h0m0s ago, past the RPO 1h",
+		},
+		{
 			name: "MAX_UNCHANGED forces a copy of an unchanged table", c: candidate(time.Hour, 7*24*time.Hour-80*time.Minute, 20*time.Minute, unchanged),
 			kind: core.DecisionCopy, reason: "MAX_UNCHANGED is 7d, and a later run could not finish a copy within it",
 		},

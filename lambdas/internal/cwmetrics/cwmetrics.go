@@ -186,7 +186,8 @@ func (r *Reader) Changes(ctx context.Context, windows []Window) ([]Evidence, err
 	if len(pending) == 0 {
 		return out, nil
 	}
-	if err := r.witness(ctx, windows, pending, out); err != nil {
+	gaps, err := r.witness(ctx, windows, pending, out)
+	if err != nil {
 		return nil, err
 	}
 	pending = slices.DeleteFunc(pending, func(i int) bool { return out[i].Reason != "" })
@@ -196,17 +197,26 @@ func (r *Reader) Changes(ctx context.Context, windows []Window) ([]Evidence, err
 		}
 	}
 	for i := range out {
-		if !out[i].Known {
+		switch gap, ok := gaps[i]; {
+		case !out[i].Known:
 			out[i].SeenUntil = time.Time{} // nothing is claimed
+		case ok && !out[i].Changed:
+			// Writes were read to the visible end, and there were none;
+			// but the region's metrics stop at the gap, so no write
+			// is proven absent past it.
+			out[i].SeenUntil = gap
+			out[i].Reason += fmt.Sprintf("; DynamoDB's metrics of this region are missing from %s, so the table is proven unchanged only until then", stamp(gap))
 		}
 	}
 	return out, nil
 }
 
-// witness reads AccountMaxWrites over the pending windows and cuts each
-// window's SeenUntil at the first five minutes the region's metrics are
-// missing; a window whose metrics are missing from its start is unknown.
-func (r *Reader) witness(ctx context.Context, windows []Window, pending []int, out []Evidence) error {
+// witness reads AccountMaxWrites over the pending windows and returns, by
+// window, the start of the first five minutes the region's metrics are
+// missing before its SeenUntil: how far a table can be proven unchanged. A
+// window whose metrics are missing from its start is unknown. The writes
+// are still read to the visible end: one seen after a gap is a change.
+func (r *Reader) witness(ctx context.Context, windows []Window, pending []int, out []Evidence) (map[int]time.Time, error) {
 	from, to := windows[pending[0]].From, out[pending[0]].SeenUntil
 	for _, i := range pending[1:] {
 		from, to = earliest(from, windows[i].From), latest(to, out[i].SeenUntil)
@@ -222,18 +232,19 @@ func (r *Reader) witness(ctx context.Context, windows []Window, pending []int, o
 	}
 	switch {
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return nil, ctx.Err()
 	case err != nil:
 		fail(fmt.Sprintf("reading %s failed: %v", metricWitness, err))
-		return nil
+		return nil, nil
 	case res["w"].status != string(types.StatusCodeComplete):
 		fail(fmt.Sprintf("%s came back %s", metricWitness, res["w"].status))
-		return nil
+		return nil, nil
 	}
 	present := map[int64]bool{}
 	for _, t := range res["w"].times {
 		present[t.Unix()] = true
 	}
+	gaps := map[int]time.Time{}
 	for _, i := range pending {
 		covered := windows[i].From.Truncate(period)
 		for covered.Before(out[i].SeenUntil) && present[covered.Unix()] {
@@ -243,10 +254,10 @@ func (r *Reader) witness(ctx context.Context, windows []Window, pending []int, o
 		case !covered.After(windows[i].From):
 			out[i].Reason = fmt.Sprintf("DynamoDB's metrics of this region are missing from %s (%s not published)", stamp(covered), metricWitness)
 		case covered.Before(out[i].SeenUntil):
-			out[i].SeenUntil = covered
+			gaps[i] = covered
 		}
 	}
-	return nil
+	return gaps, nil
 }
 
 // groups splits the pending windows into calls: windows that end at the

@@ -210,6 +210,22 @@ func TestSeenUntilStopsAtAGapInTheRegionsMetrics(t *testing.T) {
 	}
 }
 
+// A gap in the region's metrics cuts how far a table is proven unchanged,
+// not how far its writes are read: a write after the gap is a change, or
+// the same gap would hide every later write until MAX_UNCHANGED.
+func TestAWriteAfterAGapIsAChange(t *testing.T) {
+	f := newFixture(t, nil)
+	f.createTable(t, "orders")
+	f.emu.AddMetricsOutage(emulator.MetricsOutage{Region: region, From: t0.Add(30 * time.Minute), To: t0.Add(35 * time.Minute)})
+	f.emu.AdvanceClock(50 * time.Minute)
+	f.put(t, "orders", nil) // 12:50, after the gap
+	f.emu.AdvanceClock(6 * time.Hour)
+	got := f.changes(t, Window{Table: "orders", From: t0.Add(10 * time.Minute), To: t0.Add(7 * time.Hour)})[0]
+	if verdict(got) != "changed" {
+		t.Fatalf("got %s until %s (%s), want changed: the write at 12:50 is after the gap", verdict(got), got.SeenUntil, got.Reason)
+	}
+}
+
 func TestOneWindowPerTableInBatchesOf500Queries(t *testing.T) {
 	f := newFixture(t, nil)
 	const tables = 600

@@ -91,9 +91,23 @@ func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, ca
 			decisions[at[i]] = core.Decide(c, policy, now)
 		}
 	}
-	slots := map[string]int{}
+	// One Map runs every copy at one concurrency: the fewest free slots
+	// among the destinations with copies to admit (one without a free slot
+	// admits none). Each destination is budgeted at that concurrency, so
+	// that what is admitted can finish before the next run.
+	free := map[string]int{}
 	for _, dest := range s.DestinationRegions {
-		slots[dest] = max(s.RestoreSlots-inFlight[dest], 0)
+		free[dest] = max(s.RestoreSlots-inFlight[dest], 0)
+	}
+	concurrency := s.MaxConcurrency
+	for _, d := range decisions {
+		if d.Kind == core.DecisionCopy && free[d.Destination] > 0 {
+			concurrency = min(concurrency, free[d.Destination])
+		}
+	}
+	slots := map[string]int{}
+	for dest, n := range free {
+		slots[dest] = min(n, concurrency)
 	}
 	admitted, others := core.Admit(decisions, slots, policy.Interval)
 	return CopyPlan{Admitted: admitted, Others: others, Concurrency: core.MapConcurrency(admitted, slots, s.MaxConcurrency)}, nil

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,32 @@ func TestDecideCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 	}
 	if len(plan.Others) != 1 || plan.Others[0].Table != "a" || plan.Others[0].Kind != core.DecisionDeferred {
 		t.Errorf("others = %+v, want a deferred", plan.Others)
+	}
+}
+
+// Two destinations, one nearly full: the Map runs at the fewer free slots,
+// so each destination admits only what that concurrency can finish before
+// the next run, not what its own free slots could.
+func TestDecideCopiesBudgetsAtTheMapsConcurrency(t *testing.T) {
+	now := t0
+	const busy = "ap-south-1"
+	var candidates []CopyCandidate
+	for i := range 10 {
+		state := core.CopyState{NewestData: now.Add(-2 * time.Hour), LastCopySeconds: 1800}
+		candidates = append(candidates, CopyCandidate{Table: fmt.Sprintf("t%d", i), Copies: map[string]core.CopyState{dst: state, busy: state}})
+	}
+	s := planSettings(t, map[string]string{"DESTINATION_REGIONS": dst + "," + busy})
+	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{busy: s.RestoreSlots - 1}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perDest := map[string]int{}
+	for _, d := range plan.Admitted {
+		perDest[d.Destination]++
+	}
+	// One slot, a 30-minute copy, an hour between runs: two copies each.
+	if plan.Concurrency != 1 || perDest[dst] != 2 || perDest[busy] != 2 {
+		t.Errorf("concurrency %d, admitted %v; want 1, two copies into each destination", plan.Concurrency, perDest)
 	}
 }
 

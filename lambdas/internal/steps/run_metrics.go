@@ -47,8 +47,10 @@ func RunMetrics(destinations []string, decisions []core.Decision, outcomes map[C
 			if ok && o.Succeeded {
 				m.Copied++
 				m.GBCopied += float64(o.Bytes) / (1 << 30)
-				age = max(now.Sub(o.DataTime).Seconds(), 0)
-				over = age > d.RPO.Duration().Seconds()
+				if !o.DataTime.IsZero() {
+					age = max(now.Sub(o.DataTime).Seconds(), 0)
+					over = age > d.RPO.Duration().Seconds()
+				}
 			} else {
 				m.Failed++
 			}
