@@ -54,7 +54,6 @@ var (
 var (
 	backup  = []Workflow{BackupWorkflow}
 	restore = []Workflow{RestoreWorkflow}
-	both    = []Workflow{BackupWorkflow, RestoreWorkflow}
 )
 
 // All is every handler. Backup and Restore are its entries of each
@@ -123,7 +122,12 @@ var All = []Handler{
 			Now:     d.Now,
 		}
 	}),
-	handler("summarize", both, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+	handler("summarize", backup, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
+	}),
+	// report is the restore's Summarize: a function of the restore stack,
+	// which reads the run ledger in the restore's region.
+	handler("report", restore, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
 		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
 	}),
 }

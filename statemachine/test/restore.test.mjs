@@ -85,7 +85,11 @@ describe('the disaster drill: the source region is lost after a backup', () => {
     assert.deepEqual(targets, {
       'audit-log': 'audit-log-dr', customers: 'customers-dr', orders: 'orders-dr', [LONG]: input.targetNames[LONG],
     });
-    for (const item of plan.items) assert.equal(item.foundBy, 'catalog', item.table);
+    // Every backup came from the catalog (none found by name alone), and
+    // the plan the state carries holds the tables' indices, not the tables.
+    assert.equal(plan.catalogProblem, '');
+    assert.deepEqual(plan.items, DEMO_TABLES.map((_, i) => i));
+    assert.equal(plan.tables, DEMO_TABLES.length);
   });
 
   test('each restored table holds exactly what its source held at backup time', () => {
@@ -167,8 +171,8 @@ describe('a drill in which one table does not come back', () => {
     assert.equal(drill.ok, false);
     assert.equal(drill.restore.error, 'TablesFailed');
     assert.deepEqual(drill.tables.map((t) => [t.table, t.ok]), [['alpha', true], ['beta', false]]);
-    assertRoute(drill.restore, { table: 'beta', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
-    assertRoute(drill.restore, { table: 'alpha', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+    assertRoute(drill.restore, { table: 'beta', enters: ['StartRestore', 'RestoreFailed'], avoids: ['FinishRestore', 'TableRestored'] });
+    assertRoute(drill.restore, { table: 'alpha', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
     assertRoute(drill.restore, { table: null, enters: ['PlanRestore', 'RestoreTables', 'Report', 'RestoresFailed'], avoids: ['Restored'] });
     const text = drillReport(drill).join('\n');
     assert.match(text, /^ {2}alpha\s+alpha-dr\s+4 → 4\s+equal\s+all 7 equal\s+ok$/m);
@@ -289,8 +293,7 @@ describe('a restore with the catalog missing', () => {
 
   test('finds the backup by its name and restores the data', async () => {
     ok(r);
-    assert.equal(plan.items.length, 1);
-    assert.equal(plan.items[0].foundBy, 'backup-name');
+    assert.equal(plan.tables, 1);
     assert.match(plan.catalogProblem, new RegExp(`catalog table ${CATALOG} does not exist in ${DEST}`));
     const restored = await h.snapshot(DEST, 'orders-restored');
     assert.equal(restored.items, source.items);
@@ -301,7 +304,7 @@ describe('a restore with the catalog missing', () => {
     const [res] = r.output.results;
     assert.equal(res.noManifest, true);
     assert.deepEqual(res.settingsApplied ?? [], []);
-    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'ApplySettings', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
     const restored = await h.snapshot(DEST, 'orders-restored');
     assert.equal(source.settings.ttlEnabled, true);
     assert.equal(restored.settings.ttlEnabled, false);
@@ -389,14 +392,18 @@ describe('bad restore input', () => {
   test('a dry run creates nothing, and its output is the plan', async () => {
     const r = await h.restore({ tables: ['*'], nameSuffix: '-dry', dryRun: true });
     ok(r);
-    assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), {});
+    // Only the plan, in the run ledger, is written.
+    assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), { BatchWriteItem: 1 });
     assert.equal(r.output.dryRun, true);
     assert.equal(r.output.targetRegion, DEST);
     assertRoute(r, { enters: ['PlanRestore', 'DryRun?', 'PlanOnly'], avoids: ['RestoreTables', 'StartRestore'] });
     const backups = Object.fromEntries((await h.inventory([DEST]))[DEST].backups.map((b) => [b.name, b]));
-    const plan = r.output.items.map((i) => [i.table, i.target]).sort();
+    const plan = r.output.restores.map((i) => [i.table, i.target]).sort();
     assert.deepEqual(plan, [['customers', 'customers-dry'], ['orders', 'orders-dry']]);
-    for (const i of r.output.items) {
+    assert.deepEqual(r.output.items, [], 'a dry run restores nothing');
+    assert.equal(r.output.moreRestores, undefined);
+    assert.match(r.output.fullPlan, /run ledger/);
+    for (const i of r.output.restores) {
       assert.ok(backups[i.backupName], `${i.backupName} is not a backup in ${DEST}`);
       assert.match(i.backupArn, new RegExp(`^arn:aws:dynamodb:${DEST}:`));
       assert.equal(i.foundBy, 'catalog');
@@ -425,8 +432,8 @@ describe('bad restore input', () => {
       assert.equal(cause.failures[0].target, 'customers-f');
       assert.match(cause.failures[0].cause, /injected restore failure/);
       assert.equal(r.results.orders.status, 'succeeded');
-      assertRoute(r, { table: 'customers', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
-      assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+      assertRoute(r, { table: 'customers', enters: ['StartRestore', 'RestoreFailed'], avoids: ['FinishRestore', 'TableRestored'] });
+      assertRoute(r, { table: 'orders', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
       assertRoute(r, { table: null, enters: ['Report', 'RestoresFailed'], avoids: ['Restored'] });
       const inv = (await h.inventory([DEST]))[DEST];
       assert.ok(names(inv).includes('orders-f'));
