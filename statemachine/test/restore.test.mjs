@@ -184,6 +184,44 @@ describe('a drill in which one table does not come back', () => {
   });
 });
 
+describe('a restore whose outcomes cannot be written to the run ledger', () => {
+  let h;
+  let r;
+  before(async () => {
+    h = await startTestHost();
+    for (const t of ['alpha', 'beta']) await createTable(h, SOURCE, t, { items: 2 });
+    ok(await h.run());
+    await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'ValidationException', message: 'injected', tablePattern: 'beta-x', times: 0 });
+    // The restores take a moment, so that the ledger is unwritable before
+    // any table's outcome is written (the plan itself is written).
+    await h.admin('POST', 'latency', { operation: 'RestoreTableFromBackup', millis: 300 });
+    let unwritable;
+    r = await h.restore({ tables: ['alpha', 'beta'], nameSuffix: '-x' }, {
+      onEvent: (e) => {
+        if (e.type === 'StateExited' && e.state.name === 'PlanRestore') {
+          unwritable = h.admin('POST', 'faults', { operation: 'BatchWriteItem', errorCode: 'ValidationException', message: 'ledger unwritable', times: 0 });
+        }
+      },
+    });
+    await unwritable;
+  });
+  after(() => h?.stop());
+
+  test('still ends with its report, each table named from its item with its own error', () => {
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'TablesFailed', r.cause);
+    assert.equal(r.summary.failed, 2);
+    const failures = Object.fromEntries(r.summary.failures.map((f) => [f.table, f]));
+    assert.deepEqual(Object.keys(failures).sort(), ['alpha', 'beta']);
+    assert.equal(failures.alpha.error, 'RequestRejected');
+    assert.match(failures.alpha.cause, /ledger unwritable/);
+    assert.equal(failures.beta.error, 'RequestRejected');
+    assert.match(failures.beta.cause, /injected/);
+    assertRoute(r, { table: 'beta', enters: ['StartRestore', 'RestoreFailed', 'FailureNotRecorded'], avoids: ['FinishRestore'] });
+    assertRoute(r, { table: 'alpha', enters: ['StartRestore', 'FinishRestore', 'RestoreFailed', 'FailureNotRecorded'], avoids: ['TableRestored'] });
+  });
+});
+
 describe('the drill comparison', () => {
   const base = {
     items: 2,
