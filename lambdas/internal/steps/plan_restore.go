@@ -97,7 +97,8 @@ const maxPlanListBytes = 192 << 10
 
 // PlanRestore validates a restore request completely, finds each table's
 // backup in the target region, and refuses with one message listing every
-// problem. It changes nothing.
+// problem. It changes no table or backup: it writes the plan, one item
+// record per table, to the run ledger (a refused plan writes nothing).
 type PlanRestore struct {
 	// Ledger is the run ledger the plan's items are written to.
 	Ledger Ledger
