@@ -82,9 +82,10 @@ type RestoreItem struct {
 }
 
 // restoreConcurrency is how many tables a restore works on at once: at most
-// 40 restores in progress leaves room, under the account's 50 concurrent
-// restores ("Service, account, and table quotas in Amazon DynamoDB",
-// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html),
+// 40 restores in progress leaves room, under the account's "up to 50
+// concurrent restores (any type of restore)" (Amazon DynamoDB API
+// Reference, RestoreTableFromBackup,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html),
 // for the backup workflow and for people; a restore past the quota is
 // retried (QuotaExceeded).
 const restoreConcurrency = 40
