@@ -351,6 +351,43 @@ describe('a restore with the catalog missing', () => {
   });
 });
 
+describe('a catalog entry recorded before the source region was part of its key', () => {
+  let h;
+  let source;
+  before(async () => {
+    h = await startTestHost();
+    await createTable(h, SOURCE, 'orders', { items: 5, tags: { team: 'payments' } });
+    ok(await h.run());
+    source = await h.snapshot(SOURCE, 'orders');
+    // Moves the table's entries to the legacy key: the source table alone.
+    const { Items } = await h.ddb(DEST, 'Scan', { TableName: CATALOG });
+    const entries = Items.filter((i) => i.pk.S === `${SOURCE}#orders`);
+    assert.equal(entries.length, 1, JSON.stringify(Items.map((i) => i.pk.S)));
+    for (const item of entries) {
+      await h.ddb(DEST, 'DeleteItem', { TableName: CATALOG, Key: { pk: item.pk, sk: item.sk } });
+      await h.ddb(DEST, 'PutItem', { TableName: CATALOG, Item: { ...item, pk: { S: 'orders' } } });
+    }
+  });
+  after(() => h?.stop());
+
+  test('still restores, with its settings, with or without sourceRegion', async () => {
+    for (const [suffix, extra] of [['-legacy', {}], ['-legacy2', { sourceRegion: SOURCE }]]) {
+      const r = await h.restore({ tables: ['orders'], nameSuffix: suffix, ...extra });
+      ok(r);
+      const [res] = r.output.results;
+      assert.equal(r.output.catalogProblem ?? '', '', 'found in the catalog, not by name');
+      assert.ok(!res.noManifest && res.settingsApplied.includes('tags'), JSON.stringify(res));
+      assert.equal((await h.snapshot(DEST, `orders${suffix}`)).hash, source.hash);
+    }
+  });
+
+  test('is not taken for another source region\'s', async () => {
+    const r = await h.restore({ tables: ['orders'], nameSuffix: '-other', sourceRegion: 'us-west-2' });
+    assert.equal(r.error, 'InvalidInput');
+    assert.match(errorMessage(r), /"orders" has no backup made by this tool in eu-central-1/);
+  });
+});
+
 describe('bad restore input', () => {
   let h;
   let before_;
