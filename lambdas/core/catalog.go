@@ -3,18 +3,33 @@ package core
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
 // DefaultCatalogTable names the catalog table in each destination region.
 const DefaultCatalogTable = "xregion-backup-catalog"
 
-// The catalog's key: partition key CatalogPartitionKey is the source table,
-// sort key CatalogSortKey the destination backup ARN (both strings).
+// The catalog's key: partition key CatalogPartitionKey is the source region
+// and table (CatalogPK), sort key CatalogSortKey the destination backup ARN
+// (both strings). Entries written before the source region was part of the
+// key have the source table alone as their partition key; readers still
+// read them, by their recorded source region. Partition keys that start
+// with CatalogStatusPrefix hold the tables' copy status, not entries.
 const (
 	CatalogPartitionKey = "pk"
 	CatalogSortKey      = "sk"
+	CatalogStatusPrefix = "status#"
 )
+
+// CatalogPK is the partition key of the entries of one source table: two
+// source regions that copy tables of the same name into one destination
+// keep them apart. Neither a region nor a table name contains '#'.
+func CatalogPK(sourceRegion, table string) string { return sourceRegion + "#" + table }
+
+// IsCatalogEntryPK reports whether a catalog partition key holds backup
+// entries (new or legacy), rather than status items.
+func IsCatalogEntryPK(pk string) bool { return !strings.HasPrefix(pk, CatalogStatusPrefix) }
 
 // CatalogEntry describes one cross-region backup, as recorded in the
 // catalog of its destination region.

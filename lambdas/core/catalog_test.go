@@ -43,3 +43,20 @@ func TestChooseBackup(t *testing.T) {
 		}
 	}
 }
+
+// The partition keys of entries, new and legacy, and of status items never
+// meet: table and region names contain no '#', and "status" is not a region.
+func TestCatalogPK(t *testing.T) {
+	if got := core.CatalogPK("us-east-1", "orders"); got != "us-east-1#orders" {
+		t.Errorf("CatalogPK = %q", got)
+	}
+	for pk, entry := range map[string]bool{
+		core.CatalogPK("us-east-1", "orders"):  true,
+		"orders":                               true, // a legacy entry's
+		core.CatalogStatusPrefix + "us-east-1": false,
+	} {
+		if got := core.IsCatalogEntryPK(pk); got != entry {
+			t.Errorf("IsCatalogEntryPK(%q) = %v, want %v", pk, got, entry)
+		}
+	}
+}

@@ -16,6 +16,10 @@ type RestoreInput struct {
 	// PointInTime selects the newest backup taken at or before it (RFC
 	// 3339); empty means the newest backup.
 	PointInTime string `json:"pointInTime"`
+	// SourceRegion names the region the tables were copied from; it is
+	// needed only when two source regions copy tables of the same name
+	// into the target region (then an unnamed one is refused).
+	SourceRegion string `json:"sourceRegion"`
 	// TargetRegion defaults to the region the restore runs in (AWS_REGION).
 	TargetRegion string `json:"targetRegion"`
 	// NameSuffix is appended to each table's name; TargetNames overrides
@@ -92,6 +96,11 @@ func (in RestoreInput) Validate(now time.Time, problems *Problems) time.Time {
 			problems.Add("pointInTime: %q is not an RFC 3339 time such as 2026-11-23T10:00:00Z", in.PointInTime)
 		case pit.After(now):
 			problems.Add("pointInTime: %s is in the future", in.PointInTime)
+		}
+	}
+	if in.SourceRegion != "" {
+		if err := ValidateRegion("sourceRegion", in.SourceRegion); err != nil {
+			problems.AddErr(err)
 		}
 	}
 	if in.TargetRegion != "" {

@@ -62,6 +62,7 @@ func TestRestoreInputValidateRefusesBadInput(t *testing.T) {
 		{"point in time date only", core.RestoreInput{Tables: []string{"orders"}, PointInTime: "2026-11-23"}, []string{"not an RFC 3339 time"}},
 		{"point in time in the future", core.RestoreInput{Tables: []string{"orders"}, PointInTime: "2026-11-23T12:00:01Z"}, []string{"pointInTime: 2026-11-23T12:00:01Z is in the future"}},
 		{"bad target region", core.RestoreInput{Tables: []string{"orders"}, TargetRegion: "Europe"}, []string{`targetRegion: "Europe" is not an AWS region name such as us-east-1`}},
+		{"bad source region", core.RestoreInput{Tables: []string{"orders"}, SourceRegion: "Sydney"}, []string{`sourceRegion: "Sydney" is not an AWS region name such as us-east-1`}},
 		{"bad name suffix", core.RestoreInput{Tables: []string{"orders"}, NameSuffix: "-restored/1"}, []string{`nameSuffix: "-restored/1" may contain only a-z, A-Z, 0-9`}},
 		{"name suffix with a space", core.RestoreInput{Tables: []string{"orders"}, NameSuffix: " copy"}, []string{"nameSuffix: "}},
 		{"target name for a table not restored", core.RestoreInput{Tables: []string{"orders"}, TargetNames: map[string]string{"users": "users-copy"}}, []string{`targetNames: "users" is not one of the tables to restore`}},

@@ -40,7 +40,7 @@ var (
 	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
 	_ steps.CatalogWriter          = (*ddb.Client)(nil)
 	_ steps.RestorePlanner         = (*ddb.Client)(nil)
-	_ steps.SettingsApplier        = (*ddb.Client)(nil)
+	_ steps.RestoreFinisher        = (*ddb.Client)(nil)
 	_ steps.SettingsReader         = (*ddb.Client)(nil)
 	_ steps.Sweeper                = (*ddb.Client)(nil)
 	_ steps.TableDeleter           = (*ddb.Client)(nil)
@@ -54,7 +54,6 @@ var (
 var (
 	backup  = []Workflow{BackupWorkflow}
 	restore = []Workflow{RestoreWorkflow}
-	both    = []Workflow{BackupWorkflow, RestoreWorkflow}
 )
 
 // All is every handler. Backup and Restore are its entries of each
@@ -82,27 +81,33 @@ var All = []Handler{
 	handler("restore-table", backup, []Access{ReadTables, RestoreTables}, (*steps.RestoreTemporaryTable).Handle, func(d Deps) *steps.RestoreTemporaryTable {
 		return &steps.RestoreTemporaryTable{Clients: func(r string) steps.TemporaryTableRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	handler("plan-restore", restore, []Access{ReadCatalog, ReadBackups, ReadTables}, (*steps.PlanRestore).Handle, func(d Deps) *steps.PlanRestore {
+	handler("plan-restore", restore, []Access{ReadCatalog, ReadBackups, ReadTables, UseLedger}, (*steps.PlanRestore).Handle, func(d Deps) *steps.PlanRestore {
 		// A restore must not depend on the backup settings (the source
 		// region may be gone); an invalid value is reported by plan-restore.
 		defaults, err := core.RestoreDefaultsFromEnv(d.Getenv)
 		return &steps.PlanRestore{
+			Ledger:        d.ledger(),
 			DefaultRegion: defaults.TargetRegion, CatalogTable: defaults.CatalogTable, PollLimitMinutes: defaults.PollLimitMinutes,
 			DefaultsErr: err, Clients: func(r string) steps.RestorePlanner { return d.Regions.For(r) }, Now: d.Now,
 		}
 	}),
-	handler("start-restore", restore, []Access{ReadCatalog, ReadTables, RestoreTables}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
-		return &steps.StartRestore{Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
+	handler("start-restore", restore, []Access{ReadTables, RestoreTables, UseLedger}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
+		return &steps.StartRestore{Ledger: d.ledger(), Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
 	// describe-table tags the temporary table once it is ACTIVE (not
 	// before: TagResource refuses a table being created), and reports it
 	// ready only when its continuous backups, which CreateBackup and PITR
 	// need, are enabled (DescribeContinuousBackups, in ReadSettings).
-	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
+	handler("describe-table", backup, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
 		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
-	handler("apply-settings", restore, []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}, (*steps.ApplySettings).Handle, func(d Deps) *steps.ApplySettings {
-		return &steps.ApplySettings{Clients: func(r string) steps.SettingsApplier { return d.Regions.For(r) }}
+	// finish-restore polls a restored table until it is ACTIVE, reapplies
+	// its settings, and writes its outcome to the run ledger.
+	handler("finish-restore", restore, []Access{ReadTables, ReadSettings, TagTables, ReapplySettings, UseLedger}, (*steps.FinishRestore).Handle, func(d Deps) *steps.FinishRestore {
+		return &steps.FinishRestore{Ledger: d.ledger(), Clients: func(r string) steps.RestoreFinisher { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
+	}),
+	handler("record-restore-failure", restore, []Access{UseLedger}, (*steps.RecordRestoreFailure).Handle, func(d Deps) *steps.RecordRestoreFailure {
+		return &steps.RecordRestoreFailure{Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("record-backup", backup, []Access{WriteCatalog}, (*steps.RecordBackup).Handle, func(d Deps) *steps.RecordBackup {
 		return &steps.RecordBackup{Clients: func(r string) steps.CatalogWriter { return d.Regions.For(r) }, Now: d.Now}
@@ -117,7 +122,12 @@ var All = []Handler{
 			Now:     d.Now,
 		}
 	}),
-	handler("summarize", both, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+	handler("summarize", backup, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
+		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
+	}),
+	// report is the restore's Summarize: a function of the restore stack,
+	// which reads the run ledger in the restore's region.
+	handler("report", restore, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
 		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
 	}),
 }

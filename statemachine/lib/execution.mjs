@@ -10,6 +10,8 @@ import { startExecution } from './bridge.mjs';
 import { virtualClock } from './clock.mjs';
 import { allStates, loadDefinition, taskFunctions } from './definition.mjs';
 import { payloadBytes } from './limits.mjs';
+import { ddbCall } from './emulator.mjs';
+import { DEFAULT_LEDGER_TABLE } from './facts.mjs';
 import { metricsObserver } from './metrics.mjs';
 import { profileFor } from './profiles.mjs';
 import { progressObserver } from './progress.mjs';
@@ -102,8 +104,11 @@ export async function runExecution({
   const consume = (async () => {
     for await (const raw of execution.eventLogs) {
       const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
-      follow(run, ev);
+      const ledger = follow(run, ev);
       for (const o of all) o.event?.(ev, run);
+      // The plan's tables are in the run ledger: read them before the next
+      // event, so that every iteration's events name their table.
+      if (ledger) await readPlannedTables(run, ledger);
     }
   })();
 
@@ -134,8 +139,33 @@ function tableOf(run, ev) {
 }
 
 /**
+ * Names the tables of a plan whose tables are in the run ledger
+ * ({region, runId}): its item records, in index order, read through the
+ * emulator. Without an emulator the iterations go by their index.
+ */
+async function readPlannedTables(run, { region, runId }) {
+  if (!run.emulator) return;
+  const items = [];
+  let start;
+  do {
+    const page = await ddbCall(run.emulator, region, 'Query', {
+      TableName: process.env.LEDGER_TABLE || DEFAULT_LEDGER_TABLE,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :item)',
+      ExpressionAttributeValues: { ':pk': { S: `run#${runId}` }, ':item': { S: 'item#' } },
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+    });
+    for (const i of page.Items ?? []) items.push(JSON.parse(i.data.S));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  run.tables = items.map((i) => i.table);
+  Object.assign(run.aliases, run.profile.planAliases({ items }));
+}
+
+/**
  * Keeps what an event tells about the run (its plan, tables, results and
- * summary, by the machine's profile), and the largest payload.
+ * summary, by the machine's profile), and the largest payload. Returns the
+ * run ledger to read the plan's tables from, when the plan says so.
  */
 function follow(run, ev) {
   const { profile } = run;
@@ -152,8 +182,12 @@ function follow(run, ev) {
           run.settings = planned.settings;
           run.plan = planned.plan;
           Object.assign(run.aliases, profile.planAliases(planned));
+          if (planned.ledger) return planned.ledger;
         }
-        if (name === profile.summaryState) run.summary = out;
+        if (name === profile.summaryState) {
+          run.summary = out;
+          for (const r of profile.summaryResults?.(out) ?? []) run.results[r.table] = r;
+        }
       } else {
         for (const alias of profile.aliases(out)) run.aliases[alias] = ev.table;
       }

@@ -95,22 +95,29 @@ export const restoreProfile = {
   planState: 'PlanRestore',
   tableMap: 'RestoreTables',
   summaryState: 'Report',
-  polls: { PollRestoredTable: 'restored table' },
+  polls: { FinishRestore: 'restored table' },
+  /**
+   * The plan: its tables are in the run ledger (the Map's items are their
+   * indices), which the runner reads (ledger) before the Map starts.
+   */
   readPlan(output) {
     if (!Array.isArray(output?.items)) return undefined;
-    return { tables: output.items.map((i) => i.table), plan: output };
+    return { tables: [], plan: output, ledger: { region: output.targetRegion, runId: output.runId } };
   },
-  planLines({ tables, plan }) {
-    const lines = [`PlanRestore: ${tables.length} table(s) → ${plan.targetRegion}${plan.dryRun ? ' (dry run: the plan is the output)' : ''}`];
+  planLines({ plan }) {
+    const lines = [`PlanRestore: ${plan.tables} table(s) → ${plan.targetRegion}${plan.dryRun ? ' (dry run: the plan is the output)' : ''}`];
     if (plan.catalogProblem) lines.push(`PlanRestore: ${plan.catalogProblem}`);
     return lines;
   },
   stateLines: () => [],
   aliases: () => [],
-  /** A restore's calls on a target table count for its source table. */
-  planAliases: ({ plan }) => Object.fromEntries(plan.items.map((i) => [i.target, i.table])),
+  /** A restore's calls on a target table count for its source table (items: the ledger's). */
+  planAliases: ({ items = [] }) => Object.fromEntries(items.map((i) => [i.target, i.table])),
+  /** Each child ends with {}: the tables' results are the report's. */
   iterationResult: (o) => o,
+  summaryResults: (summary) => summary?.results ?? [],
   iterationLine(o) {
+    if (!o.status) return '→ finished (its outcome is in the run ledger)';
     const applied = o.settingsApplied?.length ? `; settings reapplied: ${o.settingsApplied.join(', ')}` : '';
     return o.status === 'succeeded'
       ? `→ restored as ${shortName(o.target ?? '?')}${o.itemCount === undefined ? '' : `: about ${o.itemCount} item(s) (DynamoDB's approximate ItemCount)`}${o.noManifest ? '; no manifest, settings not reapplied' : applied}`

@@ -85,7 +85,11 @@ describe('the disaster drill: the source region is lost after a backup', () => {
     assert.deepEqual(targets, {
       'audit-log': 'audit-log-dr', customers: 'customers-dr', orders: 'orders-dr', [LONG]: input.targetNames[LONG],
     });
-    for (const item of plan.items) assert.equal(item.foundBy, 'catalog', item.table);
+    // Every backup came from the catalog (none found by name alone), and
+    // the plan the state carries holds the tables' indices, not the tables.
+    assert.equal(plan.catalogProblem, '');
+    assert.deepEqual(plan.items, DEMO_TABLES.map((_, i) => i));
+    assert.equal(plan.tables, DEMO_TABLES.length);
   });
 
   test('each restored table holds exactly what its source held at backup time', () => {
@@ -167,8 +171,8 @@ describe('a drill in which one table does not come back', () => {
     assert.equal(drill.ok, false);
     assert.equal(drill.restore.error, 'TablesFailed');
     assert.deepEqual(drill.tables.map((t) => [t.table, t.ok]), [['alpha', true], ['beta', false]]);
-    assertRoute(drill.restore, { table: 'beta', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
-    assertRoute(drill.restore, { table: 'alpha', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+    assertRoute(drill.restore, { table: 'beta', enters: ['StartRestore', 'RestoreFailed'], avoids: ['FinishRestore', 'TableRestored'] });
+    assertRoute(drill.restore, { table: 'alpha', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
     assertRoute(drill.restore, { table: null, enters: ['PlanRestore', 'RestoreTables', 'Report', 'RestoresFailed'], avoids: ['Restored'] });
     const text = drillReport(drill).join('\n');
     assert.match(text, /^ {2}alpha\s+alpha-dr\s+4 → 4\s+equal\s+all 7 equal\s+ok$/m);
@@ -177,6 +181,44 @@ describe('a drill in which one table does not come back', () => {
     assert.match(text, /the restore execution FAILED: TablesFailed$/m);
     assert.match(text, /1 of 2 table\(s\) restored/);
     assert.match(text, /Drill FAILED/);
+  });
+});
+
+describe('a restore whose outcomes cannot be written to the run ledger', () => {
+  let h;
+  let r;
+  before(async () => {
+    h = await startTestHost();
+    for (const t of ['alpha', 'beta']) await createTable(h, SOURCE, t, { items: 2 });
+    ok(await h.run());
+    await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'ValidationException', message: 'injected', tablePattern: 'beta-x', times: 0 });
+    // The restores take a moment, so that the ledger is unwritable before
+    // any table's outcome is written (the plan itself is written).
+    await h.admin('POST', 'latency', { operation: 'RestoreTableFromBackup', millis: 300 });
+    let unwritable;
+    r = await h.restore({ tables: ['alpha', 'beta'], nameSuffix: '-x' }, {
+      onEvent: (e) => {
+        if (e.type === 'StateExited' && e.state.name === 'PlanRestore') {
+          unwritable = h.admin('POST', 'faults', { operation: 'BatchWriteItem', errorCode: 'ValidationException', message: 'ledger unwritable', times: 0 });
+        }
+      },
+    });
+    await unwritable;
+  });
+  after(() => h?.stop());
+
+  test('still ends with its report, each table named from its item with its own error', () => {
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'TablesFailed', r.cause);
+    assert.equal(r.summary.failed, 2);
+    const failures = Object.fromEntries(r.summary.failures.map((f) => [f.table, f]));
+    assert.deepEqual(Object.keys(failures).sort(), ['alpha', 'beta']);
+    assert.equal(failures.alpha.error, 'RequestRejected');
+    assert.match(failures.alpha.cause, /ledger unwritable/);
+    assert.equal(failures.beta.error, 'RequestRejected');
+    assert.match(failures.beta.cause, /injected/);
+    assertRoute(r, { table: 'beta', enters: ['StartRestore', 'RestoreFailed', 'FailureNotRecorded'], avoids: ['FinishRestore'] });
+    assertRoute(r, { table: 'alpha', enters: ['StartRestore', 'FinishRestore', 'RestoreFailed', 'FailureNotRecorded'], avoids: ['TableRestored'] });
   });
 });
 
@@ -289,8 +331,7 @@ describe('a restore with the catalog missing', () => {
 
   test('finds the backup by its name and restores the data', async () => {
     ok(r);
-    assert.equal(plan.items.length, 1);
-    assert.equal(plan.items[0].foundBy, 'backup-name');
+    assert.equal(plan.tables, 1);
     assert.match(plan.catalogProblem, new RegExp(`catalog table ${CATALOG} does not exist in ${DEST}`));
     const restored = await h.snapshot(DEST, 'orders-restored');
     assert.equal(restored.items, source.items);
@@ -301,12 +342,49 @@ describe('a restore with the catalog missing', () => {
     const [res] = r.output.results;
     assert.equal(res.noManifest, true);
     assert.deepEqual(res.settingsApplied ?? [], []);
-    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'ApplySettings', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
     const restored = await h.snapshot(DEST, 'orders-restored');
     assert.equal(source.settings.ttlEnabled, true);
     assert.equal(restored.settings.ttlEnabled, false);
     assert.deepEqual(settingValue(restored.settings, 'tags'), { tags: {} });
     assert.ok(!(r.metrics.dynamodbCallsByOperation.TagResource || r.metrics.dynamodbCallsByOperation.UpdateTimeToLive));
+  });
+});
+
+describe('a catalog entry recorded before the source region was part of its key', () => {
+  let h;
+  let source;
+  before(async () => {
+    h = await startTestHost();
+    await createTable(h, SOURCE, 'orders', { items: 5, tags: { team: 'payments' } });
+    ok(await h.run());
+    source = await h.snapshot(SOURCE, 'orders');
+    // Moves the table's entries to the legacy key: the source table alone.
+    const { Items } = await h.ddb(DEST, 'Scan', { TableName: CATALOG });
+    const entries = Items.filter((i) => i.pk.S === `${SOURCE}#orders`);
+    assert.equal(entries.length, 1, JSON.stringify(Items.map((i) => i.pk.S)));
+    for (const item of entries) {
+      await h.ddb(DEST, 'DeleteItem', { TableName: CATALOG, Key: { pk: item.pk, sk: item.sk } });
+      await h.ddb(DEST, 'PutItem', { TableName: CATALOG, Item: { ...item, pk: { S: 'orders' } } });
+    }
+  });
+  after(() => h?.stop());
+
+  test('still restores, with its settings, with or without sourceRegion', async () => {
+    for (const [suffix, extra] of [['-legacy', {}], ['-legacy2', { sourceRegion: SOURCE }]]) {
+      const r = await h.restore({ tables: ['orders'], nameSuffix: suffix, ...extra });
+      ok(r);
+      const [res] = r.output.results;
+      assert.equal(r.output.catalogProblem ?? '', '', 'found in the catalog, not by name');
+      assert.ok(!res.noManifest && res.settingsApplied.includes('tags'), JSON.stringify(res));
+      assert.equal((await h.snapshot(DEST, `orders${suffix}`)).hash, source.hash);
+    }
+  });
+
+  test('is not taken for another source region\'s', async () => {
+    const r = await h.restore({ tables: ['orders'], nameSuffix: '-other', sourceRegion: 'us-west-2' });
+    assert.equal(r.error, 'InvalidInput');
+    assert.match(errorMessage(r), /"orders" has no backup made by this tool in eu-central-1/);
   });
 });
 
@@ -389,14 +467,18 @@ describe('bad restore input', () => {
   test('a dry run creates nothing, and its output is the plan', async () => {
     const r = await h.restore({ tables: ['*'], nameSuffix: '-dry', dryRun: true });
     ok(r);
-    assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), {});
+    // Only the plan, in the run ledger, is written.
+    assert.deepEqual(writes(r.metrics.dynamodbCallsByOperation), { BatchWriteItem: 1 });
     assert.equal(r.output.dryRun, true);
     assert.equal(r.output.targetRegion, DEST);
     assertRoute(r, { enters: ['PlanRestore', 'DryRun?', 'PlanOnly'], avoids: ['RestoreTables', 'StartRestore'] });
     const backups = Object.fromEntries((await h.inventory([DEST]))[DEST].backups.map((b) => [b.name, b]));
-    const plan = r.output.items.map((i) => [i.table, i.target]).sort();
+    const plan = r.output.restores.map((i) => [i.table, i.target]).sort();
     assert.deepEqual(plan, [['customers', 'customers-dry'], ['orders', 'orders-dry']]);
-    for (const i of r.output.items) {
+    assert.deepEqual(r.output.items, [], 'a dry run restores nothing');
+    assert.equal(r.output.moreRestores, undefined);
+    assert.match(r.output.fullPlan, /run ledger/);
+    for (const i of r.output.restores) {
       assert.ok(backups[i.backupName], `${i.backupName} is not a backup in ${DEST}`);
       assert.match(i.backupArn, new RegExp(`^arn:aws:dynamodb:${DEST}:`));
       assert.equal(i.foundBy, 'catalog');
@@ -425,8 +507,8 @@ describe('bad restore input', () => {
       assert.equal(cause.failures[0].target, 'customers-f');
       assert.match(cause.failures[0].cause, /injected restore failure/);
       assert.equal(r.results.orders.status, 'succeeded');
-      assertRoute(r, { table: 'customers', enters: ['StartRestore', 'RestoreFailed'], avoids: ['PollRestoredTable', 'RestoreSucceeded'] });
-      assertRoute(r, { table: 'orders', enters: ['StartRestore', 'PollRestoredTable', 'RestoreSucceeded'], avoids: ['RestoreFailed'] });
+      assertRoute(r, { table: 'customers', enters: ['StartRestore', 'RestoreFailed'], avoids: ['FinishRestore', 'TableRestored'] });
+      assertRoute(r, { table: 'orders', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
       assertRoute(r, { table: null, enters: ['Report', 'RestoresFailed'], avoids: ['Restored'] });
       const inv = (await h.inventory([DEST]))[DEST];
       assert.ok(names(inv).includes('orders-f'));

@@ -22,14 +22,18 @@ const (
 	catalogEntry = "entry"
 )
 
-// PutEntry records a backup in the catalog table.
+// PutEntry records a backup in the catalog table, under its source region
+// and table (core.CatalogPK).
 func (c *Client) PutEntry(ctx context.Context, catalog string, e core.CatalogEntry) error {
+	if e.SourceRegion == "" || e.SourceTable == "" {
+		return fmt.Errorf("catalog entry of %s: the source region and table are required", e.BackupArn)
+	}
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
 	_, err = c.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: &catalog, Item: map[string]types.AttributeValue{
-		catalogPK:         &types.AttributeValueMemberS{Value: e.SourceTable},
+		catalogPK:         &types.AttributeValueMemberS{Value: core.CatalogPK(e.SourceRegion, e.SourceTable)},
 		catalogSK:         &types.AttributeValueMemberS{Value: e.BackupArn},
 		"backupCreatedAt": &types.AttributeValueMemberS{Value: e.BackupCreatedAt.UTC().Format(time.RFC3339Nano)},
 		catalogEntry:      &types.AttributeValueMemberS{Value: string(body)},
@@ -37,49 +41,46 @@ func (c *Client) PutEntry(ctx context.Context, catalog string, e core.CatalogEnt
 	return c.translate("PutItem", catalog, err)
 }
 
-// DeleteEntry removes a backup's entry.
-func (c *Client) DeleteEntry(ctx context.Context, catalog, sourceTable, backupArn string) error {
-	_, err := c.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &catalog, Key: map[string]types.AttributeValue{
-		catalogPK: &types.AttributeValueMemberS{Value: sourceTable},
-		catalogSK: &types.AttributeValueMemberS{Value: backupArn},
-	}})
-	return c.translate("DeleteItem", catalog, err)
+// DeleteEntry removes a backup's entry, under its key and under the legacy
+// key (the source table alone) of entries recorded before the source region
+// was part of it. A destination backup ARN names one backup, so the legacy
+// item of that ARN is the same backup's.
+func (c *Client) DeleteEntry(ctx context.Context, catalog, sourceRegion, sourceTable, backupArn string) error {
+	for _, pk := range []string{core.CatalogPK(sourceRegion, sourceTable), sourceTable} {
+		_, err := c.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &catalog, Key: map[string]types.AttributeValue{
+			catalogPK: &types.AttributeValueMemberS{Value: pk},
+			catalogSK: &types.AttributeValueMemberS{Value: backupArn},
+		}})
+		if err != nil {
+			return c.translate("DeleteItem", catalog, err)
+		}
+	}
+	return nil
 }
 
-// GetEntry reads one backup's entry; found is false when there is none.
-func (c *Client) GetEntry(ctx context.Context, catalog, sourceTable, backupArn string) (e core.CatalogEntry, found bool, err error) {
-	out, err := c.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: &catalog, ConsistentRead: aws.Bool(true), Key: map[string]types.AttributeValue{
-		catalogPK: &types.AttributeValueMemberS{Value: sourceTable},
-		catalogSK: &types.AttributeValueMemberS{Value: backupArn},
-	}})
-	if err != nil {
-		return e, false, c.translate("GetItem", catalog, err)
-	}
-	if out.Item == nil {
-		return e, false, nil
-	}
-	e, err = decodeEntry(out.Item)
-	return e, err == nil, err
-}
-
-// Entries reads every entry of one source table, or of all tables when
-// sourceTable is empty. Entries that cannot be decoded are reported in
-// damaged and left out.
-func (c *Client) Entries(ctx context.Context, catalog, sourceTable string) (entries []core.CatalogEntry, damaged int, err error) {
+// Entries reads the entries of one source table copied from sourceRegion
+// (two Queries: its key, and the legacy key whose entries are kept when
+// their recorded source region matches), or, when either is empty, every
+// entry (a Scan), of sourceRegion and of sourceTable when given. Status
+// items are not entries and are skipped; entries that cannot be decoded
+// are reported in damaged and left out.
+func (c *Client) Entries(ctx context.Context, catalog, sourceRegion, sourceTable string) (entries []core.CatalogEntry, damaged int, err error) {
 	var items []map[string]types.AttributeValue
-	if sourceTable != "" {
-		p := dynamodb.NewQueryPaginator(c.api, &dynamodb.QueryInput{
-			TableName:                 &catalog,
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": catalogPK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: sourceTable}},
-		})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, 0, c.translate("Query", catalog, err)
+	if sourceRegion != "" && sourceTable != "" {
+		for _, pk := range []string{core.CatalogPK(sourceRegion, sourceTable), sourceTable} {
+			p := dynamodb.NewQueryPaginator(c.api, &dynamodb.QueryInput{
+				TableName:                 &catalog,
+				KeyConditionExpression:    aws.String("#pk = :pk"),
+				ExpressionAttributeNames:  map[string]string{"#pk": catalogPK},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+			})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return nil, 0, c.translate("Query", catalog, err)
+				}
+				items = append(items, page.Items...)
 			}
-			items = append(items, page.Items...)
 		}
 	} else {
 		p := dynamodb.NewScanPaginator(c.api, &dynamodb.ScanInput{TableName: &catalog})
@@ -92,12 +93,16 @@ func (c *Client) Entries(ctx context.Context, catalog, sourceTable string) (entr
 		}
 	}
 	for _, item := range items {
-		e, err := decodeEntry(item)
-		if err != nil {
-			damaged++
+		if pk, ok := item[catalogPK].(*types.AttributeValueMemberS); ok && !core.IsCatalogEntryPK(pk.Value) {
 			continue
 		}
-		entries = append(entries, e)
+		e, err := decodeEntry(item)
+		switch {
+		case err != nil:
+			damaged++
+		case (sourceRegion == "" || e.SourceRegion == sourceRegion) && (sourceTable == "" || e.SourceTable == sourceTable):
+			entries = append(entries, e)
+		}
 	}
 	return entries, damaged, nil
 }

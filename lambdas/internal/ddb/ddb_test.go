@@ -2,10 +2,12 @@ package ddb_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,42 +266,88 @@ func TestSettingsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestCatalogRoundTrip writes, reads and deletes catalog entries, and
-// reports a missing catalog as TableNotFound.
+// TestCatalogRoundTrip writes, reads and deletes catalog entries keyed by
+// source region and table, still reads legacy entries (keyed by the table
+// alone) by their recorded source region, never mistakes a status item for
+// an entry, and reports a missing catalog as TableNotFound.
 func TestCatalogRoundTrip(t *testing.T) {
 	_, regions, cfg := start(t)
 	ctx := context.Background()
 	db := regions.For(dst)
-	if _, _, err := db.Entries(ctx, "catalog", "orders"); !errors.As(err, new(*core.TableNotFound)) {
+	if _, _, err := db.Entries(ctx, "catalog", src, "orders"); !errors.As(err, new(*core.TableNotFound)) {
 		t.Fatalf("missing catalog: err = %v, want TableNotFound", err)
 	}
 	if err := demo.CreateToolTable(ctx, cfg, dst, "catalog"); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	e := core.CatalogEntry{SourceTable: "orders", SourceRegion: src, BackupArn: "arn:aws:dynamodb:" + dst + ":123456789012:table/x/backup/1",
-		BackupCreatedAt: t0, Manifest: &core.Manifest{TTLEnabled: true, TTLAttribute: "exp"}}
-	if err := db.PutEntry(ctx, "catalog", e); err != nil {
+	const other = "ap-south-1"
+	entry := func(region, table, n string) core.CatalogEntry {
+		return core.CatalogEntry{SourceTable: table, SourceRegion: region, BackupArn: "arn:aws:dynamodb:" + dst + ":123456789012:table/x/backup/" + n,
+			BackupCreatedAt: t0, Manifest: &core.Manifest{TTLEnabled: true, TTLAttribute: "exp"}}
+	}
+	e := entry(src, "orders", "1")
+	for _, x := range []core.CatalogEntry{e, entry(other, "orders", "2"), entry(src, "users", "3")} {
+		if err := db.PutEntry(ctx, "catalog", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.PutEntry(ctx, "catalog", core.CatalogEntry{SourceTable: "users", BackupArn: "arn:b", BackupCreatedAt: t0}); err == nil {
+		t.Error("PutEntry accepted an entry without its source region")
+	}
+	// Entries recorded before the source region was part of the key, and a
+	// status item.
+	raw := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Region = dst })
+	put := func(pk, sk, body string) {
+		t.Helper()
+		if _, err := raw.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("catalog"), Item: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}, "entry": &types.AttributeValueMemberS{Value: body},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	legacy := func(region, n string) string {
+		b, _ := json.Marshal(entry(region, "orders", n))
+		return string(b)
+	}
+	put("orders", "arn:legacy-src", legacy(src, "legacy-src"))
+	put("orders", "arn:legacy-other", legacy(other, "legacy-other"))
+	put(core.CatalogStatusPrefix+src, "orders", `{"newestCopy":"2026-11-23T10:00:00Z"}`)
+
+	arns := func(entries []core.CatalogEntry) []string {
+		out := []string{}
+		for _, x := range entries {
+			out = append(out, x.SourceRegion+" "+x.BackupArn[strings.LastIndex(x.BackupArn, "/")+1:])
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		region, table string
+		want          []string
+	}{
+		{src, "orders", []string{src + " 1", src + " legacy-src"}},
+		{other, "orders", []string{other + " 2", other + " legacy-other"}},
+		{src, "", []string{src + " 1", src + " 3", src + " legacy-src"}},
+		{"", "orders", []string{other + " 2", other + " legacy-other", src + " 1", src + " legacy-src"}},
+		{"", "", []string{other + " 2", other + " legacy-other", src + " 1", src + " 3", src + " legacy-src"}},
+	} {
+		entries, damaged, err := db.Entries(ctx, "catalog", tc.region, tc.table)
+		if err != nil || damaged != 0 || !slices.Equal(arns(entries), tc.want) {
+			t.Errorf("Entries(%q, %q) = %q, %d damaged, %v; want %q", tc.region, tc.table, arns(entries), damaged, err, tc.want)
+		}
+	}
+	if err := db.DeleteEntry(ctx, "catalog", src, "orders", e.BackupArn); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PutEntry(ctx, "catalog", core.CatalogEntry{SourceTable: "users", BackupArn: "arn:b2", BackupCreatedAt: t0}); err != nil {
+	if err := db.DeleteEntry(ctx, "catalog", src, "orders", "arn:legacy-src"); err != nil {
 		t.Fatal(err)
 	}
-	got, found, err := db.GetEntry(ctx, "catalog", "orders", e.BackupArn)
-	if err != nil || !found || !got.BackupCreatedAt.Equal(t0) || got.Manifest == nil || got.Manifest.TTLAttribute != "exp" {
-		t.Fatalf("GetEntry = %+v, %v, %v", got, found, err)
+	if entries, _, err := db.Entries(ctx, "catalog", src, "orders"); err != nil || len(entries) != 0 {
+		t.Errorf("entries after DeleteEntry = %q, %v", arns(entries), err)
 	}
-	if entries, _, err := db.Entries(ctx, "catalog", "orders"); err != nil || len(entries) != 1 {
-		t.Errorf("entries of orders = %d, %v; want 1", len(entries), err)
-	}
-	if entries, _, err := db.Entries(ctx, "catalog", ""); err != nil || len(entries) != 2 {
-		t.Errorf("all entries = %d, %v; want 2", len(entries), err)
-	}
-	if err := db.DeleteEntry(ctx, "catalog", "orders", e.BackupArn); err != nil {
-		t.Fatal(err)
-	}
-	if _, found, _ := db.GetEntry(ctx, "catalog", "orders", e.BackupArn); found {
-		t.Error("entry still found after DeleteEntry")
+	if entries, _, err := db.Entries(ctx, "catalog", other, "orders"); err != nil || len(entries) != 2 {
+		t.Errorf("DeleteEntry of %s's backups removed %s's: %q, %v", src, other, arns(entries), err)
 	}
 }
 

@@ -42,7 +42,7 @@ var goldenNow = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 var goldenScenario = []string{
 	"list-tables", "sweep", "create-backup", "capture-settings", "describe-backup", "restore-table", "describe-table",
 	"create-backup", "describe-backup", "record-backup", "delete-table", "prune-backups", "prune-backups", "summarize",
-	"plan-restore", "start-restore", "describe-table", "apply-settings", "apply-settings", "summarize",
+	"plan-restore", "start-restore", "finish-restore", "finish-restore", "finish-restore", "report",
 }
 
 // goldenCase is one invocation: its input, and its output or the error
@@ -141,8 +141,10 @@ func goldenHost(t *testing.T) (*Host, *idScrubber) {
 		HTTPClient:   emulator.NewHTTPClient(),
 	}
 	ctx := context.Background()
-	if err := demo.CreateToolTable(ctx, cfg, "eu-west-1", core.DefaultCatalogTable); err != nil {
-		t.Fatal(err)
+	for _, table := range []string{core.DefaultCatalogTable, core.DefaultLedgerTable} {
+		if err := demo.CreateToolTable(ctx, cfg, "eu-west-1", table); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := demo.SeedDemo(ctx, cfg, "us-east-1", "eu-west-1"); err != nil {
 		t.Fatal(err)

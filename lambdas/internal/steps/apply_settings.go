@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,29 +9,9 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
-// CatalogReader is the catalog lookup of one backup.
-type CatalogReader interface {
-	GetEntry(ctx context.Context, catalog, sourceTable, backupArn string) (core.CatalogEntry, bool, error)
-}
-
-// manifestOf returns the settings recorded with a backup, or nil when the
-// backup has no catalog entry (found by name) or the catalog is missing.
-func manifestOf(ctx context.Context, db CatalogReader, catalog, table, backupArn string) (*core.Manifest, error) {
-	e, found, err := db.GetEntry(ctx, catalog, table, backupArn)
-	var notFound *core.TableNotFound
-	switch {
-	case errors.As(err, &notFound) || (err == nil && !found):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("read catalog entry of %s: %w", backupArn, err)
-	}
-	return e.Manifest, nil
-}
-
-// SettingsApplier is the part of DynamoDB that ApplySettings needs.
+// SettingsApplier is the part of DynamoDB that reapplying a restored
+// table's settings needs.
 type SettingsApplier interface {
-	CatalogReader
-	DescribeTable(ctx context.Context, name string) (core.Table, error)
 	ReadSettings(ctx context.Context, table string) (core.Manifest, error)
 	TagTable(ctx context.Context, arn string, tags map[string]string) error
 	EnableTTL(ctx context.Context, table, attribute string) error
@@ -40,86 +19,46 @@ type SettingsApplier interface {
 	UpdateTable(ctx context.Context, table string, u core.TableUpdate) error
 }
 
-// ApplySettingsInput reapplies one restored table's manifest.
-type ApplySettingsInput struct {
-	Region       string `json:"region"`
-	CatalogTable string `json:"catalogTable"`
-	RestoreItem
-	// Applied is what earlier calls for this table applied; the output
-	// carries it on, so that the last call reports every setting.
-	Applied []string `json:"applied"`
-}
-
-// ApplySettingsOutput says whether the table now matches its manifest.
-type ApplySettingsOutput struct {
-	Done        bool     `json:"done"`
-	WaitSeconds int      `json:"waitSeconds"`
-	Applied     []string `json:"applied"`
-	// NoManifest is true when the backup has no recorded settings: only
-	// the data, keys, indexes and billing came back.
-	NoManifest bool `json:"noManifest"`
-}
-
 // settleWait is the wait after an UpdateTable, while the table is UPDATING.
 const settleWait = 5
 
-// ApplySettings brings a restored table's settings back to the manifest.
-// Each call applies what it can and asks to be called again while an
-// UpdateTable is in progress; it is idempotent.
-type ApplySettings struct {
-	Clients func(region string) SettingsApplier
-}
-
-func (h *ApplySettings) Handle(ctx context.Context, in ApplySettingsInput) (ApplySettingsOutput, error) {
-	if err := core.ValidateRegion("region", in.Region); err != nil {
-		return ApplySettingsOutput{}, err
-	}
-	db := h.Clients(in.Region)
-	out := ApplySettingsOutput{Applied: append([]string{}, in.Applied...)}
-	want, err := manifestOf(ctx, db, in.CatalogTable, in.Table, in.BackupArn)
-	if err != nil || want == nil {
-		out.Done, out.NoManifest = err == nil, true
-		return out, err
-	}
-	t, err := db.DescribeTable(ctx, in.Target)
+// applySettings brings an ACTIVE restored table t's settings closer to the
+// manifest want: tags, TTL and PITR at once, then one UpdateTable (billing,
+// table class, stream, deletion protection), since the table is UPDATING
+// until it settles. It returns the settings applied so far (applied and
+// this call's) and whether the table now matches; it is idempotent.
+func applySettings(ctx context.Context, db SettingsApplier, region string, t core.Table, want core.Manifest, applied []string) ([]string, bool, error) {
+	applied = slices.Clone(applied)
+	have, err := db.ReadSettings(ctx, t.Name)
 	if err != nil {
-		return out, fmt.Errorf("describe %s in %s: %w", in.Target, in.Region, err)
+		return applied, false, fmt.Errorf("read settings of %s in %s: %w", t.Name, region, err)
 	}
-	if t.Status != core.TableActive {
-		out.WaitSeconds = settleWait
-		return out, nil
-	}
-	have, err := db.ReadSettings(ctx, in.Target)
-	if err != nil {
-		return out, fmt.Errorf("read settings of %s in %s: %w", in.Target, in.Region, err)
-	}
-	d := core.Diff(have, *want)
+	d := core.Diff(have, want)
 	step := func(name string, err error) error {
 		if err != nil {
-			return fmt.Errorf("apply %s to %s in %s: %w", name, in.Target, in.Region, err)
+			return fmt.Errorf("apply %s to %s in %s: %w", name, t.Name, region, err)
 		}
-		if !slices.Contains(out.Applied, name) {
-			out.Applied = append(out.Applied, name)
+		if !slices.Contains(applied, name) {
+			applied = append(applied, name)
 		}
-		slog.InfoContext(ctx, "setting reapplied", "table", in.Table, "target", in.Target, "region", in.Region, "setting", name)
+		slog.InfoContext(ctx, "setting reapplied", "table", want.SourceTable, "target", t.Name, "region", region, "setting", name)
 		return nil
 	}
 	if len(d.Tags) > 0 {
 		if err := step("tags", db.TagTable(ctx, t.Arn, d.Tags)); err != nil {
-			return out, err
+			return applied, false, err
 		}
 	}
 	if d.TTL {
-		if err := step("ttl", db.EnableTTL(ctx, in.Target, want.TTLAttribute)); err != nil {
-			return out, err
+		if err := step("ttl", db.EnableTTL(ctx, t.Name, want.TTLAttribute)); err != nil {
+			return applied, false, err
 		}
 	}
 	if d.PITR {
-		if err := step("pitr", db.SetPITR(ctx, in.Target, want.PITREnabled, want.PITRRecoveryDays)); err != nil {
-			return out, err
+		if err := step("pitr", db.SetPITR(ctx, t.Name, want.PITREnabled, want.PITRRecoveryDays)); err != nil {
+			return applied, false, err
 		}
 	}
-	// One UpdateTable per call: the table is UPDATING until it settles.
 	var update *core.TableUpdate
 	var name string
 	switch {
@@ -133,12 +72,7 @@ func (h *ApplySettings) Handle(ctx context.Context, in ApplySettingsInput) (Appl
 		update, name = &core.TableUpdate{DeletionProtection: &want.DeletionProtection}, "deletionProtection"
 	}
 	if update == nil {
-		out.Done = true
-		return out, nil
+		return applied, true, nil
 	}
-	if err := step(name, db.UpdateTable(ctx, in.Target, *update)); err != nil {
-		return out, err
-	}
-	out.WaitSeconds = settleWait
-	return out, nil
+	return applied, false, step(name, db.UpdateTable(ctx, t.Name, *update))
 }

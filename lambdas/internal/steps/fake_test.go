@@ -528,7 +528,7 @@ func (d *fakeDB) catalog(name string) (*fakeCatalog, error) {
 	return c, nil
 }
 
-func (d *fakeDB) Entries(ctx context.Context, catalog, sourceTable string) ([]core.CatalogEntry, int, error) {
+func (d *fakeDB) Entries(ctx context.Context, catalog, sourceRegion, sourceTable string) ([]core.CatalogEntry, int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.record("Entries", catalog+" "+sourceTable); err != nil {
@@ -540,7 +540,7 @@ func (d *fakeDB) Entries(ctx context.Context, catalog, sourceTable string) ([]co
 	}
 	var out []core.CatalogEntry
 	for k, e := range c.entries {
-		if sourceTable == "" || k[0] == sourceTable {
+		if (sourceTable == "" || k[0] == sourceTable) && (sourceRegion == "" || e.SourceRegion == sourceRegion) {
 			out = append(out, e)
 		}
 	}
@@ -552,20 +552,6 @@ func (d *fakeDB) Entries(ctx context.Context, catalog, sourceTable string) ([]co
 		}
 	}
 	return out, damaged, nil
-}
-
-func (d *fakeDB) GetEntry(ctx context.Context, catalog, sourceTable, backupArn string) (core.CatalogEntry, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.record("GetEntry", catalog+" "+sourceTable+" "+backupArn); err != nil {
-		return core.CatalogEntry{}, false, err
-	}
-	c, err := d.catalog(catalog)
-	if err != nil {
-		return core.CatalogEntry{}, false, err
-	}
-	e, ok := c.entries[[2]string{sourceTable, backupArn}]
-	return e, ok, nil
 }
 
 func (d *fakeDB) PutEntry(ctx context.Context, catalog string, e core.CatalogEntry) error {
@@ -582,7 +568,7 @@ func (d *fakeDB) PutEntry(ctx context.Context, catalog string, e core.CatalogEnt
 	return nil
 }
 
-func (d *fakeDB) DeleteEntry(ctx context.Context, catalog, sourceTable, backupArn string) error {
+func (d *fakeDB) DeleteEntry(ctx context.Context, catalog, _, sourceTable, backupArn string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.record("DeleteEntry", catalog+" "+sourceTable+" "+backupArn); err != nil {

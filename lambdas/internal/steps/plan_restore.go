@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
@@ -15,7 +16,7 @@ import (
 // RestorePlanner is the part of DynamoDB, in the target region, that
 // PlanRestore needs.
 type RestorePlanner interface {
-	Entries(ctx context.Context, catalog, sourceTable string) ([]core.CatalogEntry, int, error)
+	Entries(ctx context.Context, catalog, sourceRegion, sourceTable string) ([]core.CatalogEntry, int, error)
 	ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error)
 	DescribeBackup(ctx context.Context, arn string) (core.BackupInfo, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
@@ -28,26 +29,41 @@ type PlanRestoreInput struct {
 	StartedAt time.Time       `json:"startedAt"`
 }
 
-// RestorePlan is what the restore will do. It is the output of a dry run.
+// RestorePlan is what the restore will do: the execution's state after
+// PlanRestore, and the output of a dry run. Its tables are in the run
+// ledger, one item record per table (core.LedgerItemKey), so that the plan
+// of 10,000 tables with 255-character names stays small: Items are their
+// indices, the Distributed Map's items.
 type RestorePlan struct {
-	RunID            string        `json:"runId"`
-	StartedAt        time.Time     `json:"startedAt"`
-	TargetRegion     string        `json:"targetRegion"`
-	CatalogTable     string        `json:"catalogTable"`
-	PointInTime      *time.Time    `json:"pointInTime,omitempty"`
-	ApplySettings    bool          `json:"applySettings"`
-	DryRun           bool          `json:"dryRun"`
-	PollLimitMinutes int           `json:"pollLimitMinutes"`
-	Items            []RestoreItem `json:"items"`
+	RunID            string     `json:"runId"`
+	StartedAt        time.Time  `json:"startedAt"`
+	TargetRegion     string     `json:"targetRegion"`
+	SourceRegion     string     `json:"sourceRegion,omitempty"`
+	PointInTime      *time.Time `json:"pointInTime,omitempty"`
+	ApplySettings    bool       `json:"applySettings"`
+	DryRun           bool       `json:"dryRun"`
+	PollLimitMinutes int        `json:"pollLimitMinutes"`
+	// Items are the indices of the tables to restore (none in a dry run),
+	// Tables how many there are, and Concurrency how many restore at once.
+	Items       []int `json:"items"`
+	Tables      int   `json:"tables"`
+	Concurrency int   `json:"concurrency"`
+	// Restores, in a dry run, lists as many planned tables as fit the
+	// output (maxPlanListBytes); MoreRestores counts the others, and
+	// FullPlan says where every one is.
+	Restores     []PlannedRestore `json:"restores,omitempty"`
+	MoreRestores int              `json:"moreRestores,omitempty"`
+	FullPlan     string           `json:"fullPlan,omitempty"`
 	// CatalogProblem says why backups were looked up by name, and which
 	// tables restore without their settings; empty when none do. It is
 	// always present, for the report.
 	CatalogProblem string `json:"catalogProblem"`
 }
 
-// RestoreItem is one table to restore: a Map item.
-type RestoreItem struct {
+// PlannedRestore is one table of a restore plan, as a dry run shows it.
+type PlannedRestore struct {
 	Table           string    `json:"table"`
+	SourceRegion    string    `json:"sourceRegion,omitempty"`
 	Target          string    `json:"target"`
 	BackupArn       string    `json:"backupArn"`
 	BackupName      string    `json:"backupName"`
@@ -57,10 +73,36 @@ type RestoreItem struct {
 	FoundBy string `json:"foundBy"`
 }
 
+// RestoreItem is one table to restore, the run ledger's item record: what
+// StartRestore and FinishRestore need, the settings to reapply included
+// (Manifest is nil for a backup found by its name).
+type RestoreItem struct {
+	PlannedRestore
+	Manifest *core.Manifest `json:"manifest,omitempty"`
+}
+
+// restoreConcurrency is how many tables a restore works on at once: at most
+// 40 restores in progress leaves room, under the account's "up to 50
+// concurrent restores (any type of restore)" (Amazon DynamoDB API
+// Reference, RestoreTableFromBackup,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html),
+// for the backup workflow and for people; a restore past the quota is
+// retried (QuotaExceeded).
+const restoreConcurrency = 40
+
+// maxPlanListBytes bounds the planned tables a dry run lists, so that its
+// output stays far under Step Functions' 256 KiB per state
+// ("Step Functions service quotas",
+// https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+const maxPlanListBytes = 192 << 10
+
 // PlanRestore validates a restore request completely, finds each table's
 // backup in the target region, and refuses with one message listing every
-// problem. It changes nothing.
+// problem. It changes no table or backup: it writes the plan, one item
+// record per table, to the run ledger (a refused plan writes nothing).
 type PlanRestore struct {
+	// Ledger is the run ledger the plan's items are written to.
+	Ledger Ledger
 	// DefaultRegion is the target when the input names none.
 	DefaultRegion string
 	CatalogTable  string
@@ -91,15 +133,18 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 	if err := problems.Err("input"); err != nil {
 		return RestorePlan{}, err
 	}
+	if in.RunID == "" {
+		return RestorePlan{}, &core.InvalidInput{Field: "runId", Problem: "is required"}
+	}
 	plan := RestorePlan{
-		RunID: in.RunID, StartedAt: in.StartedAt, TargetRegion: region, CatalogTable: h.CatalogTable,
-		ApplySettings: req.Apply(), DryRun: req.DryRun, PollLimitMinutes: h.PollLimitMinutes, Items: []RestoreItem{},
+		RunID: in.RunID, StartedAt: in.StartedAt, TargetRegion: region, SourceRegion: req.SourceRegion,
+		ApplySettings: req.Apply(), DryRun: req.DryRun, PollLimitMinutes: h.PollLimitMinutes, Items: []int{}, Concurrency: restoreConcurrency,
 	}
 	if !pit.IsZero() {
 		plan.PointInTime = &pit
 	}
 	db := h.Clients(region)
-	found, err := h.findBackups(ctx, db, req.Tables, &plan)
+	found, err := h.findBackups(ctx, db, req, &plan)
 	if err != nil {
 		return RestorePlan{}, err
 	}
@@ -117,7 +162,13 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 		}
 	}
 	targets := map[string]string{}
+	var items []RestoreItem
 	for _, table := range tables {
+		if sources := sourceRegions(found[table]); len(sources) > 1 {
+			problems.Add("tables: %q was copied into %s from %d source regions (%s); set sourceRegion to the one to restore from",
+				table, region, len(sources), strings.Join(sources, ", "))
+			continue
+		}
 		item, problem, err := h.planTable(ctx, db, table, found[table], pit, req, region)
 		if err != nil {
 			return RestorePlan{}, err
@@ -131,29 +182,83 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 			continue
 		}
 		targets[item.Target] = table
-		plan.Items = append(plan.Items, item)
+		items = append(items, item)
 	}
 	if err := problems.Err("input"); err != nil {
 		return RestorePlan{}, err
 	}
-	if byName := countFoundByName(plan.Items); byName > 0 && plan.CatalogProblem == "" {
+	if byName := countFoundByName(items); byName > 0 && plan.CatalogProblem == "" {
 		plan.CatalogProblem = fmt.Sprintf("%d table(s) restore from a backup that has no catalog entry, without their settings", byName)
 	}
-	slog.InfoContext(ctx, "restore planned", "runId", in.RunID, "region", region, "tables", len(plan.Items), "dryRun", plan.DryRun)
+	if err := h.record(ctx, &plan, items); err != nil {
+		return RestorePlan{}, err
+	}
+	slog.InfoContext(ctx, "restore planned", "runId", in.RunID, "region", region, "tables", plan.Tables, "dryRun", plan.DryRun)
 	return plan, nil
+}
+
+// record writes one item record per table to the run ledger, and puts
+// their indices in the plan; a dry run's plan lists the tables instead, as
+// many as fit, and says where the full plan is.
+func (h *PlanRestore) record(ctx context.Context, plan *RestorePlan, items []RestoreItem) error {
+	records := make([]core.LedgerRecord, len(items))
+	for i, item := range items {
+		r, err := record(core.LedgerItemKey(i), item)
+		if err != nil {
+			return err
+		}
+		records[i] = r
+	}
+	if err := h.Ledger.put(ctx, plan.RunID, h.Now.now(), records...); err != nil {
+		return err
+	}
+	plan.Tables = len(items)
+	if !plan.DryRun {
+		for i := range items {
+			plan.Items = append(plan.Items, i)
+		}
+		return nil
+	}
+	budget := maxPlanListBytes
+	for i, item := range items {
+		b, _ := json.Marshal(item.PlannedRestore)
+		if budget -= len(b) + 1; budget < 0 {
+			plan.MoreRestores = len(items) - i
+			break
+		}
+		plan.Restores = append(plan.Restores, item.PlannedRestore)
+	}
+	plan.FullPlan = fmt.Sprintf("every planned table is in the run ledger: table %s in %s, partition %q, items %q to %q",
+		h.Ledger.Table, plan.TargetRegion, core.LedgerRun(plan.RunID), core.LedgerItemKey(0), core.LedgerItemKey(max(len(items)-1, 0)))
+	return nil
+}
+
+// sourceRegions lists the source regions that entries were copied from
+// (those found by their name have none).
+func sourceRegions(entries []core.CatalogEntry) []string {
+	var out []string
+	for _, e := range entries {
+		if e.SourceRegion != "" && !slices.Contains(out, e.SourceRegion) {
+			out = append(out, e.SourceRegion)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // findBackups returns the candidate backups per source table: the catalog's
 // entries, or, when the catalog is missing or damaged, the tool's backups
-// found by their name marker.
-func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, tables []string, plan *RestorePlan) (map[string][]core.CatalogEntry, error) {
+// found by their name marker. With a source region and named tables, it
+// queries each table's entries; otherwise it reads the whole catalog once.
+func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req core.RestoreInput, plan *RestorePlan) (map[string][]core.CatalogEntry, error) {
+	tables := req.Tables
 	found := map[string][]core.CatalogEntry{}
 	var notFound *core.TableNotFound
 	all := slices.Contains(tables, core.AllTables)
 	damaged := 0
 	catalogMissing := false
-	if all {
-		entries, bad, err := db.Entries(ctx, h.CatalogTable, "")
+	if all || req.SourceRegion == "" {
+		entries, bad, err := db.Entries(ctx, h.CatalogTable, req.SourceRegion, "")
 		switch {
 		case errors.As(err, &notFound):
 			catalogMissing = true
@@ -162,11 +267,13 @@ func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, tables
 		}
 		damaged += bad
 		for _, e := range entries {
-			found[e.SourceTable] = append(found[e.SourceTable], e)
+			if all || slices.Contains(tables, e.SourceTable) {
+				found[e.SourceTable] = append(found[e.SourceTable], e)
+			}
 		}
 	} else {
 		for _, t := range tables {
-			entries, bad, err := db.Entries(ctx, h.CatalogTable, t)
+			entries, bad, err := db.Entries(ctx, h.CatalogTable, req.SourceRegion, t)
 			if errors.As(err, &notFound) {
 				catalogMissing = true
 				break
@@ -210,6 +317,11 @@ func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, tables
 				table = t
 			}
 		}
+		// The temporary table's name hashes its source region and table,
+		// so a backup from another source region is told apart.
+		if req.SourceRegion != "" && !core.IsShortenedTable(table) && b.Table != core.TempTableName(req.SourceRegion, table) {
+			continue
+		}
 		found[table] = append(found[table], core.CatalogEntry{
 			SourceTable: table, BackupArn: b.Arn, BackupName: b.Name, BackupCreatedAt: parsed.Timestamp, SizeBytes: b.SizeBytes,
 		})
@@ -242,7 +354,10 @@ func (h *PlanRestore) planTable(ctx context.Context, db RestorePlanner, table st
 		if e.Manifest == nil && e.RunID == "" {
 			foundBy = "backup-name"
 		}
-		item := RestoreItem{Table: table, Target: req.TargetName(table), BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: foundBy}
+		item := RestoreItem{PlannedRestore: PlannedRestore{
+			Table: table, SourceRegion: e.SourceRegion, Target: req.TargetName(table), BackupArn: e.BackupArn, BackupName: e.BackupName,
+			BackupCreatedAt: e.BackupCreatedAt, FoundBy: foundBy,
+		}, Manifest: e.Manifest}
 		if err := core.ValidateName("target name of "+table, item.Target); err != nil {
 			var bad *core.InvalidInput
 			errors.As(err, &bad)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ func hoursAgo(n int) time.Time { return t0.Add(-time.Duration(n) * time.Hour) }
 // of the temporary table, as the backup workflow leaves it.
 type xrBackup struct {
 	table   string    // the source table
+	region  string    // the source region (default src)
 	taken   time.Time // when the source backup was taken
 	run     string
 	catalog bool // recorded in the catalog
@@ -38,15 +40,18 @@ func addXRBackup(db *fakeDB, b xrBackup) core.CatalogEntry {
 	if b.run == "" {
 		b.run = "run-" + b.taken.Format(time.RFC3339)
 	}
-	temp := core.TempTableName(src, b.table)
+	if b.region == "" {
+		b.region = src
+	}
+	temp := core.TempTableName(b.region, b.table)
 	info := db.addBackup(temp, core.BackupInfo{
 		Name: core.BackupName(b.table, b.run, b.taken), Created: b.taken.Add(20 * time.Minute), SizeBytes: 1 << 20,
 	})
 	e := core.CatalogEntry{
-		SourceTable: b.table, SourceRegion: src, BackupArn: info.Arn, BackupName: info.Name,
+		SourceTable: b.table, SourceRegion: b.region, BackupArn: info.Arn, BackupName: info.Name,
 		SourceBackupArn: sourceBackupArn(b.table, fmt.Sprintf("%d", b.taken.Unix())), BackupCreatedAt: b.taken,
 		RecordedAt: b.taken.Add(30 * time.Minute), RunID: b.run, SizeBytes: 1 << 20, ItemCount: 10,
-		Manifest: &core.Manifest{SourceRegion: src, SourceTable: b.table, BillingMode: core.BillingPayPerRequest},
+		Manifest: &core.Manifest{SourceRegion: b.region, SourceTable: b.table, BillingMode: core.BillingPayPerRequest},
 	}
 	if b.catalog {
 		db.addEntry(catalogName, e)
@@ -56,20 +61,51 @@ func addXRBackup(db *fakeDB, b xrBackup) core.CatalogEntry {
 
 func newPlanner(cloud *fakeCloud) *PlanRestore {
 	return &PlanRestore{
+		Ledger:        Ledger{Table: "ledger", DB: newMemLedger()},
 		DefaultRegion: dst, CatalogTable: catalogName, PollLimitMinutes: 720,
 		Clients: clients[RestorePlanner](cloud), Now: fixedClock(t0),
 	}
 }
 
-// plan runs the planner on input and checks invariant 8's second half: the
-// planner only reads, whatever the outcome.
-func plan(t *testing.T, cloud *fakeCloud, h *PlanRestore, input string) (RestorePlan, error) {
+// planned is a plan with its items as the run ledger holds them.
+type planned struct {
+	RestorePlan
+	Items []RestoreItem
+}
+
+// plan runs the planner on input, reads the items it wrote to the run
+// ledger, and checks invariant 8's second half: the planner only reads
+// DynamoDB, whatever the outcome, and a refused plan writes no items.
+func plan(t *testing.T, cloud *fakeCloud, h *PlanRestore, input string) (planned, error) {
 	t.Helper()
 	out, err := h.Handle(context.Background(), PlanRestoreInput{Input: json.RawMessage(input), RunID: restoreRun, StartedAt: t0})
 	if writes := cloud.writeCalls(); len(writes) != 0 {
 		t.Errorf("the planner changed something: %v", writes)
 	}
-	return out, err
+	got := planned{RestorePlan: out}
+	qerr := h.Ledger.DB.QueryLedger(context.Background(), h.Ledger.Table, core.LedgerRun(restoreRun), core.LedgerItemPrefix, func(r core.LedgerRecord) error {
+		var item RestoreItem
+		if err := json.Unmarshal(r.Data, &item); err != nil {
+			return err
+		}
+		if r.Key != core.LedgerItemKey(len(got.Items)) {
+			t.Errorf("item record %q, want %q", r.Key, core.LedgerItemKey(len(got.Items)))
+		}
+		got.Items = append(got.Items, item)
+		return nil
+	})
+	if qerr != nil {
+		t.Fatal(qerr)
+	}
+	if err == nil && !out.DryRun && (out.Tables != len(got.Items) || len(out.Items) != len(got.Items)) {
+		t.Errorf("plan of %d tables with %d Map items; the ledger has %d", out.Tables, len(out.Items), len(got.Items))
+	}
+	for i, index := range out.Items {
+		if index != i {
+			t.Errorf("Map item %d is %d", i, index)
+		}
+	}
+	return got, err
 }
 
 // invalid checks that err is one InvalidInput for field whose message says
@@ -94,7 +130,7 @@ func invalid(t *testing.T, err error, field string, hints ...string) *core.Inval
 	return bad
 }
 
-func targets(p RestorePlan) []string {
+func targets(p planned) []string {
 	var out []string
 	for _, it := range p.Items {
 		out = append(out, it.Table+"->"+it.Target)
@@ -118,14 +154,14 @@ func TestPlanRestoreFromCatalog(t *testing.T) {
 	}
 
 	want := []RestoreItem{
-		{Table: "orders", Target: "orders-restored", BackupArn: orders.BackupArn, BackupName: orders.BackupName, BackupCreatedAt: orders.BackupCreatedAt, FoundBy: "catalog"},
-		{Table: "users", Target: "users-restored", BackupArn: users.BackupArn, BackupName: users.BackupName, BackupCreatedAt: users.BackupCreatedAt, FoundBy: "catalog"},
+		{PlannedRestore: PlannedRestore{Table: "orders", SourceRegion: src, Target: "orders-restored", BackupArn: orders.BackupArn, BackupName: orders.BackupName, BackupCreatedAt: orders.BackupCreatedAt, FoundBy: "catalog"}, Manifest: orders.Manifest},
+		{PlannedRestore: PlannedRestore{Table: "users", SourceRegion: src, Target: "users-restored", BackupArn: users.BackupArn, BackupName: users.BackupName, BackupCreatedAt: users.BackupCreatedAt, FoundBy: "catalog"}, Manifest: users.Manifest},
 	}
-	if !slices.Equal(got.Items, want) {
+	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("items = %+v\nwant %+v", got.Items, want)
 	}
-	if got.RunID != restoreRun || !got.StartedAt.Equal(t0) || got.TargetRegion != dst || got.CatalogTable != catalogName ||
-		!got.ApplySettings || got.DryRun || got.PollLimitMinutes != 720 || got.PointInTime != nil || got.CatalogProblem != "" {
+	if got.RunID != restoreRun || !got.StartedAt.Equal(t0) || got.TargetRegion != dst || got.Tables != 2 || got.Concurrency != restoreConcurrency ||
+		!got.ApplySettings || got.DryRun || got.PollLimitMinutes != 720 || got.PointInTime != nil || got.CatalogProblem != "" || got.Restores != nil {
 		t.Errorf("plan = %+v", got)
 	}
 	// The catalog answered for every table: no need to list backups.
@@ -281,6 +317,10 @@ func TestPlanRestoreDefaults(t *testing.T) {
 		}
 		if len(got.Items) != 1 || got.Items[0].Target != "orders" {
 			t.Errorf("items = %+v, want orders under its own name", got.Items)
+		}
+		// A dry run's plan lists the tables, and the Map gets none.
+		if len(got.Restores) != 1 || got.Restores[0] != got.Items[0].PlannedRestore || len(got.RestorePlan.Items) != 0 || got.Tables != 1 {
+			t.Errorf("dry run's plan = %+v", got.RestorePlan)
 		}
 	})
 }
@@ -566,5 +606,67 @@ func TestPlanRestoreDynamoDBErrors(t *testing.T) {
 				t.Errorf("a DynamoDB failure is reported as bad input: %v", err)
 			}
 		})
+	}
+}
+
+// TestPlanRestoreTwoSourceRegions: two source regions copy a table of the
+// same name into one destination. Without sourceRegion the restore is
+// refused, naming both; with it, that region's backup is restored, from
+// the catalog or, without one, by its temporary table's name.
+func TestPlanRestoreTwoSourceRegions(t *testing.T) {
+	const other = "us-west-2"
+	for _, withCatalog := range []bool{true, false} {
+		t.Run(fmt.Sprintf("catalog %v", withCatalog), func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			mine := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(3), catalog: withCatalog})
+			theirs := addXRBackup(db, xrBackup{table: "orders", region: other, taken: hoursAgo(1), catalog: withCatalog})
+			addXRBackup(db, xrBackup{table: "users", region: other, taken: hoursAgo(1), catalog: withCatalog})
+			if withCatalog {
+				_, err := plan(t, cloud, newPlanner(cloud), `{"tables":["orders"],"nameSuffix":"-r"}`)
+				invalid(t, err, "input", `"orders" was copied into eu-west-1 from 2 source regions (`+src+`, `+other+`); set sourceRegion`)
+				_, err = plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r"}`)
+				invalid(t, err, "input", `"orders" was copied into eu-west-1 from 2 source regions`)
+			}
+			for region, want := range map[string]core.CatalogEntry{src: mine, other: theirs} {
+				got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["orders"],"nameSuffix":"-r","sourceRegion":"`+region+`"}`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got.Items) != 1 || got.Items[0].BackupArn != want.BackupArn {
+					t.Errorf("from %s: items = %+v, want %s", region, got.Items, want.BackupArn)
+				}
+				if withCatalog && (got.Items[0].SourceRegion != region || got.SourceRegion != region) {
+					t.Errorf("from %s: the plan names source region %q, its item %q", region, got.SourceRegion, got.Items[0].SourceRegion)
+				}
+			}
+			got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r","sourceRegion":"`+src+`"}`)
+			if err != nil || !slices.Equal(targets(got), []string{"orders->orders-r"}) {
+				t.Errorf("every table from %s: %v, %v", src, targets(got), err)
+			}
+		})
+	}
+}
+
+// TestPlanRestoreDryRunOfManyTables: a dry run's plan lists what fits its
+// output and says where the rest is; the ledger has every table.
+func TestPlanRestoreDryRunOfManyTables(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	const n = 1500
+	for i := range n {
+		name := fmt.Sprintf("%s-%04d", strings.Repeat("t", 240), i)
+		addXRBackup(db, xrBackup{table: name, taken: hoursAgo(1), catalog: true})
+	}
+	got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"","dryRun":true}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got.RestorePlan)
+	if len(b) > 200<<10 || len(got.Restores) == 0 || len(got.Restores)+got.MoreRestores != n || got.MoreRestores == 0 {
+		t.Errorf("dry run's plan: %d bytes, %d listed, %d more", len(b), len(got.Restores), got.MoreRestores)
+	}
+	if len(got.Items) != n || got.Tables != n || !strings.Contains(got.FullPlan, `partition "run#`+restoreRun+`"`) {
+		t.Errorf("ledger has %d items; tables %d; fullPlan %q", len(got.Items), got.Tables, got.FullPlan)
 	}
 }

@@ -39,7 +39,7 @@ type PruneBackupsInput struct {
 
 // CatalogEntryDeleter removes catalog entries.
 type CatalogEntryDeleter interface {
-	DeleteEntry(ctx context.Context, catalog, sourceTable, backupArn string) error
+	DeleteEntry(ctx context.Context, catalog, sourceRegion, sourceTable, backupArn string) error
 }
 
 // PruneBackupsOutput reports the outcome.
@@ -119,7 +119,7 @@ func (h *PruneBackups) forget(ctx context.Context, in PruneBackupsInput, backupA
 		return nil
 	}
 	var notFound *core.TableNotFound
-	err := h.Catalog(in.Region).DeleteEntry(ctx, in.CatalogTable, in.SourceTable, backupArn)
+	err := h.Catalog(in.Region).DeleteEntry(ctx, in.CatalogTable, in.SourceRegion, in.SourceTable, backupArn)
 	if err != nil && !errors.As(err, &notFound) {
 		return fmt.Errorf("remove catalog entry of %s in %s: %w", backupArn, in.Region, err)
 	}

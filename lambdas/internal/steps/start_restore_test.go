@@ -16,15 +16,29 @@ import (
 // with its catalog entry carrying manifest (none when nil).
 func restoreItem(db *fakeDB, manifest *core.Manifest) RestoreItem {
 	e := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: manifest != nil})
-	if manifest != nil {
-		e.Manifest = manifest
-		db.addEntry(catalogName, e)
-	}
-	return RestoreItem{Table: "orders", Target: "orders-restored", BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog"}
+	return RestoreItem{PlannedRestore: PlannedRestore{
+		Table: "orders", SourceRegion: src, Target: "orders-restored", BackupArn: e.BackupArn, BackupName: e.BackupName,
+		BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog",
+	}, Manifest: manifest}
 }
 
-func startInput(item RestoreItem) StartRestoreInput {
-	return StartRestoreInput{Region: dst, CatalogTable: catalogName, RestoreItem: item}
+// restoreRunID is the restore execution the unit tests plan.
+const restoreRunID = "restore-1"
+
+// plannedLedger is a run ledger holding item as item 0 of restoreRunID, as
+// PlanRestore leaves it, and the child input of that item.
+func plannedLedger(t *testing.T, item RestoreItem) (Ledger, *memLedger, RestoreChild) {
+	t.Helper()
+	mem := newMemLedger()
+	l := Ledger{Table: "ledger", DB: mem}
+	r, err := record(core.LedgerItemKey(0), item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.put(context.Background(), restoreRunID, t0, r); err != nil {
+		t.Fatal(err)
+	}
+	return l, mem, RestoreChild{RunID: restoreRunID, Index: 0, Region: dst}
 }
 
 // TestStartRestoreKeepsTheBackupsBilling: the restore itself overrides
@@ -34,10 +48,10 @@ func TestStartRestoreKeepsTheBackupsBilling(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
 	item := restoreItem(db, &core.Manifest{BillingMode: core.BillingProvisioned, ReadCapacity: 25, WriteCapacity: 10})
-	db.addCatalog(catalogName)
-	h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+	ledger, _, child := plannedLedger(t, item)
+	h := &StartRestore{Ledger: ledger, Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
 
-	out, err := h.Handle(context.Background(), startInput(item))
+	out, err := h.Handle(context.Background(), child)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +60,13 @@ func TestStartRestoreKeepsTheBackupsBilling(t *testing.T) {
 	if len(db.restores) != 1 || !reflect.DeepEqual(db.restores[0], want) {
 		t.Errorf("restores = %+v, want %+v", db.restores, want)
 	}
-	if out.Target != "orders-restored" || out.TableArn != db.tableArn("orders-restored") || !out.Since.Equal(t0) || out.Resumed {
+	// The progress carries the item read from the ledger, manifest included,
+	// and asks for the first poll after the poll schedule's first wait.
+	if !reflect.DeepEqual(out.Item, item) || !out.Since.Equal(t0) || out.WaitSeconds != 10 || out.ItemCount != nil {
 		t.Errorf("out = %+v", out)
 	}
-	if n := db.count("GetEntry"); n != 0 {
-		t.Errorf("GetEntry called %d times; the restore needs no catalog", n)
+	if n := db.count("Entries"); n != 0 {
+		t.Errorf("the catalog was read %d times; the restore needs no catalog", n)
 	}
 }
 
@@ -72,15 +88,16 @@ func TestStartRestoreExistingTarget(t *testing.T) {
 			item := restoreItem(db, &core.Manifest{BillingMode: core.BillingPayPerRequest})
 			tags := map[string]string{"team": "payments"}
 			existing := db.addTable(core.Table{Name: "orders-restored", Status: core.TableActive, Created: created, RestoredFrom: tc.from(item), ItemCount: 42}, tags)
-			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+			ledger, _, child := plannedLedger(t, item)
+			h := &StartRestore{Ledger: ledger, Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
 
-			out, err := h.Handle(context.Background(), startInput(item))
+			out, err := h.Handle(context.Background(), child)
 
 			if tc.wantResumed {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !out.Resumed || !out.Since.Equal(created) || out.TableArn != existing.Arn || out.Target != "orders-restored" {
+				if !out.Since.Equal(created) || out.Item.Target != "orders-restored" {
 					t.Errorf("out = %+v, want resumed since %v", out, created)
 				}
 			} else {
@@ -91,7 +108,7 @@ func TestStartRestoreExistingTarget(t *testing.T) {
 				if notOwned.Table != "orders-restored" || notOwned.Region != dst || !strings.Contains(notOwned.Reason, "not overwritten") {
 					t.Errorf("TableNotOwned = %+v", notOwned)
 				}
-				if out != (StartRestoreOutput{}) {
+				if !reflect.DeepEqual(out, RestoreProgress{}) {
 					t.Errorf("out = %+v, want nothing", out)
 				}
 			}
@@ -115,30 +132,37 @@ func TestStartRestoreExistingTarget(t *testing.T) {
 
 func TestStartRestoreErrors(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) {
-		for _, in := range []StartRestoreInput{
-			{Region: "nowhere", RestoreItem: RestoreItem{Target: "orders-restored"}},
-			{Region: dst, RestoreItem: RestoreItem{Target: "no/slash"}},
-			{Region: dst},
+		db := newCloud().db(dst)
+		for name, tc := range map[string]struct {
+			child RestoreChild
+			item  RestoreItem
+		}{
+			"bad region":        {RestoreChild{RunID: restoreRunID, Region: "nowhere"}, restoreItem(db, nil)},
+			"no run":            {RestoreChild{Region: dst}, restoreItem(db, nil)},
+			"negative index":    {RestoreChild{RunID: restoreRunID, Index: -1, Region: dst}, restoreItem(db, nil)},
+			"no such item":      {RestoreChild{RunID: restoreRunID, Index: 1, Region: dst}, restoreItem(db, nil)},
+			"a bad target name": {RestoreChild{RunID: restoreRunID, Region: dst}, RestoreItem{PlannedRestore: PlannedRestore{Table: "orders", Target: "no/slash"}}},
 		} {
 			cloud := newCloud()
-			h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
-			_, err := h.Handle(context.Background(), in)
+			ledger, _, _ := plannedLedger(t, tc.item)
+			h := &StartRestore{Ledger: ledger, Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+			_, err := h.Handle(context.Background(), tc.child)
 			var bad *core.InvalidInput
 			if !errors.As(err, &bad) {
-				t.Errorf("%+v: err = %v, want InvalidInput", in, err)
+				t.Errorf("%s: err = %v, want InvalidInput", name, err)
 			}
 			if calls := cloud.allCalls(); len(calls) != 0 {
-				t.Errorf("%+v: calls = %v", in, calls)
+				t.Errorf("%s: calls = %v", name, calls)
 			}
 		}
 	})
 	t.Run("restore refused", func(t *testing.T) {
 		cloud := newCloud()
 		db := cloud.db(dst)
-		item := restoreItem(db, nil)
+		ledger, _, child := plannedLedger(t, restoreItem(db, nil))
 		db.fail["RestoreTable"] = &core.QuotaExceeded{Operation: "RestoreTableFromBackup"}
-		h := &StartRestore{Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
-		_, err := h.Handle(context.Background(), startInput(item))
+		h := &StartRestore{Ledger: ledger, Clients: clients[TargetRestorer](cloud), Now: fixedClock(t0)}
+		_, err := h.Handle(context.Background(), child)
 		var quota *core.QuotaExceeded
 		if !errors.As(err, &quota) || !strings.Contains(err.Error(), "orders-restored") {
 			t.Errorf("err = %v, want QuotaExceeded naming the target", err)
