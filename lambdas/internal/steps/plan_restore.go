@@ -281,9 +281,10 @@ func sourceRegions(entries []core.CatalogEntry) []string {
 }
 
 // findBackups returns the candidate backups per source table: the catalog's
-// entries, or, when the catalog is missing or damaged, the tool's backups
-// found by their name marker. With a source region and named tables, it
-// queries each table's entries; otherwise it reads the whole catalog once.
+// entries, or, when the catalog is missing, damaged, empty or without an
+// entry for a named table, the tool's backups found by their name marker.
+// With a source region and named tables, it queries each table's entries;
+// otherwise it reads the whole catalog once.
 func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req core.RestoreInput, plan *RestorePlan) (map[string][]core.CatalogEntry, error) {
 	tables := req.Tables
 	found := map[string][]core.CatalogEntry{}
@@ -325,7 +326,13 @@ func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req co
 	case damaged > 0:
 		plan.CatalogProblem = fmt.Sprintf("%d catalog entries could not be read; backups were also found by name", damaged)
 	}
-	if plan.CatalogProblem == "" && !all && !anyEmpty(found, tables) {
+	// A catalog that reads whole answers for the tables it has: for every
+	// table ("*") when it has any entry, else for the named tables. Listing
+	// the backups by name costs a ListBackups call (5 a second) per 100
+	// backups of the region: with a week of hourly copies of 10,000 tables,
+	// about an hour (Amazon DynamoDB API Reference, ListBackups,
+	// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListBackups.html).
+	if plan.CatalogProblem == "" && ((all && len(found) > 0) || (!all && !anyEmpty(found, tables))) {
 		return found, nil
 	}
 	// Look the backups up by their name marker, for the tables the catalog

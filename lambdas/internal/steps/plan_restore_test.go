@@ -524,11 +524,10 @@ func TestPlanRestoreTrustsTheCatalog(t *testing.T) {
 	}
 }
 
-// TestPlanRestoreCallsPerTable: planning many tables costs one catalog read,
-// one DescribeTable (no documented rate) per table, and for every table
-// ("*") one listing of the backups by name (paginated by the adapter): no
-// call with a documented rate (DescribeBackup 10/s, ListBackups 5/s) once
-// per table.
+// TestPlanRestoreCallsPerTable: planning every table of a whole catalog
+// costs one catalog read and one DescribeTable (no documented rate) per
+// table: no call with a documented rate (DescribeBackup 10/s, ListBackups
+// 5/s).
 func TestPlanRestoreCallsPerTable(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
@@ -542,7 +541,7 @@ func TestPlanRestoreCallsPerTable(t *testing.T) {
 	if err != nil || len(got.Items) != n {
 		t.Fatalf("planned %d tables, %v", len(got.Items), err)
 	}
-	want := map[string]int{"Entries": 1, "DescribeTable": n, "ListBackups": 1}
+	want := map[string]int{"Entries": 1, "DescribeTable": n}
 	for _, op := range []string{"Entries", "DescribeTable", "DescribeBackup", "ListBackups"} {
 		if c := db.count(op); c != want[op] {
 			t.Errorf("%s called %d times, want %d", op, c, want[op])
@@ -550,6 +549,11 @@ func TestPlanRestoreCallsPerTable(t *testing.T) {
 	}
 }
 
+// TestPlanRestoreEveryTable: "*" is every table of a catalog that reads
+// whole, without listing the backups (ListBackups is 5 calls a second, 100
+// backups a page); a table whose backups the catalog lacks is found by name
+// when named. An empty catalog answers for nothing: then every table is
+// found by name.
 func TestPlanRestoreEveryTable(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
@@ -559,30 +563,46 @@ func TestPlanRestoreEveryTable(t *testing.T) {
 	}
 	// One table's backup is only findable by name.
 	addXRBackup(db, xrBackup{table: "beta", taken: hoursAgo(4)})
+	check := func(got planned, want []string) {
+		t.Helper()
+		if !slices.Equal(targets(got), want) {
+			t.Errorf("items = %v, want %v", targets(got), want)
+		}
+		for _, it := range got.Items {
+			wantBy, wantAt := "catalog", hoursAgo(1)
+			if it.Table == "beta" {
+				wantBy, wantAt = "backup-name", hoursAgo(4)
+			}
+			if it.FoundBy != wantBy || !it.BackupCreatedAt.Equal(wantAt) {
+				t.Errorf("%s: found by %s from %v, want %s from %v", it.Table, it.FoundBy, it.BackupCreatedAt, wantBy, wantAt)
+			}
+		}
+	}
 
 	got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r","targetNames":{"mid":"middle"}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"alpha->alpha-r", "beta->beta-r", "mid->middle", "zeta->zeta-r"}
-	if !slices.Equal(targets(got), want) {
-		t.Errorf("items = %v, want %v", targets(got), want)
+	check(got, []string{"alpha->alpha-r", "mid->middle", "zeta->zeta-r"})
+	if n, m := db.count("Entries "+catalogName+" "), db.count("ListBackups"); n != 1 || m != 0 {
+		t.Errorf("calls = %v, want one read of the whole catalog and no listing of backups", db.calls)
 	}
-	for _, it := range got.Items {
-		wantBy, wantAt := "catalog", hoursAgo(1)
-		if it.Table == "beta" {
-			wantBy, wantAt = "backup-name", hoursAgo(4)
-		}
-		if it.FoundBy != wantBy || !it.BackupCreatedAt.Equal(wantAt) {
-			t.Errorf("%s: found by %s from %v, want %s from %v", it.Table, it.FoundBy, it.BackupCreatedAt, wantBy, wantAt)
-		}
+
+	got, err = plan(t, cloud, newPlanner(cloud), `{"tables":["beta","alpha"],"nameSuffix":"-r"}`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := db.count("Entries " + catalogName + " "); n != 1 {
-		t.Errorf("calls = %v, want one read of the whole catalog", db.calls)
-	}
+	check(got, []string{"beta->beta-r", "alpha->alpha-r"})
 	// The plan says that beta comes back without its settings.
 	if !strings.Contains(got.CatalogProblem, "1 table(s) restore from a backup that has no catalog entry") {
 		t.Errorf("CatalogProblem = %q", got.CatalogProblem)
+	}
+
+	db.catalogs = map[string]*fakeCatalog{}
+	db.addCatalog(catalogName)
+	got, err = plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r"}`)
+	if err != nil || len(got.Items) != 4 || got.CatalogProblem == "" {
+		t.Errorf("with an empty catalog: items %v, catalog problem %q, %v; want every table found by name", targets(got), got.CatalogProblem, err)
 	}
 }
 
