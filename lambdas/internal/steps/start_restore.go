@@ -120,57 +120,58 @@ func (h *StartRestore) Handle(ctx context.Context, in RestoreChild) (RestoreProg
 	out := RestoreProgress{Since: h.Now.now(), WaitSeconds: int(firstWait.Seconds())}
 	planned := item.candidates()
 	for _, c := range planned {
-		resumed, err := h.restore(ctx, db, in, c, planned, &out)
+		// The table keeps the backup's billing (the copy was made
+		// on-demand); FinishRestore sets the source's billing and
+		// capacities afterwards, indexes included.
+		t, err := db.RestoreTable(ctx, core.RestoreRequest{BackupArn: c.BackupArn, TargetTable: c.Target})
 		var gone *core.BackupNotFound
-		if errors.As(err, &gone) {
+		switch {
+		case errors.As(err, &gone):
 			out.Skipped = append(out.Skipped, SkippedBackup{BackupArn: c.BackupArn, BackupCreatedAt: c.BackupCreatedAt,
 				Reason: "not found in " + in.Region + " when the restore started (deleted or pruned since the plan was made)"})
 			slog.WarnContext(ctx, "planned backup gone", "runId", in.RunID, "table", item.Table, "region", in.Region, "backupArn", c.BackupArn)
 			continue
+		case errors.Is(err, core.ErrTableExists):
+			return h.resume(ctx, db, in, planned, out)
+		case err != nil:
+			return RestoreProgress{}, fmt.Errorf("restore %s as %s in %s: %w", c.BackupArn, c.Target, in.Region, err)
 		}
-		if err != nil {
-			return RestoreProgress{}, err
-		}
+		out.Item = c
 		slog.InfoContext(ctx, "restore started", "runId", in.RunID, "table", item.Table, "target", item.Target, "region", in.Region,
-			"backupArn", out.Item.BackupArn, "skipped", len(out.Skipped), "resumed", resumed)
+			"backupArn", c.BackupArn, "tableArn", t.Arn, "skipped", len(out.Skipped))
 		return out, nil
 	}
-	return RestoreProgress{}, &BackupsGone{Table: item.Table, Region: in.Region, PointInTime: item.PointInTime, Skipped: out.Skipped}
+	// Every planned backup is gone, unless an earlier attempt of this step
+	// restored the table from one of them before it went.
+	p, err := h.resume(ctx, db, in, planned, out)
+	var missing *core.TableNotFound
+	if errors.As(err, &missing) {
+		return RestoreProgress{}, &BackupsGone{Table: item.Table, Region: in.Region, PointInTime: item.PointInTime, Skipped: out.Skipped}
+	}
+	return p, err
 }
 
-// restore restores the table from candidate c, or resumes a restore of it
-// from any of the planned backups (a retry of this step after a fallback),
-// and sets out.Item to the item as restored. DynamoDB answers a backup that
-// is gone with BackupNotFoundException, and one being deleted with
-// BackupInUseException (Amazon DynamoDB API Reference,
-// RestoreTableFromBackup,
+// resume carries on with a target table that exists: only a restore from
+// one of the planned backups, by an earlier attempt of this step (whose
+// response was lost), may carry on; anything else is someone's table and is
+// never overwritten. DynamoDB answers a planned backup that is gone with
+// BackupNotFoundException, and one being deleted with BackupInUseException
+// (Amazon DynamoDB API Reference, RestoreTableFromBackup,
 // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html):
 // the latter is ResourceBusy, which the state machine retries until the
-// backup is gone and the next candidate is tried.
-func (h *StartRestore) restore(ctx context.Context, db TargetRestorer, in RestoreChild, c RestoreItem, planned []RestoreItem, out *RestoreProgress) (bool, error) {
-	// The table keeps the backup's billing (the copy was made on-demand);
-	// FinishRestore sets the source's billing and capacities afterwards,
-	// indexes included.
-	t, err := db.RestoreTable(ctx, core.RestoreRequest{BackupArn: c.BackupArn, TargetTable: c.Target})
-	out.Item = c
-	if !errors.Is(err, core.ErrTableExists) {
-		if err != nil {
-			return false, fmt.Errorf("restore %s as %s in %s: %w", c.BackupArn, c.Target, in.Region, err)
-		}
-		return false, nil
-	}
-	// Only a retry of this very restore may carry on; anything else is
-	// someone's table and is never overwritten.
-	t, err = db.DescribeTable(ctx, c.Target)
+// backup is gone and the next one is tried.
+func (h *StartRestore) resume(ctx context.Context, db TargetRestorer, in RestoreChild, planned []RestoreItem, out RestoreProgress) (RestoreProgress, error) {
+	target := planned[0].Target
+	t, err := db.DescribeTable(ctx, target)
 	if err != nil {
-		return false, fmt.Errorf("restore %s as %s in %s: %w", c.BackupArn, c.Target, in.Region, err)
+		return RestoreProgress{}, fmt.Errorf("describe existing target %s in %s: %w", target, in.Region, err)
 	}
 	i := slices.IndexFunc(planned, func(p RestoreItem) bool { return p.BackupArn == t.RestoredFrom })
 	if i < 0 {
-		return false, &core.TableNotOwned{Table: c.Target, Region: in.Region, Reason: "a table of the target name appeared after the plan was made; it was not overwritten"}
+		return RestoreProgress{}, &core.TableNotOwned{Table: target, Region: in.Region, Reason: "a table of the target name appeared after the plan was made; it was not overwritten"}
 	}
 	// The table was restored from planned[i]: the backups before it were
-	// gone then, and any skipped since (a retry) were not needed.
+	// gone then, and any found gone since were not needed.
 	out.Item = planned[i]
 	out.Skipped = out.Skipped[:min(i, len(out.Skipped))]
 	for _, p := range planned[len(out.Skipped):i] {
@@ -180,7 +181,9 @@ func (h *StartRestore) restore(ctx context.Context, db TargetRestorer, in Restor
 	if !t.Created.IsZero() {
 		out.Since = t.Created
 	}
-	return true, nil
+	slog.InfoContext(ctx, "restore resumed", "runId", in.RunID, "table", out.Item.Table, "target", target, "region", in.Region,
+		"backupArn", out.Item.BackupArn, "tableArn", t.Arn, "skipped", len(out.Skipped))
+	return out, nil
 }
 
 // candidates are the backups the table may be restored from, in order: the

@@ -310,6 +310,7 @@ func TestStartRestoreResumesAfterFallback(t *testing.T) {
 	}{
 		{"restored from a fallback", 1, []int{0}, 1},
 		{"restored from the chosen backup, pruned since", 0, []int{0}, 0},
+		{"restored from a fallback, every planned backup pruned since", 1, []int{0, 1, 2}, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
