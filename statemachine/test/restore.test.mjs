@@ -17,6 +17,7 @@ import {
   DRILL_SUFFIX, SETTINGS, compareSnapshots, drillReport, runDrill, settingValue, targetNamesFor, writeItems,
 } from '../lib/drill.mjs';
 import { setRegionDown } from '../lib/emulator.mjs';
+import { DEFAULT_LEDGER_TABLE } from '../lib/facts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LONG = `long-${'n'.repeat(250)}`;
@@ -310,6 +311,75 @@ describe('point-in-time selection across three backups', () => {
   });
 });
 
+describe('a restore whose newest backup was deleted after its catalog entry was written', () => {
+  let h;
+  const copies = []; // each backup run's destination backup, oldest first, with the source's content then
+  const destBackups = async () => (await h.ddb(DEST, 'ListBackups', { BackupType: 'USER' })).BackupSummaries;
+  before(async () => {
+    h = await startTestHost();
+    await createTable(h, SOURCE, 'orders', { items: 3 });
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) {
+        await h.admin('POST', 'clock', { advanceSeconds: 3600 });
+        await h.ddb(SOURCE, 'PutItem', { TableName: 'orders', Item: { pk: { S: `added-${i}` }, sk: { S: 'v1' } } });
+      }
+      const known = new Set((await destBackups()).map((b) => b.BackupArn));
+      ok(await h.run());
+      const made = (await destBackups()).filter((b) => !known.has(b.BackupArn));
+      assert.equal(made.length, 1, JSON.stringify(made));
+      copies.push({ arn: made[0].BackupArn, hash: (await h.snapshot(SOURCE, 'orders')).hash });
+    }
+    assert.equal(new Set(copies.map((c) => c.hash)).size, 3);
+  });
+  after(() => h?.stop());
+
+  // The run ledger's outcome of the restore's one table.
+  const outcome = async (r) => {
+    const { Item } = await h.ddb(DEST, 'GetItem', {
+      TableName: DEFAULT_LEDGER_TABLE, Key: { pk: { S: `run#${r.plan.runId}` }, sk: { S: 'outcome#000000#-' } }, ConsistentRead: true,
+    });
+    return JSON.parse(Item.data.S);
+  };
+
+  test('restores the previous backup, and says which one and why the newest was skipped', async () => {
+    await h.ddb(DEST, 'DeleteBackup', { BackupArn: copies[2].arn });
+    const r = await h.restore({ tables: ['orders'], nameSuffix: '-fallback' });
+    ok(r);
+    const [res] = r.output.results;
+    assert.equal(res.backupArn, copies[1].arn);
+    assert.equal((await h.snapshot(DEST, 'orders-fallback')).hash, copies[1].hash);
+    const recorded = await outcome(r);
+    assert.equal(recorded.backupArn, copies[1].arn);
+    assert.equal(recorded.backupsSkipped.length, 1, JSON.stringify(recorded));
+    assert.equal(recorded.backupsSkipped[0].backupArn, copies[2].arn);
+    assert.match(recorded.backupsSkipped[0].reason, new RegExp(`not found in ${DEST} when the restore started`));
+    // The plan described no backup.
+    assert.equal(r.metrics.dynamodbCallsByOperation.DescribeBackup, undefined, JSON.stringify(r.metrics.dynamodbCallsByOperation));
+    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'FinishRestore', 'TableRestored'], avoids: ['RestoreFailed'] });
+  });
+
+  test('with every planned backup gone, fails the table naming it and what to do', async () => {
+    let pruned;
+    const r = await h.restore({ tables: ['orders'], nameSuffix: '-gone' }, {
+      // Deleted after the plan, before the restore starts.
+      onEvent: (e) => {
+        if (e.type === 'StateExited' && e.state.name === 'PlanRestore') {
+          pruned = Promise.all(copies.slice(0, 2).map((c) => h.ddb(DEST, 'DeleteBackup', { BackupArn: c.arn })));
+        }
+      },
+    });
+    await pruned;
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'TablesFailed', r.cause);
+    const [f] = r.summary.failures;
+    assert.equal(f.table, 'orders');
+    assert.equal(f.error, 'BackupsGone');
+    assert.match(f.cause, /restore of table \\?"orders\\?": all 3 backup\(s\) planned for it .* are gone from eu-central-1.*start a new restore of this table/);
+    assertRoute(r, { table: 'orders', enters: ['StartRestore', 'RestoreFailed'], avoids: ['FinishRestore'] });
+    assert.ok(!names((await h.inventory([DEST]))[DEST]).includes('orders-gone'));
+  });
+});
+
 describe('a restore with the catalog missing', () => {
   let h;
   let source;
@@ -478,6 +548,9 @@ describe('bad restore input', () => {
     assert.deepEqual(r.output.items, [], 'a dry run restores nothing');
     assert.equal(r.output.moreRestores, undefined);
     assert.match(r.output.fullPlan, /run ledger/);
+    // The plan describes no backup, and says when they are checked.
+    assert.equal(r.metrics.dynamodbCallsByOperation.DescribeBackup, undefined);
+    assert.match(r.output.availability, /checked when its table's restore starts/);
     for (const i of r.output.restores) {
       assert.ok(backups[i.backupName], `${i.backupName} is not a backup in ${DEST}`);
       assert.match(i.backupArn, new RegExp(`^arn:aws:dynamodb:${DEST}:`));

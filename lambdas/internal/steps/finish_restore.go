@@ -85,18 +85,26 @@ func (h *FinishRestore) Handle(ctx context.Context, in FinishRestoreInput) (Rest
 	return RestoreProgress{}, h.record(ctx, in, p, now)
 }
 
+// restoredTable is a restored table's outcome in the run ledger: its result
+// (with the backup restored), and the planned backups passed over for it
+// because they were gone.
+type restoredTable struct {
+	TableResult
+	BackupsSkipped []SkippedBackup `json:"backupsSkipped,omitempty"`
+}
+
 // record writes the restored table's outcome to the run ledger.
 func (h *FinishRestore) record(ctx context.Context, in FinishRestoreInput, p RestoreProgress, now time.Time) error {
 	item := p.Item
-	r := TableResult{
+	r := restoredTable{TableResult: TableResult{
 		Table: item.Table, Status: StatusSucceeded, Target: item.Target, BackupArn: item.BackupArn, BackupCreatedAt: item.BackupCreatedAt,
 		Seconds: int(now.Sub(p.Since).Seconds()), RestoreSeconds: p.RestoreSeconds, ItemCount: p.ItemCount, ItemCountNote: p.ItemCountNote,
 		SettingsApplied: slices.Clone(p.Applied), NoManifest: item.Manifest == nil,
-	}
+	}, BackupsSkipped: p.Skipped}
 	if err := h.Ledger.RecordOutcome(ctx, in.RunID, in.Index, "", r, now); err != nil {
 		return err
 	}
 	slog.InfoContext(ctx, "table restored", "runId", in.RunID, "table", item.Table, "target", item.Target, "region", in.Region,
-		"restoreSeconds", p.RestoreSeconds, "settingsApplied", p.Applied)
+		"backupArn", item.BackupArn, "backupsSkipped", len(p.Skipped), "restoreSeconds", p.RestoreSeconds, "settingsApplied", p.Applied)
 	return nil
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -288,4 +289,37 @@ func TestRecordRestoreFailure(t *testing.T) {
 			t.Error("no error for an item that is not in the ledger")
 		}
 	})
+}
+
+// TestFinishRestoreRecordsTheBackupsSkipped: a table restored from a
+// fallback has an outcome naming the backup restored and each planned
+// backup passed over, with why.
+func TestFinishRestoreRecordsTheBackupsSkipped(t *testing.T) {
+	f := newFinishing(t, nil)
+	used := addXRBackup(f.db, xrBackup{table: "orders", taken: hoursAgo(5)})
+	planned := f.in.Restore.Item
+	f.in.Restore.Item.BackupArn, f.in.Restore.Item.BackupCreatedAt = used.BackupArn, used.BackupCreatedAt
+	skipped := []SkippedBackup{{BackupArn: planned.BackupArn, BackupCreatedAt: planned.BackupCreatedAt, Reason: "not found"}}
+	f.in.Restore.Skipped = skipped
+	f.db.addTable(core.Table{Name: "orders-restored", RestoredFrom: used.BackupArn}, nil)
+
+	if out, err := f.call(); err != nil || !reflect.DeepEqual(out, RestoreProgress{}) {
+		t.Fatalf("out = %+v, %v; want the restore finished", out, err)
+	}
+
+	raw, _, err := f.mem.GetLedger(context.Background(), f.ledger.Table, core.LedgerRun(restoreRunID), core.LedgerOutcomeKey(0, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got TableResult
+	var extra struct {
+		BackupsSkipped []SkippedBackup `json:"backupsSkipped"`
+	}
+	if err := cmp.Or(json.Unmarshal(raw, &got), json.Unmarshal(raw, &extra)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusSucceeded || got.BackupArn != used.BackupArn || !got.BackupCreatedAt.Equal(used.BackupCreatedAt) ||
+		!reflect.DeepEqual(extra.BackupsSkipped, skipped) {
+		t.Errorf("outcome = %s; want restored from %s, %s skipped", raw, used.BackupArn, planned.BackupArn)
+	}
 }

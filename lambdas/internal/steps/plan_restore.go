@@ -18,7 +18,6 @@ import (
 type RestorePlanner interface {
 	Entries(ctx context.Context, catalog, sourceRegion, sourceTable string) ([]core.CatalogEntry, int, error)
 	ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error)
-	DescribeBackup(ctx context.Context, arn string) (core.BackupInfo, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 }
 
@@ -58,6 +57,9 @@ type RestorePlan struct {
 	// tables restore without their settings; empty when none do. It is
 	// always present, for the report.
 	CatalogProblem string `json:"catalogProblem"`
+	// Availability, in a dry run, says when the planned backups are
+	// checked: when each table's restore starts, not by the plan.
+	Availability string `json:"availability,omitempty"`
 }
 
 // PlannedRestore is one table of a restore plan, as a dry run shows it.
@@ -79,7 +81,38 @@ type PlannedRestore struct {
 type RestoreItem struct {
 	PlannedRestore
 	Manifest *core.Manifest `json:"manifest,omitempty"`
+	// PointInTime is the restore's point in time, if it has one.
+	PointInTime *time.Time `json:"pointInTime,omitempty"`
+	// Fallbacks are the next older backups at or before the point in
+	// time, newest first, at most maxFallbacks: StartRestore restores the
+	// first that is still there if the chosen backup is gone.
+	Fallbacks []FallbackBackup `json:"fallbacks,omitempty"`
 }
+
+// FallbackBackup is a backup to restore a table from if the newer ones
+// planned before it are gone when the restore starts.
+type FallbackBackup struct {
+	BackupArn       string         `json:"backupArn"`
+	BackupName      string         `json:"backupName"`
+	BackupCreatedAt time.Time      `json:"backupCreatedAt"`
+	FoundBy         string         `json:"foundBy"`
+	Manifest        *core.Manifest `json:"manifest,omitempty"`
+}
+
+// maxFallbacks bounds the older backups a table's item carries, so that
+// the item stays small (each may carry a manifest).
+const maxFallbacks = 3
+
+// availability is what a dry run says about the backups it lists. The plan
+// does not describe them: DescribeBackup is limited to 10 calls a second
+// (Amazon DynamoDB API Reference, DescribeBackup,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeBackup.html),
+// 1,000 seconds for 10,000 tables, past a Lambda invocation; and a restore
+// of many tables runs for hours while the backup workflow keeps pruning, so
+// only the check at the restore's start means anything.
+var availability = fmt.Sprintf("each backup is as the catalog (or, without it, ListBackups) recorded it; "+
+	"whether it is still there is checked when its table's restore starts, and if it is gone by then, "+
+	"the next older backup at or before the point in time is restored instead (up to %d), which the report says", maxFallbacks)
 
 // restoreConcurrency is how many tables a restore works on at once: at most
 // 40 restores in progress leaves room, under the account's "up to 50
@@ -219,6 +252,7 @@ func (h *PlanRestore) record(ctx context.Context, plan *RestorePlan, items []Res
 		}
 		return nil
 	}
+	plan.Availability = availability
 	budget := maxPlanListBytes
 	for i, item := range items {
 		b, _ := json.Marshal(item.PlannedRestore)
@@ -247,9 +281,10 @@ func sourceRegions(entries []core.CatalogEntry) []string {
 }
 
 // findBackups returns the candidate backups per source table: the catalog's
-// entries, or, when the catalog is missing or damaged, the tool's backups
-// found by their name marker. With a source region and named tables, it
-// queries each table's entries; otherwise it reads the whole catalog once.
+// entries, or, when the catalog is missing, damaged, empty or without an
+// entry for a named table, the tool's backups found by their name marker.
+// With a source region and named tables, it queries each table's entries;
+// otherwise it reads the whole catalog once.
 func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req core.RestoreInput, plan *RestorePlan) (map[string][]core.CatalogEntry, error) {
 	tables := req.Tables
 	found := map[string][]core.CatalogEntry{}
@@ -291,7 +326,13 @@ func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req co
 	case damaged > 0:
 		plan.CatalogProblem = fmt.Sprintf("%d catalog entries could not be read; backups were also found by name", damaged)
 	}
-	if plan.CatalogProblem == "" && !all && !anyEmpty(found, tables) {
+	// A catalog that reads whole answers for the tables it has: for every
+	// table ("*") when it has any entry, else for the named tables. Listing
+	// the backups by name costs a ListBackups call (5 a second) per 100
+	// backups of the region: with a week of hourly copies of 10,000 tables,
+	// about an hour (Amazon DynamoDB API Reference, ListBackups,
+	// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListBackups.html).
+	if plan.CatalogProblem == "" && ((all && len(found) > 0) || (!all && !anyEmpty(found, tables))) {
 		return found, nil
 	}
 	// Look the backups up by their name marker, for the tables the catalog
@@ -329,51 +370,67 @@ func (h *PlanRestore) findBackups(ctx context.Context, db RestorePlanner, req co
 	return found, nil
 }
 
-// planTable chooses one table's backup and checks its target. It returns a
-// problem for the user to fix, or an error from DynamoDB.
+// planTable chooses one table's backup, and the older ones to fall back
+// on, and checks its target. It returns a problem for the user to fix, or
+// an error from DynamoDB. It trusts the catalog (or ListBackups) that each
+// backup is there; StartRestore finds out.
 func (h *PlanRestore) planTable(ctx context.Context, db RestorePlanner, table string, candidates []core.CatalogEntry, pit time.Time, req core.RestoreInput, region string) (RestoreItem, string, error) {
 	if core.IsShortenedTable(table) {
 		return RestoreItem{}, fmt.Sprintf("tables: a backup of a table whose name is too long to recover from the backup name (%s...) was found without a catalog entry; name that table in tables", table[:40]), nil
 	}
-	var notFound *core.BackupNotFound
-	for len(candidates) > 0 {
-		e, ok := core.ChooseBackup(candidates, pit)
-		if !ok {
-			oldest := slices.MinFunc(candidates, func(a, b core.CatalogEntry) int { return a.BackupCreatedAt.Compare(b.BackupCreatedAt) })
-			return RestoreItem{}, fmt.Sprintf("tables: %q has no backup at or before %s in %s; its oldest is from %s", table, pit.Format(time.RFC3339), region, oldest.BackupCreatedAt.Format(time.RFC3339)), nil
-		}
-		b, err := db.DescribeBackup(ctx, e.BackupArn)
-		if err != nil && !errors.As(err, &notFound) {
-			return RestoreItem{}, "", fmt.Errorf("describe backup %s: %w", e.BackupArn, err)
-		}
-		if err != nil || b.Status != core.BackupStatusAvail {
-			candidates = slices.DeleteFunc(candidates, func(c core.CatalogEntry) bool { return c.BackupArn == e.BackupArn })
-			continue // a catalog entry whose backup was pruned or is unusable
-		}
-		foundBy := "catalog"
-		if e.Manifest == nil && e.RunID == "" {
-			foundBy = "backup-name"
-		}
-		item := RestoreItem{PlannedRestore: PlannedRestore{
-			Table: table, SourceRegion: e.SourceRegion, Target: req.TargetName(table), BackupArn: e.BackupArn, BackupName: e.BackupName,
-			BackupCreatedAt: e.BackupCreatedAt, FoundBy: foundBy,
-		}, Manifest: e.Manifest}
-		if err := core.ValidateName("target name of "+table, item.Target); err != nil {
-			var bad *core.InvalidInput
-			errors.As(err, &bad)
-			return RestoreItem{}, bad.Field + ": " + bad.Problem + "; set targetNames for it", nil
-		}
-		_, err = db.DescribeTable(ctx, item.Target)
-		var missing *core.TableNotFound
-		switch {
-		case err == nil:
-			return RestoreItem{}, fmt.Sprintf("target table %q already exists in %s; a restore never overwrites: choose another name with nameSuffix or targetNames", item.Target, region), nil
-		case !errors.As(err, &missing):
-			return RestoreItem{}, "", fmt.Errorf("check target %s in %s: %w", item.Target, region, err)
-		}
-		return item, "", nil
+	if len(candidates) == 0 {
+		return RestoreItem{}, fmt.Sprintf("tables: %q has no backup made by this tool in %s; check the name", table, region), nil
 	}
-	return RestoreItem{}, fmt.Sprintf("tables: %q has no backup made by this tool in %s; check the name", table, region), nil
+	e, ok := core.ChooseBackup(candidates, pit)
+	if !ok {
+		oldest := slices.MinFunc(candidates, func(a, b core.CatalogEntry) int { return a.BackupCreatedAt.Compare(b.BackupCreatedAt) })
+		return RestoreItem{}, fmt.Sprintf("tables: %q has no backup at or before %s in %s; its oldest is from %s", table, pit.Format(time.RFC3339), region, oldest.BackupCreatedAt.Format(time.RFC3339)), nil
+	}
+	item := RestoreItem{PlannedRestore: PlannedRestore{
+		Table: table, SourceRegion: e.SourceRegion, Target: req.TargetName(table), BackupArn: e.BackupArn, BackupName: e.BackupName,
+		BackupCreatedAt: e.BackupCreatedAt, FoundBy: foundBy(e),
+	}, Manifest: e.Manifest, Fallbacks: fallbacks(candidates, e)}
+	if !pit.IsZero() {
+		item.PointInTime = &pit
+	}
+	if err := core.ValidateName("target name of "+table, item.Target); err != nil {
+		var bad *core.InvalidInput
+		errors.As(err, &bad)
+		return RestoreItem{}, bad.Field + ": " + bad.Problem + "; set targetNames for it", nil
+	}
+	_, err := db.DescribeTable(ctx, item.Target)
+	var missing *core.TableNotFound
+	switch {
+	case err == nil:
+		return RestoreItem{}, fmt.Sprintf("target table %q already exists in %s; a restore never overwrites: choose another name with nameSuffix or targetNames", item.Target, region), nil
+	case !errors.As(err, &missing):
+		return RestoreItem{}, "", fmt.Errorf("check target %s in %s: %w", item.Target, region, err)
+	}
+	return item, "", nil
+}
+
+// foundBy says where a backup was found: "catalog", or "backup-name" when
+// the catalog had no entry and it was found by the tool's name marker (no
+// settings then).
+func foundBy(e core.CatalogEntry) string {
+	if e.Manifest == nil && e.RunID == "" {
+		return "backup-name"
+	}
+	return "catalog"
+}
+
+// fallbacks are the candidates older than chosen, newest first, at most
+// maxFallbacks of them.
+func fallbacks(candidates []core.CatalogEntry, chosen core.CatalogEntry) []FallbackBackup {
+	older := slices.DeleteFunc(slices.Clone(candidates), func(c core.CatalogEntry) bool {
+		return c.BackupArn == chosen.BackupArn || c.BackupCreatedAt.After(chosen.BackupCreatedAt)
+	})
+	slices.SortStableFunc(older, func(a, b core.CatalogEntry) int { return b.BackupCreatedAt.Compare(a.BackupCreatedAt) })
+	var out []FallbackBackup
+	for _, c := range older[:min(len(older), maxFallbacks)] {
+		out = append(out, FallbackBackup{BackupArn: c.BackupArn, BackupName: c.BackupName, BackupCreatedAt: c.BackupCreatedAt, FoundBy: foundBy(c), Manifest: c.Manifest})
+	}
+	return out
 }
 
 func countFoundByName(items []RestoreItem) int {

@@ -142,7 +142,7 @@ func TestPlanRestoreFromCatalog(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
 	orders := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(1), catalog: true})
-	addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: true})
+	older := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: true})
 	users := addXRBackup(db, xrBackup{table: "users", taken: hoursAgo(3), catalog: true})
 	// A real table of the source's name in the target region is no
 	// obstacle when the restore goes under another name.
@@ -154,7 +154,8 @@ func TestPlanRestoreFromCatalog(t *testing.T) {
 	}
 
 	want := []RestoreItem{
-		{PlannedRestore: PlannedRestore{Table: "orders", SourceRegion: src, Target: "orders-restored", BackupArn: orders.BackupArn, BackupName: orders.BackupName, BackupCreatedAt: orders.BackupCreatedAt, FoundBy: "catalog"}, Manifest: orders.Manifest},
+		{PlannedRestore: PlannedRestore{Table: "orders", SourceRegion: src, Target: "orders-restored", BackupArn: orders.BackupArn, BackupName: orders.BackupName, BackupCreatedAt: orders.BackupCreatedAt, FoundBy: "catalog"}, Manifest: orders.Manifest,
+			Fallbacks: []FallbackBackup{{BackupArn: older.BackupArn, BackupName: older.BackupName, BackupCreatedAt: older.BackupCreatedAt, FoundBy: "catalog", Manifest: older.Manifest}}},
 		{PlannedRestore: PlannedRestore{Table: "users", SourceRegion: src, Target: "users-restored", BackupArn: users.BackupArn, BackupName: users.BackupName, BackupCreatedAt: users.BackupCreatedAt, FoundBy: "catalog"}, Manifest: users.Manifest},
 	}
 	if !reflect.DeepEqual(got.Items, want) {
@@ -322,6 +323,10 @@ func TestPlanRestoreDefaults(t *testing.T) {
 		if len(got.Restores) != 1 || got.Restores[0] != got.Items[0].PlannedRestore || len(got.RestorePlan.Items) != 0 || got.Tables != 1 {
 			t.Errorf("dry run's plan = %+v", got.RestorePlan)
 		}
+		// It says that the backups' availability is checked later.
+		if !strings.Contains(got.Availability, "checked when its table's restore starts") || !strings.Contains(got.Availability, "next older backup") {
+			t.Errorf("dry run's availability note = %q", got.Availability)
+		}
 	})
 }
 
@@ -457,55 +462,98 @@ func TestPlanRestoreDamagedCatalog(t *testing.T) {
 	}
 }
 
-func TestPlanRestoreSkipsStaleCatalogEntries(t *testing.T) {
+// TestPlanRestoreTrustsTheCatalog: the plan describes no backup
+// (DescribeBackup is 10 calls a second: 1,000 seconds for 10,000 tables). It
+// takes the newest entry at or before the point in time as the catalog has
+// it, gone or not, and gives each table the next older ones, newest first
+// and at most maxFallbacks, for StartRestore to fall back on.
+func TestPlanRestoreTrustsTheCatalog(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	var entries []core.CatalogEntry // newest first
+	for h := 1; h <= 6; h++ {
+		entries = append(entries, addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(h), catalog: true}))
+	}
+	// The newest backup was deleted after its entry was written, and the
+	// one after it is being deleted: the plan does not look.
+	db.backups = slices.DeleteFunc(db.backups, func(b *fakeBackup) bool { return b.Arn == entries[0].BackupArn })
+	for _, b := range db.backups {
+		if b.Arn == entries[1].BackupArn {
+			b.Status = core.BackupStatusDeleted
+		}
+	}
+	fallback := func(e core.CatalogEntry) FallbackBackup {
+		return FallbackBackup{BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog", Manifest: e.Manifest}
+	}
 	tests := []struct {
-		name    string
-		newest  func(db *fakeDB, arn string) // spoils the newest backup
-		wantOld bool
+		name, pit string
+		chosen    int
+		fallbacks []int
 	}{
-		{"backup deleted", func(db *fakeDB, arn string) {
-			db.backups = slices.DeleteFunc(db.backups, func(b *fakeBackup) bool { return b.Arn == arn })
-		}, true},
-		{"backup being deleted", func(db *fakeDB, arn string) {
-			for _, b := range db.backups {
-				if b.Arn == arn {
-					b.Status = core.BackupStatusDeleted
-				}
-			}
-		}, true},
-		{"backup fine", func(*fakeDB, string) {}, false},
+		{"the newest", "", 0, []int{1, 2, 3}},
+		{"at a point in time", "2025-06-01T08:30:00Z", 3, []int{4, 5}},
+		{"the oldest", "2025-06-01T06:00:00Z", 5, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cloud := newCloud()
-			db := cloud.db(dst)
-			older := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(26), catalog: true})
-			newer := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: true})
-			tc.newest(db, newer.BackupArn)
-
-			got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["orders"],"nameSuffix":"-r"}`)
+			in := `{"tables":["orders"],"nameSuffix":"-r"}`
+			if tc.pit != "" {
+				in = `{"tables":["orders"],"nameSuffix":"-r","pointInTime":"` + tc.pit + `"}`
+			}
+			got, err := plan(t, cloud, newPlanner(cloud), in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := newer
-			if tc.wantOld {
-				want = older
+			if len(got.Items) != 1 || got.Items[0].BackupArn != entries[tc.chosen].BackupArn {
+				t.Fatalf("items = %+v, want the backup of %v", got.Items, entries[tc.chosen].BackupCreatedAt)
 			}
-			if len(got.Items) != 1 || got.Items[0].BackupArn != want.BackupArn || got.Items[0].FoundBy != "catalog" {
-				t.Errorf("items = %+v, want %s", got.Items, want.BackupArn)
+			var want []FallbackBackup
+			for _, i := range tc.fallbacks {
+				want = append(want, fallback(entries[i]))
+			}
+			if it := got.Items[0]; !reflect.DeepEqual(it.Fallbacks, want) {
+				t.Errorf("fallbacks = %+v\nwant %+v", it.Fallbacks, want)
+			}
+			if it := got.Items[0]; (tc.pit == "") != (it.PointInTime == nil) {
+				t.Errorf("item's point in time = %v, want %q", it.PointInTime, tc.pit)
 			}
 		})
 	}
-	t.Run("every entry stale", func(t *testing.T) {
-		cloud := newCloud()
-		db := cloud.db(dst)
-		addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(2), catalog: true})
-		db.backups = nil
-		_, err := plan(t, cloud, newPlanner(cloud), `{"tables":["orders"],"nameSuffix":"-r"}`)
-		invalid(t, err, "input", `"orders" has no backup made by this tool in eu-west-1`)
-	})
+	if n := cloud.totalCalls("DescribeBackup"); n != 0 {
+		t.Errorf("DescribeBackup called %d times; the plan must not call it", n)
+	}
 }
 
+// TestPlanRestoreCallsPerTable: planning every table of a whole catalog
+// costs one catalog read and one DescribeTable (no documented rate) per
+// table: no call with a documented rate (DescribeBackup 10/s, ListBackups
+// 5/s).
+func TestPlanRestoreCallsPerTable(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	const n = 300
+	for i := range n {
+		for h := 1; h <= 3; h++ {
+			addXRBackup(db, xrBackup{table: fmt.Sprintf("t%03d", i), taken: hoursAgo(h), catalog: true})
+		}
+	}
+	got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r"}`)
+	if err != nil || len(got.Items) != n {
+		t.Fatalf("planned %d tables, %v", len(got.Items), err)
+	}
+	want := map[string]int{"Entries": 1, "DescribeTable": n}
+	for _, op := range []string{"Entries", "DescribeTable", "DescribeBackup", "ListBackups"} {
+		if c := db.count(op); c != want[op] {
+			t.Errorf("%s called %d times, want %d", op, c, want[op])
+		}
+	}
+}
+
+// TestPlanRestoreEveryTable: "*" is every table of a catalog that reads
+// whole, without listing the backups (ListBackups is 5 calls a second, 100
+// backups a page); a table whose backups the catalog lacks is found by name
+// when named. An empty catalog answers for nothing: then every table is
+// found by name.
 func TestPlanRestoreEveryTable(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(dst)
@@ -515,30 +563,46 @@ func TestPlanRestoreEveryTable(t *testing.T) {
 	}
 	// One table's backup is only findable by name.
 	addXRBackup(db, xrBackup{table: "beta", taken: hoursAgo(4)})
+	check := func(got planned, want []string) {
+		t.Helper()
+		if !slices.Equal(targets(got), want) {
+			t.Errorf("items = %v, want %v", targets(got), want)
+		}
+		for _, it := range got.Items {
+			wantBy, wantAt := "catalog", hoursAgo(1)
+			if it.Table == "beta" {
+				wantBy, wantAt = "backup-name", hoursAgo(4)
+			}
+			if it.FoundBy != wantBy || !it.BackupCreatedAt.Equal(wantAt) {
+				t.Errorf("%s: found by %s from %v, want %s from %v", it.Table, it.FoundBy, it.BackupCreatedAt, wantBy, wantAt)
+			}
+		}
+	}
 
 	got, err := plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r","targetNames":{"mid":"middle"}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"alpha->alpha-r", "beta->beta-r", "mid->middle", "zeta->zeta-r"}
-	if !slices.Equal(targets(got), want) {
-		t.Errorf("items = %v, want %v", targets(got), want)
+	check(got, []string{"alpha->alpha-r", "mid->middle", "zeta->zeta-r"})
+	if n, m := db.count("Entries "+catalogName+" "), db.count("ListBackups"); n != 1 || m != 0 {
+		t.Errorf("calls = %v, want one read of the whole catalog and no listing of backups", db.calls)
 	}
-	for _, it := range got.Items {
-		wantBy, wantAt := "catalog", hoursAgo(1)
-		if it.Table == "beta" {
-			wantBy, wantAt = "backup-name", hoursAgo(4)
-		}
-		if it.FoundBy != wantBy || !it.BackupCreatedAt.Equal(wantAt) {
-			t.Errorf("%s: found by %s from %v, want %s from %v", it.Table, it.FoundBy, it.BackupCreatedAt, wantBy, wantAt)
-		}
+
+	got, err = plan(t, cloud, newPlanner(cloud), `{"tables":["beta","alpha"],"nameSuffix":"-r"}`)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := db.count("Entries " + catalogName + " "); n != 1 {
-		t.Errorf("calls = %v, want one read of the whole catalog", db.calls)
-	}
+	check(got, []string{"beta->beta-r", "alpha->alpha-r"})
 	// The plan says that beta comes back without its settings.
 	if !strings.Contains(got.CatalogProblem, "1 table(s) restore from a backup that has no catalog entry") {
 		t.Errorf("CatalogProblem = %q", got.CatalogProblem)
+	}
+
+	db.catalogs = map[string]*fakeCatalog{}
+	db.addCatalog(catalogName)
+	got, err = plan(t, cloud, newPlanner(cloud), `{"tables":["*"],"nameSuffix":"-r"}`)
+	if err != nil || len(got.Items) != 4 || got.CatalogProblem == "" {
+		t.Errorf("with an empty catalog: items %v, catalog problem %q, %v; want every table found by name", targets(got), got.CatalogProblem, err)
 	}
 }
 
@@ -588,7 +652,6 @@ func TestPlanRestoreDynamoDBErrors(t *testing.T) {
 	}{
 		{"Entries", &core.Throttled{Operation: "Query"}, new(*core.Throttled)},
 		{"ListBackups", &core.Throttled{Operation: "ListBackups"}, new(*core.Throttled)},
-		{"DescribeBackup", &core.QuotaExceeded{Operation: "DescribeBackup"}, new(*core.QuotaExceeded)},
 		{"DescribeTable", &core.Throttled{Operation: "DescribeTable"}, new(*core.Throttled)},
 	}
 	for _, tc := range tests {

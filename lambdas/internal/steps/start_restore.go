@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
@@ -44,6 +45,35 @@ type RestoreProgress struct {
 	ItemCount      *int64   `json:"itemCount,omitempty"`
 	ItemCountNote  string   `json:"itemCountNote,omitempty"`
 	Applied        []string `json:"applied,omitempty"`
+	// Skipped are the planned backups that were gone when the restore
+	// started, newest first; Item is then the backup restored instead.
+	Skipped []SkippedBackup `json:"skipped,omitempty"`
+}
+
+// SkippedBackup is a planned backup that was not restored, and why.
+type SkippedBackup struct {
+	BackupArn       string    `json:"backupArn"`
+	BackupCreatedAt time.Time `json:"backupCreatedAt"`
+	Reason          string    `json:"reason"`
+}
+
+// BackupsGone means that every backup planned for a table was gone when its
+// restore started: deleted or pruned since the plan was made.
+type BackupsGone struct {
+	Table       string
+	Region      string
+	PointInTime *time.Time
+	Skipped     []SkippedBackup
+}
+
+func (e *BackupsGone) Error() string {
+	which, fix := "the newest", ""
+	if e.PointInTime != nil {
+		at := e.PointInTime.Format(time.RFC3339)
+		which, fix = "the newest at or before "+at, "; if none is left at or before "+at+", choose a later pointInTime"
+	}
+	return fmt.Sprintf("restore of table %q: all %d backup(s) planned for it (%s, and the next older) are gone from %s, deleted or pruned since the plan was made; "+
+		"start a new restore of this table, whose plan chooses among the backups there now%s", e.Table, len(e.Skipped), which, e.Region, fix)
 }
 
 // readItem reads a restore's item record i from the run ledger.
@@ -87,31 +117,88 @@ func (h *StartRestore) Handle(ctx context.Context, in RestoreChild) (RestoreProg
 		return RestoreProgress{}, err
 	}
 	db := h.Clients(in.Region)
-	// The table keeps the backup's billing (the copy was made on-demand);
-	// FinishRestore sets the source's billing and capacities afterwards,
-	// indexes included.
-	req := core.RestoreRequest{BackupArn: item.BackupArn, TargetTable: item.Target}
-	out := RestoreProgress{Item: item, Since: h.Now.now(), WaitSeconds: int(firstWait.Seconds())}
-	resumed := false
-	t, err := db.RestoreTable(ctx, req)
-	if errors.Is(err, core.ErrTableExists) {
-		// Only a retry of this very restore may carry on; anything else
-		// is someone's table and is never overwritten.
-		t, err = db.DescribeTable(ctx, item.Target)
-		if err == nil && t.RestoredFrom != item.BackupArn {
-			return RestoreProgress{}, &core.TableNotOwned{Table: item.Target, Region: in.Region, Reason: "a table of the target name appeared after the plan was made; it was not overwritten"}
+	out := RestoreProgress{Since: h.Now.now(), WaitSeconds: int(firstWait.Seconds())}
+	planned := item.candidates()
+	for _, c := range planned {
+		// The table keeps the backup's billing (the copy was made
+		// on-demand); FinishRestore sets the source's billing and
+		// capacities afterwards, indexes included.
+		t, err := db.RestoreTable(ctx, core.RestoreRequest{BackupArn: c.BackupArn, TargetTable: c.Target})
+		var gone *core.BackupNotFound
+		switch {
+		case errors.As(err, &gone):
+			out.Skipped = append(out.Skipped, SkippedBackup{BackupArn: c.BackupArn, BackupCreatedAt: c.BackupCreatedAt,
+				Reason: "not found in " + in.Region + " when the restore started (deleted or pruned since the plan was made)"})
+			slog.WarnContext(ctx, "planned backup gone", "runId", in.RunID, "table", item.Table, "region", in.Region, "backupArn", c.BackupArn)
+			continue
+		case errors.Is(err, core.ErrTableExists):
+			return h.resume(ctx, db, in, planned, out)
+		case err != nil:
+			return RestoreProgress{}, fmt.Errorf("restore %s as %s in %s: %w", c.BackupArn, c.Target, in.Region, err)
 		}
-		resumed = true
-		if err == nil && !t.Created.IsZero() {
-			out.Since = t.Created
-		}
+		out.Item = c
+		slog.InfoContext(ctx, "restore started", "runId", in.RunID, "table", item.Table, "target", item.Target, "region", in.Region,
+			"backupArn", c.BackupArn, "tableArn", t.Arn, "skipped", len(out.Skipped))
+		return out, nil
 	}
+	// Every planned backup is gone, unless an earlier attempt of this step
+	// restored the table from one of them before it went.
+	p, err := h.resume(ctx, db, in, planned, out)
+	var missing *core.TableNotFound
+	if errors.As(err, &missing) {
+		return RestoreProgress{}, &BackupsGone{Table: item.Table, Region: in.Region, PointInTime: item.PointInTime, Skipped: out.Skipped}
+	}
+	return p, err
+}
+
+// resume carries on with a target table that exists: only a restore from
+// one of the planned backups, by an earlier attempt of this step (whose
+// response was lost), may carry on; anything else is someone's table and is
+// never overwritten. DynamoDB answers a planned backup that is gone with
+// BackupNotFoundException, and one being deleted with BackupInUseException
+// (Amazon DynamoDB API Reference, RestoreTableFromBackup,
+// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_RestoreTableFromBackup.html):
+// the latter is ResourceBusy, which the state machine retries until the
+// backup is gone and the next one is tried.
+func (h *StartRestore) resume(ctx context.Context, db TargetRestorer, in RestoreChild, planned []RestoreItem, out RestoreProgress) (RestoreProgress, error) {
+	target := planned[0].Target
+	t, err := db.DescribeTable(ctx, target)
 	if err != nil {
-		return RestoreProgress{}, fmt.Errorf("restore %s as %s in %s: %w", item.BackupArn, item.Target, in.Region, err)
+		return RestoreProgress{}, fmt.Errorf("describe existing target %s in %s: %w", target, in.Region, err)
 	}
-	slog.InfoContext(ctx, "restore started", "runId", in.RunID, "table", item.Table, "target", item.Target, "region", in.Region,
-		"backupArn", item.BackupArn, "tableArn", t.Arn, "resumed", resumed)
+	i := slices.IndexFunc(planned, func(p RestoreItem) bool { return p.BackupArn == t.RestoredFrom })
+	if i < 0 {
+		return RestoreProgress{}, &core.TableNotOwned{Table: target, Region: in.Region, Reason: "a table of the target name appeared after the plan was made; it was not overwritten"}
+	}
+	// The table was restored from planned[i]: the backups before it were
+	// gone then, and any found gone since were not needed.
+	out.Item = planned[i]
+	out.Skipped = out.Skipped[:min(i, len(out.Skipped))]
+	for _, p := range planned[len(out.Skipped):i] {
+		out.Skipped = append(out.Skipped, SkippedBackup{BackupArn: p.BackupArn, BackupCreatedAt: p.BackupCreatedAt,
+			Reason: "passed over by an earlier attempt of this restore (not found in " + in.Region + ")"})
+	}
+	if !t.Created.IsZero() {
+		out.Since = t.Created
+	}
+	slog.InfoContext(ctx, "restore resumed", "runId", in.RunID, "table", out.Item.Table, "target", target, "region", in.Region,
+		"backupArn", out.Item.BackupArn, "tableArn", t.Arn, "skipped", len(out.Skipped))
 	return out, nil
+}
+
+// candidates are the backups the table may be restored from, in order: the
+// chosen one, then its fallbacks, each as the item would be had it been
+// chosen (without fallbacks: the progress carries the one restored).
+func (item RestoreItem) candidates() []RestoreItem {
+	first := item
+	first.Fallbacks = nil
+	out := []RestoreItem{first}
+	for _, f := range item.Fallbacks {
+		c := first
+		c.BackupArn, c.BackupName, c.BackupCreatedAt, c.FoundBy, c.Manifest = f.BackupArn, f.BackupName, f.BackupCreatedAt, f.FoundBy, f.Manifest
+		out = append(out, c)
+	}
+	return out
 }
 
 func (in RestoreChild) validate() error {

@@ -3,8 +3,10 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +170,167 @@ func TestStartRestoreErrors(t *testing.T) {
 			t.Errorf("err = %v, want QuotaExceeded naming the target", err)
 		}
 	})
+}
+
+// checkedRestorer is the target region as RestoreTableFromBackup sees its
+// backups: one that is gone answers BackupNotFound, which the adapter
+// reports with the target's name, as DynamoDB checks the backup before the
+// target.
+type checkedRestorer struct{ *fakeDB }
+
+func (r checkedRestorer) RestoreTable(ctx context.Context, req core.RestoreRequest) (core.Table, error) {
+	r.mu.Lock()
+	there := slices.ContainsFunc(r.backups, func(b *fakeBackup) bool { return b.Arn == req.BackupArn })
+	if !there {
+		r.calls = append(r.calls, "RestoreTable "+req.TargetTable)
+		r.restores = append(r.restores, req)
+	}
+	r.mu.Unlock()
+	if !there {
+		return core.Table{}, fmt.Errorf("RestoreTableFromBackup %s: %w", req.TargetTable, &core.BackupNotFound{BackupArn: req.TargetTable})
+	}
+	return r.fakeDB.RestoreTable(ctx, req)
+}
+
+// fallbackItem plans orders from the newest of n backups (an hour apart),
+// each with its own manifest, with the older ones as its fallbacks, and
+// returns the entries newest first.
+func fallbackItem(db *fakeDB, n int, pit *time.Time) (RestoreItem, []core.CatalogEntry) {
+	var entries []core.CatalogEntry
+	for h := 1; h <= n; h++ {
+		e := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(h), catalog: true})
+		e.Manifest.ReadCapacity = int64(h) // tells the manifests apart
+		entries = append(entries, e)
+	}
+	item := RestoreItem{PlannedRestore: PlannedRestore{
+		Table: "orders", SourceRegion: src, Target: "orders-restored", BackupArn: entries[0].BackupArn, BackupName: entries[0].BackupName,
+		BackupCreatedAt: entries[0].BackupCreatedAt, FoundBy: "catalog",
+	}, Manifest: entries[0].Manifest, PointInTime: pit}
+	for _, e := range entries[1:] {
+		item.Fallbacks = append(item.Fallbacks, FallbackBackup{BackupArn: e.BackupArn, BackupName: e.BackupName, BackupCreatedAt: e.BackupCreatedAt, FoundBy: "catalog", Manifest: e.Manifest})
+	}
+	return item, entries
+}
+
+// deleteBackups removes backups from db, as a prune after the plan does.
+func deleteBackups(db *fakeDB, entries ...core.CatalogEntry) {
+	for _, e := range entries {
+		db.backups = slices.DeleteFunc(db.backups, func(b *fakeBackup) bool { return b.Arn == e.BackupArn })
+	}
+}
+
+func newStartRestore(cloud *fakeCloud, ledger Ledger) *StartRestore {
+	return &StartRestore{Ledger: ledger, Clients: func(r string) TargetRestorer { return checkedRestorer{cloud.db(r)} }, Now: fixedClock(t0)}
+}
+
+// TestStartRestoreFallsBack: the planned backup and the next were pruned
+// after the plan; the restore uses the newest planned backup still there,
+// with its own manifest, and the progress says which were skipped and why.
+func TestStartRestoreFallsBack(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	item, entries := fallbackItem(db, 4, nil)
+	deleteBackups(db, entries[0], entries[1])
+	ledger, _, child := plannedLedger(t, item)
+
+	out, err := newStartRestore(cloud, ledger).Handle(context.Background(), child)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var tried []string
+	for _, r := range db.restores {
+		tried = append(tried, r.BackupArn)
+	}
+	if want := []string{entries[0].BackupArn, entries[1].BackupArn, entries[2].BackupArn}; !slices.Equal(tried, want) {
+		t.Errorf("restores tried %v, want %v", tried, want)
+	}
+	used := entries[2]
+	if out.Item.BackupArn != used.BackupArn || out.Item.BackupName != used.BackupName || !out.Item.BackupCreatedAt.Equal(used.BackupCreatedAt) ||
+		!reflect.DeepEqual(out.Item.Manifest, used.Manifest) || out.Item.Target != "orders-restored" || out.Item.Fallbacks != nil {
+		t.Errorf("progress item = %+v, want the backup of %v with its manifest and no fallbacks", out.Item, used.BackupCreatedAt)
+	}
+	if len(out.Skipped) != 2 {
+		t.Fatalf("skipped = %+v, want the two pruned backups", out.Skipped)
+	}
+	for i, s := range out.Skipped {
+		if s.BackupArn != entries[i].BackupArn || !s.BackupCreatedAt.Equal(entries[i].BackupCreatedAt) || !strings.Contains(s.Reason, "not found in "+dst) {
+			t.Errorf("skipped[%d] = %+v, want %s, not found", i, s, entries[i].BackupArn)
+		}
+	}
+	if got, _ := db.DescribeTable(context.Background(), "orders-restored"); got.RestoredFrom != used.BackupArn {
+		t.Errorf("target restored from %q, want %q", got.RestoredFrom, used.BackupArn)
+	}
+}
+
+// TestStartRestoreEveryBackupGone: when every planned backup is gone the
+// table fails, naming the table, the point in time and what to do, and
+// nothing is created.
+func TestStartRestoreEveryBackupGone(t *testing.T) {
+	pit := hoursAgo(1).Add(30 * time.Minute)
+	for name, pit := range map[string]*time.Time{"newest": nil, "at a point in time": &pit} {
+		t.Run(name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item, entries := fallbackItem(db, 3, pit)
+			deleteBackups(db, entries...)
+			ledger, _, child := plannedLedger(t, item)
+
+			out, err := newStartRestore(cloud, ledger).Handle(context.Background(), child)
+
+			var gone *BackupsGone
+			if !errors.As(err, &gone) || err != error(gone) {
+				t.Fatalf("err = %v (%T), want BackupsGone unwrapped", err, err)
+			}
+			hints := []string{`table "orders"`, "all 3 backup(s) planned", "gone from " + dst, "start a new restore of this table"}
+			if pit != nil {
+				hints = append(hints, "at or before 2025-06-01T11:30:00Z", "choose a later pointInTime")
+			}
+			for _, h := range hints {
+				if !strings.Contains(err.Error(), h) {
+					t.Errorf("message %q does not say %q", err, h)
+				}
+			}
+			if len(gone.Skipped) != 3 || !reflect.DeepEqual(out, RestoreProgress{}) || db.hasTable("orders-restored") {
+				t.Errorf("skipped %+v, out %+v, target created %v", gone.Skipped, out, db.hasTable("orders-restored"))
+			}
+		})
+	}
+}
+
+// TestStartRestoreResumesAfterFallback: a retry of StartRestore (its
+// response was lost) finds the target it restored, from whichever planned
+// backup, and carries on with that one.
+func TestStartRestoreResumesAfterFallback(t *testing.T) {
+	tests := []struct {
+		name        string
+		from        int   // the planned backup the target was restored from
+		gone        []int // planned backups gone at the retry
+		wantSkipped int
+	}{
+		{"restored from a fallback", 1, []int{0}, 1},
+		{"restored from the chosen backup, pruned since", 0, []int{0}, 0},
+		{"restored from a fallback, every planned backup pruned since", 1, []int{0, 1, 2}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			db := cloud.db(dst)
+			item, entries := fallbackItem(db, 3, nil)
+			created := t0.Add(-time.Minute)
+			db.addTable(core.Table{Name: "orders-restored", Status: core.TableCreating, Created: created, RestoredFrom: entries[tc.from].BackupArn}, nil)
+			for _, i := range tc.gone {
+				deleteBackups(db, entries[i])
+			}
+			ledger, _, child := plannedLedger(t, item)
+
+			out, err := newStartRestore(cloud, ledger).Handle(context.Background(), child)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Item.BackupArn != entries[tc.from].BackupArn || !out.Since.Equal(created) || len(out.Skipped) != tc.wantSkipped {
+				t.Errorf("out = %+v, want resumed from %s with %d skipped", out, entries[tc.from].BackupArn, tc.wantSkipped)
+			}
+		})
+	}
 }
