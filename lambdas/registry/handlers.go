@@ -39,6 +39,7 @@ var (
 	_ steps.BackupPruner           = (*ddb.Client)(nil)
 	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
 	_ steps.CatalogWriter          = (*ddb.Client)(nil)
+	_ steps.CopyStatusReader       = (*ddb.Client)(nil)
 	_ steps.RestorePlanner         = (*ddb.Client)(nil)
 	_ steps.SettingsApplier        = (*ddb.Client)(nil)
 	_ steps.SettingsReader         = (*ddb.Client)(nil)
@@ -60,18 +61,21 @@ var (
 // All is every handler. Backup and Restore are its entries of each
 // workflow, in this order.
 var All = []Handler{
-	handler("list-tables", backup, []Access{ReadTables}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
+	handler("list-tables", backup, []Access{ReadTables, UseLedger}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
 		defaults, err := core.SettingsFromEnv(d.Getenv)
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
-			Own: []string{d.ledger().Table, defaults.CatalogTable}}
+			Ledger: d.ledger(), Own: []string{d.ledger().Table, defaults.CatalogTable}}
+	}),
+	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
+		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Now: d.Now}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later
 	// sweep, once its tags show.
 	handler("sweep", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.Sweep).Handle, func(d Deps) *steps.Sweep {
 		return &steps.Sweep{Clients: func(r string) steps.Sweeper { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	handler("create-backup", backup, []Access{ReadTables, MakeBackups}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
-		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) }, Now: d.Now}
+	handler("create-backup", backup, []Access{ReadTables, MakeBackups, UseLedger}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
+		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("capture-settings", backup, []Access{ReadSettings}, (*steps.CaptureSettings).Handle, func(d Deps) *steps.CaptureSettings {
 		return &steps.CaptureSettings{Clients: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Now: d.Now}
@@ -110,12 +114,18 @@ var All = []Handler{
 	handler("delete-table", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.DeleteTable).Handle, func(d Deps) *steps.DeleteTable {
 		return &steps.DeleteTable{Clients: func(r string) steps.TableDeleter { return d.Regions.For(r) }}
 	}),
-	handler("prune-backups", backup, []Access{PruneBackups, WriteCatalog}, (*steps.PruneBackups).Handle, func(d Deps) *steps.PruneBackups {
+	handler("prune-backups", backup, []Access{PruneBackups, WriteCatalog, UseLedger}, (*steps.PruneBackups).Handle, func(d Deps) *steps.PruneBackups {
 		return &steps.PruneBackups{
 			Clients: func(r string) steps.BackupPruner { return d.Regions.For(r) },
 			Catalog: func(r string) steps.CatalogEntryDeleter { return d.Regions.For(r) },
+			Ledger:  d.ledger(),
 			Now:     d.Now,
 		}
+	}),
+	// record-outcome records the outcome of a table or a copy that ended
+	// on an error (the catchers of a backup run's child execution).
+	handler("record-outcome", backup, []Access{UseLedger}, (*steps.RecordOutcome).Handle, func(d Deps) *steps.RecordOutcome {
+		return &steps.RecordOutcome{Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("summarize", both, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
 		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}

@@ -50,10 +50,17 @@ const (
 	// UseLedger reads and writes the run ledger in the function's own
 	// region (core.EnvLedgerTable).
 	UseLedger
+	// ReadTableMetrics reads DynamoDB's CloudWatch metrics
+	// (cloudwatch:GetMetricData).
+	ReadTableMetrics
+	// ReadCopyStatus reads the copy status items of the source region
+	// (core.StatusPK) in each destination's catalog table.
+	ReadCopyStatus
 )
 
 var accessNames = [...]string{"ReadTables", "ReadSettings", "TagTables", "MakeBackups", "ReadBackups", "RestoreTables",
-	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog", "UseLedger"}
+	"DeleteTempTables", "PruneBackups", "ReapplySettings", "ReadCatalog", "WriteCatalog", "UseLedger",
+	"ReadTableMetrics", "ReadCopyStatus"}
 
 func (a Access) String() string {
 	if int(a) < len(accessNames) {

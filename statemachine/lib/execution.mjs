@@ -99,12 +99,30 @@ export async function runExecution({
 
   const clock = virtualTime ? virtualClock(emulator) : undefined;
   const execution = startExecution(def, input, { host, waitMs, retryMs, clock, name: run.name, stateMachineName, startedAt: run.startedAt });
+  // A machine whose plan names its tables elsewhere (the run ledger) has
+  // them read when the plan state exits; the child executions' events, which
+  // may reach the stream before that event, wait until then.
+  const waitsForTables = Boolean(profile.loadTables);
+  const pending = [];
+  const handle = async (raw) => {
+    const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
+    follow(run, ev);
+    if (waitsForTables && ev.type === 'StateExited' && ev.table === undefined && ev.state.name === profile.planState && run.settings) {
+      run.tables = await profile.loadTables(run);
+      run.tablesLoaded = true;
+    }
+    for (const o of all) o.event?.(ev, run);
+  };
   const consume = (async () => {
     for await (const raw of execution.eventLogs) {
-      const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
-      follow(run, ev);
-      for (const o of all) o.event?.(ev, run);
+      if (waitsForTables && !run.tablesLoaded && raw.index !== undefined) {
+        pending.push(raw);
+        continue;
+      }
+      await handle(raw);
+      if (run.tablesLoaded) for (const p of pending.splice(0)) await handle(p);
     }
+    for (const p of pending.splice(0)) await handle(p);
   })();
 
   let status = 'SUCCEEDED';
@@ -121,6 +139,7 @@ export async function runExecution({
     cause = e?.message ?? String(e);
   }
   await consume;
+  if (profile.loadResults) run.results = { ...(await profile.loadResults(run)), ...run.results };
   if (status === 'FAILED') output = { status: 'FAILED', error, cause };
   const { settings, plan, tables, results, summary } = run;
   const child = execution.limits.largestChildHistory;
@@ -159,9 +178,11 @@ function follow(run, ev) {
       }
       break;
     }
-    case 'MapIterationSucceeded':
-      if (ev.parentState?.name === profile.tableMap && ev.table !== undefined) run.results[ev.table] = profile.iterationResult(ev.output);
+    case 'MapIterationSucceeded': {
+      const r = ev.parentState?.name === profile.tableMap && ev.table !== undefined ? profile.iterationResult(ev.output) : undefined;
+      if (r !== undefined) run.results[ev.table] = r;
       break;
+    }
     case 'MapIterationFailed':
       if (ev.parentState?.name === profile.tableMap && ev.table !== undefined) run.results[ev.table] = { table: ev.table, status: 'failed', error: ev.Error, cause: ev.Cause };
       break;

@@ -23,7 +23,10 @@ type BackupMaker interface {
 // CreateBackupInput asks for an on-demand backup of Table in Region.
 type CreateBackupInput struct {
 	Region string `json:"region"`
-	Table  string `json:"table"`
+	Table  string `json:"table,omitempty"`
+	// Index, instead of Table, names the run ledger's item record whose
+	// table to back up (a backup run's child execution).
+	Index *int `json:"index,omitempty"`
 	// SourceTable names the backup; it defaults to Table. When backing up a
 	// temporary table in a destination region it is the source table.
 	SourceTable string    `json:"sourceTable,omitempty"`
@@ -43,6 +46,8 @@ type CreateBackupInput struct {
 // CreateBackupOutput describes the backup made, or found from an earlier
 // attempt of the same run.
 type CreateBackupOutput struct {
+	// Table is the table backed up.
+	Table      string    `json:"table"`
 	BackupArn  string    `json:"backupArn"`
 	BackupName string    `json:"backupName"`
 	Status     string    `json:"status"`
@@ -55,10 +60,19 @@ type CreateBackupOutput struct {
 // CreateBackup makes a deterministic, idempotent on-demand backup.
 type CreateBackup struct {
 	Clients func(region string) BackupMaker
-	Now     Clock
+	// Ledger is the run ledger that Index refers to.
+	Ledger Ledger
+	Now    Clock
 }
 
 func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (CreateBackupOutput, error) {
+	if in.Index != nil {
+		item, err := h.Ledger.item(ctx, in.RunID, *in.Index)
+		if err != nil {
+			return CreateBackupOutput{}, err
+		}
+		in.Table = item.Table
+	}
 	if in.SourceTable == "" {
 		in.SourceTable = in.Table
 	}
@@ -91,7 +105,7 @@ func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (Create
 	for _, b := range existing {
 		if b.Name == name && b.Status != core.BackupStatusDeleted {
 			slog.InfoContext(ctx, "backup already made by this run", "table", in.Table, "region", in.Region, "runId", in.RunID, "backupArn", b.Arn)
-			return CreateBackupOutput{BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created, Reused: true}, nil
+			return CreateBackupOutput{Table: in.Table, BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created, Reused: true}, nil
 		}
 	}
 	b, err := db.CreateBackup(ctx, in.Table, name)
@@ -99,7 +113,7 @@ func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (Create
 		return CreateBackupOutput{}, fmt.Errorf("create backup of %s in %s: %w", in.Table, in.Region, err)
 	}
 	slog.InfoContext(ctx, "backup started", "table", in.Table, "region", in.Region, "runId", in.RunID, "backupArn", b.Arn)
-	return CreateBackupOutput{BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created}, nil
+	return CreateBackupOutput{Table: in.Table, BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created}, nil
 }
 
 // checkNotInProgress refuses to start when another run's temporary table

@@ -19,7 +19,8 @@ const (
 	StatusFailed    = "failed"
 )
 
-// UnmarshalJSON also reads the compact shape of a completed table that the
+// UnmarshalJSON also reads a number, the output of a child execution whose
+// outcome is in the run ledger (an empty result); the compact shape of a completed table that the
 // backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
 // keeps the Map's result for 2,500 tables under the 256 KiB state limit;
 // the string a failed or skipped table gives in a run of many tables
@@ -31,6 +32,13 @@ const (
 // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
 // Its table is read from its input.
 func (r *TableResult) UnmarshalJSON(b []byte) error {
+	var index int
+	if json.Unmarshal(b, &index) == nil {
+		// The output of a backup run's child execution: its item's index;
+		// its outcome is in the run ledger.
+		*r = TableResult{}
+		return nil
+	}
 	var brief string
 	if json.Unmarshal(b, &brief) == nil {
 		name, status, errName := briefResult(brief)
@@ -178,6 +186,10 @@ type SummarizeInput struct {
 	// child executions that failed outright (each other child's output is a
 	// placeholder). An item with neither counts as a failure.
 	Items int `json:"items,omitempty"`
+	// Decided, for a run whose plan is in the run ledger, counts the plan's
+	// decisions by kind; the decisions other than copies are read from the
+	// ledger, and each table skipped counts as skipped.
+	Decided map[string]int `json:"decided,omitempty"`
 	// NotActive lists tables that were not backed up because of their
 	// status; they count as skipped.
 	NotActive []string `json:"notActive,omitempty"`
@@ -207,6 +219,8 @@ type Summary struct {
 	MoreSkipped   int           `json:"moreSkipped,omitempty"`
 	Results       []TableResult `json:"results,omitempty"`
 	MoreResults   int           `json:"moreResults,omitempty"`
+	// Decided is the plan's decisions by kind (a dry run's report).
+	Decided map[string]int `json:"decided,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
@@ -231,7 +245,7 @@ const maxCause = 300
 
 func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, error) {
 	now := h.Now.now()
-	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep, CatalogProblem: in.CatalogProblem}
+	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep, CatalogProblem: in.CatalogProblem, Decided: in.Decided}
 	if !in.StartedAt.IsZero() {
 		s.DurationSeconds = int(now.Sub(in.StartedAt).Seconds())
 	}
@@ -242,8 +256,15 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 			return Summary{}, err
 		}
 	}
+	if in.Decided != nil {
+		skipped, err := h.Ledger.skippedByPlan(ctx, in.RunID)
+		if err != nil {
+			return Summary{}, err
+		}
+		results = append(results, skipped...)
+	}
 	for _, t := range in.NotActive {
-		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: "TableNotActive", Cause: "the table was not ACTIVE or UPDATING when the run listed it"})
+		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: ReasonNotActive, Cause: skipCauses[ReasonNotActive]})
 	}
 	if missing := in.Selected - len(in.Results); missing > 0 {
 		results = append(results, TableResult{Table: "(unknown)", Status: StatusFailed, Error: "MissingResults",
