@@ -255,3 +255,27 @@ func TestCreateBackupErrorsKeepTheirType(t *testing.T) {
 		})
 	}
 }
+
+// A backup run's child names its table by the index of its item record in
+// the run ledger; an index the run has no item for changes nothing.
+func TestCreateBackupOfALedgerItem(t *testing.T) {
+	cloud := newCloud()
+	cloud.db(src).addTable(core.Table{Name: "orders"}, nil)
+	ledger := newMemLedger()
+	r, _ := record(core.LedgerItemKey(3), CopyItem{Table: "orders"})
+	_ = ledger.PutLedger(t.Context(), "", core.LedgerRun(run1), []core.LedgerRecord{r}, t0)
+	h := &CreateBackup{Clients: clients[BackupMaker](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
+	in := backupInput(run1, t0)
+	in.Table, in.Index = "", new(int)
+	*in.Index = 3
+	out, err := h.Handle(t.Context(), in)
+	if err != nil || out.Table != "orders" || out.BackupName != core.BackupName("orders", run1, t0) {
+		t.Fatalf("out = %+v, %v; want a backup of orders", out, err)
+	}
+	*in.Index = 4
+	_, err = h.Handle(t.Context(), in)
+	checkErr(t, err, new(*core.InvalidInput))
+	if n := cloud.db(src).count("CreateBackup"); n != 1 {
+		t.Errorf("CreateBackup called %d times, want 1", n)
+	}
+}

@@ -19,12 +19,10 @@ const (
 	StatusFailed    = "failed"
 )
 
-// UnmarshalJSON also reads a number, the output of a child execution whose
-// outcome is in the run ledger (an empty result); the compact shape of a completed table that the
-// backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
-// keeps the Map's result for 2,500 tables under the 256 KiB state limit;
-// the string a failed or skipped table gives in a run of many tables
-// (TableFailedBriefly, TableSkippedBriefly: see briefResult); and
+// UnmarshalJSON also reads a number, the output of a backup run's child
+// execution, whose outcome is in the run ledger (an empty result); the
+// string a failed or skipped table gives in a restore of many tables (see
+// briefResult); and
 // a child execution that failed outright, which a Distributed Map returns
 // as Step Functions' record of it: {"ExecutionArn", "Input" (the child's
 // input as a JSON string), "Status": "FAILED", "Error", "Cause", ...}
@@ -48,20 +46,13 @@ func (r *TableResult) UnmarshalJSON(b []byte) error {
 	type plain TableResult
 	var v struct {
 		plain
-		T            string              `json:"t"`
-		S            int                 `json:"s"`
-		B            int64               `json:"b"`
-		D            []DestinationResult `json:"d"`
-		ExecutionArn string              `json:"ExecutionArn"`
-		Input        string              `json:"Input"`
+		ExecutionArn string `json:"ExecutionArn"`
+		Input        string `json:"Input"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*r = TableResult(v.plain)
-	if v.T != "" {
-		r.Table, r.Seconds, r.Bytes, r.Destinations = v.T, v.S, v.B, v.D
-	}
 	if v.ExecutionArn != "" {
 		r.Status = StatusFailed
 		r.Table, r.Target, r.index = childItem(v.Input)
@@ -98,7 +89,7 @@ func childItem(input string) (table, target string, index *int) {
 // brief result leaves it out.
 const SkipError = "TableInProgressElsewhere"
 
-// briefResult reads the string the backup state machine gives for a failed
+// briefResult reads the string a state machine gives for a failed
 // or skipped table (or copy) in a run of more than 100 tables, where the
 // results of 10,000 tables that all fail must fit a 256 KiB state:
 // "name:Error" failed, "name" skipped (SkipError). Table and region names
