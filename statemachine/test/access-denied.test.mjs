@@ -40,13 +40,13 @@ describe('a temporary table whose delete is denied', () => {
   test('takes the failure path for that copy, and only for it', () => {
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationFailed'],
-      avoids: ['PruneDestination', 'DestinationSucceeded'],
+      enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'RecordCopyOutcome'],
+      avoids: ['PruneDestination'],
     });
     assertRoute(result, {
       table: 'users', region: DEST,
-      enters: ['DeleteTemporaryTable', 'PruneDestination', 'DestinationSucceeded'],
-      avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+      enters: ['DeleteTemporaryTable', 'PruneDestination'],
+      avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
     });
   });
 });

@@ -20,7 +20,7 @@ describe('more than 100 source tables', () => {
       await Promise.all(names.slice(i, i + 15).map((n) => createTable(h, SOURCE, n, { items: 1 })));
     }
     result = await h.run({ maxConcurrency: 40 }, {
-      onEvent: (e) => e.parentState?.name === 'BackUpTables' && iterations.push(e),
+      onEvent: (e) => e.parentState?.name === 'CopyTables' && iterations.push(e),
     });
   });
   after(() => h?.stop());
@@ -121,7 +121,7 @@ describe('a run that starts while another is copying', () => {
     assert.equal(second.status, 'SUCCEEDED', `${second.error}: ${second.cause}`);
     assert.equal(second.output.skipped, tables.length);
     for (const s of second.output.skippedTables) assert.equal(s.error, 'TableInProgressElsewhere');
-    for (const table of tables) assertRoute(second, { table, enters: ['BackUpSourceTable', 'TableSkipped'], avoids: ['CopyToDestinations', 'TableFailed'] });
+    for (const table of tables) assertRoute(second, { table, enters: ['BackUpSourceTable', 'RecordTableOutcome'], avoids: ['CopyToDestinations'] });
   });
 
   test('never copies a table twice at once', async () => {
@@ -336,18 +336,18 @@ describe('failures in a run of more than 100 tables', () => {
   });
   after(() => h?.stop());
 
-  test('give brief results that the summary reads: the table, the region of a copy, the error', () => {
+  test('record outcomes that the summary reads: the table, the region of a copy, the error and its cause', () => {
     assert.equal(backup.status, 'FAILED');
     assert.equal(backup.error, 'TablesFailed', backup.cause);
     const failures = Object.fromEntries(backup.summary.failures.map((f) => [f.table, f]));
     assert.deepEqual(Object.keys(failures).toSorted(), ['u0000', 'u0001']);
     assert.equal(failures.u0000.error, 'TableNotFound');
-    assert.equal(failures.u0000.cause, undefined, 'a brief result has no cause');
+    assert.match(failures.u0000.cause, /u0000 not found/);
     assert.equal(failures.u0001.region, DEST);
     assert.equal(failures.u0001.error, 'TableNotFound');
     assert.equal(backup.summary.succeeded, 102);
-    assertRoute(backup, { table: 'u0000', enters: ['TableFailed', 'TableFailedBriefly'], avoids: ['TableFailedInFull'] });
-    assertRoute(backup, { table: 'u0001', region: DEST, enters: ['DestinationFailed', 'DestinationFailedBriefly'], avoids: ['DestinationFailedInFull'] });
+    assertRoute(backup, { table: 'u0000', enters: ['BackUpSourceTable', 'RecordTableOutcome'], avoids: ['CopyToDestinations'] });
+    assertRoute(backup, { table: 'u0001', region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'], avoids: ['PollTemporaryTable'] });
   });
 
   test('a restore of more than 100 tables reports a failed table without its cause', () => {

@@ -20,7 +20,7 @@ describe('an InternalServerError past the SDK\'s retries', () => {
   test('is retried by the state machine, and the table succeeds', () => {
     assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
     assert.ok(retried.some((e) => e.state.name === 'BackUpTemporaryTable' && e.retry.retrier.ErrorEquals.includes('ServiceError')), 'no ServiceError retry');
-    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'DestinationSucceeded'], avoids: ['CleanUpTemporaryTable'] });
+    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'PruneDestination'], avoids: ['CleanUpTemporaryTable'] });
   });
 });
 
@@ -42,6 +42,6 @@ describe('a request DynamoDB rejects', () => {
     assert.match(cause.failures[0].cause, /DynamoDB rejected CreateBackup/);
     assert.match(cause.failures[0].cause, /injected: 1 validation error detected/);
     assert.deepEqual(retried.filter((e) => e.state.name === 'BackUpTemporaryTable'), []);
-    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'] });
+    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'] });
   });
 });
