@@ -38,7 +38,7 @@ var (
 	_ steps.BackupMaker            = (*ddb.Client)(nil)
 	_ steps.BackupPruner           = (*ddb.Client)(nil)
 	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
-	_ steps.CatalogWriter          = (*ddb.Client)(nil)
+	_ steps.CopyFinisher           = (*ddb.Client)(nil)
 	_ steps.CopyStatusReader       = (*ddb.Client)(nil)
 	_ steps.RestorePlanner         = (*ddb.Client)(nil)
 	_ steps.SettingsApplier        = (*ddb.Client)(nil)
@@ -46,6 +46,7 @@ var (
 	_ steps.Sweeper                = (*ddb.Client)(nil)
 	_ steps.TableDeleter           = (*ddb.Client)(nil)
 	_ steps.TableDescriber         = (*ddb.Client)(nil)
+	_ steps.TemporaryTablePoller   = (*ddb.Client)(nil)
 	_ steps.TableLister            = (*ddb.Client)(nil)
 	_ steps.TargetRestorer         = (*ddb.Client)(nil)
 	_ steps.RunLedger              = (*ddb.Client)(nil)
@@ -74,11 +75,11 @@ var All = []Handler{
 	handler("sweep", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.Sweep).Handle, func(d Deps) *steps.Sweep {
 		return &steps.Sweep{Clients: func(r string) steps.Sweeper { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	handler("create-backup", backup, []Access{ReadTables, MakeBackups, UseLedger}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
-		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
-	}),
-	handler("capture-settings", backup, []Access{ReadSettings}, (*steps.CaptureSettings).Handle, func(d Deps) *steps.CaptureSettings {
-		return &steps.CaptureSettings{Clients: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Now: d.Now}
+	// create-backup reads a backup run's item, backs the table up, and
+	// captures the settings a backup does not carry.
+	handler("create-backup", backup, []Access{ReadTables, MakeBackups, ReadSettings, UseLedger}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
+		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) },
+			Settings: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("describe-backup", backup, []Access{ReadBackups}, (*steps.DescribeBackup).Handle, func(d Deps) *steps.DescribeBackup {
 		return &steps.DescribeBackup{Clients: func(r string) steps.BackupDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
@@ -105,11 +106,18 @@ var All = []Handler{
 	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
 		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
+	// poll-temporary-table tags the temporary table once it is ACTIVE, then
+	// starts its backup, the one that stays in the destination region.
+	handler("poll-temporary-table", backup, []Access{ReadTables, TagTables, MakeBackups}, (*steps.PollTemporaryTable).Handle, func(d Deps) *steps.PollTemporaryTable {
+		return &steps.PollTemporaryTable{Clients: func(r string) steps.TemporaryTablePoller { return d.Regions.For(r) }, Now: d.Now}
+	}),
 	handler("apply-settings", restore, []Access{ReadCatalog, ReadSettings, TagTables, ReapplySettings}, (*steps.ApplySettings).Handle, func(d Deps) *steps.ApplySettings {
 		return &steps.ApplySettings{Clients: func(r string) steps.SettingsApplier { return d.Regions.For(r) }}
 	}),
-	handler("record-backup", backup, []Access{WriteCatalog}, (*steps.RecordBackup).Handle, func(d Deps) *steps.RecordBackup {
-		return &steps.RecordBackup{Clients: func(r string) steps.CatalogWriter { return d.Regions.For(r) }, Now: d.Now}
+	// finish-copy polls the destination backup, then records it in the
+	// catalog with the copy status, deletes the temporary table and prunes.
+	handler("finish-copy", backup, []Access{ReadBackups, WriteCatalog, ReadTables, DeleteTempTables, PruneBackups, UseLedger}, (*steps.FinishCopy).Handle, func(d Deps) *steps.FinishCopy {
+		return &steps.FinishCopy{Clients: func(r string) steps.CopyFinisher { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("delete-table", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.DeleteTable).Handle, func(d Deps) *steps.DeleteTable {
 		return &steps.DeleteTable{Clients: func(r string) steps.TableDeleter { return d.Regions.For(r) }}

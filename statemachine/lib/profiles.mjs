@@ -23,7 +23,7 @@ export const backupProfile = {
   polls: {
     PollSourceBackup: 'source backup',
     PollTemporaryTable: 'temporary table restore',
-    PollDestinationBackup: 'destination backup',
+    FinishCopy: 'destination backup',
   },
   /** The plan in the plan state's output: {tables, settings, plan}, or undefined; the tables come from loadTables. */
   readPlan(output) {

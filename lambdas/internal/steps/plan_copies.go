@@ -58,8 +58,8 @@ type candidate struct {
 // measured history of the phases that happen there.
 type CopyPlan struct {
 	Region            string            `json:"region"`
-	Restore           core.PhaseHistory `json:"restore,omitzero"`
-	DestinationBackup core.PhaseHistory `json:"destinationBackup,omitzero"`
+	Restore           core.PhaseHistory `json:"restore"`
+	DestinationBackup core.PhaseHistory `json:"destinationBackup"`
 }
 
 // CopyItem is the run ledger's item record of an admitted table (item#i):

@@ -143,7 +143,9 @@ func TestPlanCopiesStatusUnreadable(t *testing.T) {
 	putListed(t, db, "run-1", 10, ListedTable{Name: "orders", Status: core.TableActive})
 	reads := 0
 	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Now: fixedClock(t0),
-		Status: func(string) CopyStatusReader { return fakeStatus{err: &core.Throttled{Operation: "Query"}, reads: &reads} }}
+		Status: func(string) CopyStatusReader {
+			return fakeStatus{err: &core.Throttled{Operation: "Query"}, reads: &reads}
+		}}
 	_, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", StartedAt: t0, Settings: planSettings(false)})
 	var throttled *core.Throttled
 	if !errors.As(err, &throttled) || !strings.Contains(err.Error(), "eu-central-1") {

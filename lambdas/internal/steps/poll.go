@@ -13,6 +13,9 @@ type PollInput struct {
 	// and the time limit are measured from it.
 	Since            time.Time `json:"since"`
 	PollLimitMinutes int       `json:"pollLimitMinutes"`
+	// Predicted is how long the operation is predicted to take, in seconds,
+	// from its last measured duration (0: no history; see core.NextWait).
+	Predicted float64 `json:"predicted,omitempty"`
 }
 
 // PollOutput tells the state machine whether to go on waiting.
@@ -28,6 +31,8 @@ type PollOutput struct {
 	// ItemCountNote says.
 	ItemCount     int64  `json:"itemCount"`
 	ItemCountNote string `json:"itemCountNote,omitempty"`
+	// Predicted is the input's, passed on to the next poll (0: none).
+	Predicted float64 `json:"predicted"`
 }
 
 func (in PollInput) validate() error {
@@ -52,5 +57,17 @@ func (in PollInput) next(now time.Time, what, status string, sched core.PollSche
 		return PollOutput{}, &core.PollTimedOut{What: what, Region: in.Region, Status: status, Elapsed: elapsed, Limit: limit}
 	}
 	wait := min(sched.Next(elapsed), limit-elapsed+time.Second)
-	return PollOutput{Status: status, WaitSeconds: int(wait.Seconds()), ElapsedSeconds: int(elapsed.Seconds())}, nil
+	if in.Predicted > 0 {
+		wait = core.NextWait(in.Predicted, true, elapsed, limit)
+	}
+	return PollOutput{Status: status, WaitSeconds: int(wait.Seconds()), ElapsedSeconds: int(elapsed.Seconds()), Predicted: in.Predicted}, nil
+}
+
+// firstWait is the output of a step that starts an operation: not ready,
+// and the wait before its first poll, aimed at its predicted end when its
+// history predicts one (core.PredictSeconds), else today's schedule.
+func firstWait(status string, history core.PhaseHistory, sizeNow int64, pollLimitMinutes int) PollOutput {
+	predicted, ok := core.PredictSeconds(history, sizeNow)
+	wait := core.NextWait(predicted, ok, 0, time.Duration(pollLimitMinutes)*time.Minute)
+	return PollOutput{Status: status, WaitSeconds: int(wait.Seconds()), Predicted: predicted}
 }

@@ -38,7 +38,10 @@ func TestOutcomesOfAChildExecution(t *testing.T) {
 		func() error { _, err := prune.Handle(t.Context(), pruneIn(0, "eu-west-1", "orders")); return err },
 		// users: one copy failed.
 		func() error { _, err := prune.Handle(t.Context(), pruneIn(1, "eu-central-1", "users")); return err },
-		func() error { _, err := outcome.Handle(t.Context(), failed(1, "users", "us-east-2", "PollTimedOut")); return err },
+		func() error {
+			_, err := outcome.Handle(t.Context(), failed(1, "users", "us-east-2", "PollTimedOut"))
+			return err
+		},
 		func() error { _, err := prune.Handle(t.Context(), pruneIn(1, "eu-west-1", "users")); return err },
 		// carts: another run holds it.
 		func() error { _, err := outcome.Handle(t.Context(), failed(2, "", "", SkipError)); return err },
