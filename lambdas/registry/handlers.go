@@ -99,11 +99,9 @@ var All = []Handler{
 	handler("start-restore", restore, []Access{ReadCatalog, ReadTables, RestoreTables}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
 		return &steps.StartRestore{Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	// describe-table tags the temporary table once it is ACTIVE (not
-	// before: TagResource refuses a table being created), and reports it
-	// ready only when its continuous backups, which CreateBackup and PITR
-	// need, are enabled (DescribeContinuousBackups, in ReadSettings).
-	handler("describe-table", both, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
+	// describe-table polls a restored table until it is ACTIVE, and tags it
+	// then (not before: TagResource refuses a table being created).
+	handler("describe-table", restore, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
 		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
 	}),
 	// poll-temporary-table tags the temporary table once it is ACTIVE, then

@@ -37,14 +37,14 @@ describe('a restore that fails for one table', () => {
     assertRoute(result, {
       table: 'broken', region: DEST,
       enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
-      avoids: ['PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination'],
+      avoids: ['PollTemporaryTable', 'FinishCopy'],
     });
     // The table's iteration goes on: the source is still pruned.
     assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource'], avoids: ['RecordTableOutcome'] });
     for (const t of ['alpha', 'gamma']) {
       assertRoute(result, {
         table: t, region: DEST,
-        enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination'],
+        enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'FinishCopy'],
         avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
       });
     }
@@ -108,8 +108,8 @@ describe('a table that is left behind mid-copy', () => {
     assert.equal(result.error, 'TablesFailed');
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
-      avoids: ['PollDestinationBackup', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination'],
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
+      avoids: ['FinishCopy'],
     });
     const s = await state(h);
     const temp = s.regions[DEST]?.tables?.[tempTableName(SOURCE, 'orders')];
@@ -135,7 +135,7 @@ describe('a restore quota error', () => {
     assert.equal(result.metrics.dynamodbCallsByOperation.RestoreTableFromBackup, 4);
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination'],
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'FinishCopy'],
       avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
     });
     const inv = await noTempTablesLeft(h, [SOURCE, DEST]);

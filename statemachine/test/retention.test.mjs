@@ -57,7 +57,7 @@ describe('retention', () => {
     await h.admin('DELETE', 'faults');
     assert.equal(r.status, 'FAILED');
     for (const table of ['orders', 'customers']) {
-      assertRoute(r, { table, region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'], avoids: ['BackUpTemporaryTable', 'PruneDestination'] });
+      assertRoute(r, { table, region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'], avoids: ['PollTemporaryTable', 'FinishCopy'] });
       assertRoute(r, { table, enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource'], avoids: ['RecordTableOutcome'] });
     }
     const inv = await h.inventory();

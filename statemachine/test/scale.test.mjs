@@ -63,7 +63,8 @@ function copyWindows(events) {
     const key = `${e.executionName}|${e.table}|${e.region}`;
     // A caught error also exits the state, with $.error instead of $.restore.
     if (e.type === 'StateExited' && e.state.name === 'RestoreTemporaryTable' && e.state.output?.restore && !e.state.output.error) open.set(key, e.timestamp);
-    if (e.type === 'StateExited' && ['DeleteTemporaryTable', 'CleanUpTemporaryTable'].includes(e.state.name) && open.has(key)) {
+    const done = e.state?.name === 'CleanUpTemporaryTable' || (e.state?.name === 'FinishCopy' && e.state.output?.restore?.poll?.finish?.ready);
+    if (e.type === 'StateExited' && done && open.has(key)) {
       windows.push({ run: e.executionName, table: e.table, region: e.region, from: open.get(key), to: e.timestamp });
       open.delete(key);
     }

@@ -40,8 +40,8 @@ var goldenNow = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 // into eu-west-1, then a restore of it there. The nth mention of a handler
 // runs the nth case of its file; the cases left over (refusals) run after.
 var goldenScenario = []string{
-	"list-tables", "sweep", "plan-copies", "create-backup", "capture-settings", "describe-backup", "restore-table", "describe-table",
-	"create-backup", "describe-backup", "record-backup", "delete-table", "prune-backups", "prune-backups", "record-outcome", "summarize",
+	"list-tables", "sweep", "plan-copies", "create-backup", "describe-backup", "restore-table", "poll-temporary-table",
+	"finish-copy", "prune-backups", "record-outcome", "summarize",
 	"plan-restore", "start-restore", "describe-table", "apply-settings", "apply-settings", "summarize",
 }
 

@@ -264,7 +264,7 @@ func TestCreateBackupOfALedgerItem(t *testing.T) {
 	ledger := newMemLedger()
 	r, _ := record(core.LedgerItemKey(3), CopyItem{Table: "orders"})
 	_ = ledger.PutLedger(t.Context(), "", core.LedgerRun(run1), []core.LedgerRecord{r}, t0)
-	h := &CreateBackup{Clients: clients[BackupMaker](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
+	h := &CreateBackup{Clients: clients[BackupMaker](cloud), Settings: clients[SettingsReader](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
 	in := backupInput(run1, t0)
 	in.Table, in.Index = "", new(int)
 	*in.Index = 3
@@ -277,5 +277,39 @@ func TestCreateBackupOfALedgerItem(t *testing.T) {
 	checkErr(t, err, new(*core.InvalidInput))
 	if n := cloud.db(src).count("CreateBackup"); n != 1 {
 		t.Errorf("CreateBackup called %d times, want 1", n)
+	}
+}
+
+// The first wait for a source backup aims at its predicted end, from the
+// last measured duration scaled by the table's size; without history it is
+// today's schedule.
+func TestCreateBackupAimsTheFirstWait(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		history  core.PhaseHistory
+		wantWait int
+	}{
+		{"no history", core.PhaseHistory{}, int(core.DefaultPoll.Min.Seconds())},
+		{"same size", core.PhaseHistory{Seconds: 200, SizeBytes: 1000}, 210},
+		{"twice the size", core.PhaseHistory{Seconds: 200, SizeBytes: 500}, 420},
+		{"past the poll limit", core.PhaseHistory{Seconds: 7200, SizeBytes: 1000}, 3601},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			cloud.db(src).addTable(core.Table{Name: "orders"}, nil)
+			ledger := newMemLedger()
+			r, _ := record(core.LedgerItemKey(0), CopyItem{Table: "orders", SizeBytes: 1000, SourceBackup: tc.history, Copies: []CopyPlan{{Region: dst}}})
+			_ = ledger.PutLedger(t.Context(), "", core.LedgerRun(run1), []core.LedgerRecord{r}, t0)
+			h := &CreateBackup{Clients: clients[BackupMaker](cloud), Settings: clients[SettingsReader](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
+			in := backupInput(run1, t0)
+			in.Table, in.Index, in.PollLimitMinutes = "", new(int), 60
+			out, err := h.Handle(t.Context(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Poll == nil || out.Poll.WaitSeconds != tc.wantWait || out.Manifest == nil || len(out.Copies) != 1 {
+				t.Errorf("out = %+v (poll %+v), want a first wait of %d s, the manifest and the copies", out, out.Poll, tc.wantWait)
+			}
+		})
 	}
 }
