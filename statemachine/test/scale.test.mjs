@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { payloadBytes } from '../lib/limits.mjs';
 import {
-  DEST, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, toolBackups,
+  DEST, DEST2, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, toolBackups,
 } from '../testhost.mjs';
 
 describe('more than 100 source tables', () => {
@@ -226,6 +226,41 @@ async function createMany(h, region, names, parallel = 50) {
     })));
   }
 }
+
+// The run ledger keeps the tables, the plan and the outcomes out of the
+// states: a run of many tables with the longest names, copied to three
+// regions, keeps every state small. (make bench runs 10,000.)
+describe('1,000 tables with 255-character names, copied to three regions', () => {
+  let h;
+  let result;
+  const regions = [DEST, DEST2, 'ap-south-1'];
+  const names = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'n'.repeat(251)}`);
+  before(async () => {
+    h = await startTestHost({ restoreTime: '0s', env: { DESTINATION_REGIONS: regions.join(',') } });
+    await withoutRates(h);
+    await withoutBackupsEnabling(h);
+    await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
+    await createMany(h, SOURCE, names);
+    result = await h.run({ maxConcurrency: 200 });
+    console.log(`1,000 tables x 3 regions: ${result.metrics.wallSeconds}s; largest payload ${JSON.stringify(result.metrics.largestPayload)}; history ${JSON.stringify({ ...result.history, largestChild: { events: result.history.largestChild.events } })}`);
+  });
+  after(() => h?.stop());
+
+  test('ends with its summary, every table copied to every region', async () => {
+    assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
+    assert.equal(result.summary.tables, 1000);
+    assert.equal(result.summary.succeeded, 1000);
+    assert.deepEqual(result.summary.decided, { copy: 3000 });
+    const inv = await noTempTablesLeft(h, [SOURCE, ...regions]);
+    for (const region of [SOURCE, ...regions]) assert.equal(toolBackups(inv[region]).length, 1000, region);
+  });
+
+  test('keeps every state small and every history far from the limit', () => {
+    assert.ok(result.metrics.largestPayload.bytes < 32 * 1024, JSON.stringify(result.metrics.largestPayload));
+    assert.ok(result.history.events < 100, JSON.stringify(result.history));
+    assert.ok(result.history.largestChild.events < 200, JSON.stringify(result.history));
+  });
+});
 
 describe('10,000 tables that all fail', () => {
   let h;

@@ -55,7 +55,7 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
 		now := h.Now.now()
 		return PollOutput{
-			Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ElapsedSeconds: int(now.Sub(in.Since).Seconds()),
+			Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ElapsedSeconds: int(now.Sub(in.Since).Seconds()), MeasuredSeconds: in.measured(now.Sub(in.Since)),
 			ItemCount: t.ItemCount, ItemCountNote: core.ApproxItemCountNote(now),
 		}, nil
 	case core.TableCreating, core.TableUpdating:

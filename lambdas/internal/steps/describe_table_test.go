@@ -21,7 +21,7 @@ func TestDescribeTable(t *testing.T) {
 		wantErr any
 	}{
 		{name: "active", status: core.TableActive, now: t0,
-			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
+			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, MeasuredSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
 		{name: "creating", status: core.TableCreating, now: t0,
 			want: PollOutput{Status: core.TableCreating, WaitSeconds: 240, ElapsedSeconds: 1200}},
 		{name: "creating for hours", status: core.TableCreating, now: since.Add(5 * time.Hour),

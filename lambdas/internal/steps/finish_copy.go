@@ -93,7 +93,7 @@ func (h *FinishCopy) Handle(ctx context.Context, in FinishCopyInput) (PollOutput
 		Table: in.SourceTable, SourceRegion: in.SourceRegion, DataTime: in.SourceBackupCreatedAt, CurrentAsOf: in.SourceBackupCreatedAt,
 		Phases: map[core.Phase]core.PhaseHistory{
 			core.PhaseSourceBackup: in.SourceBackup, core.PhaseRestore: in.Restore,
-			core.PhaseDestinationBackup: {Seconds: float64(poll.ElapsedSeconds), SizeBytes: poll.SizeBytes},
+			core.PhaseDestinationBackup: {Seconds: poll.MeasuredSeconds, SizeBytes: poll.SizeBytes},
 		},
 		CopySeconds: now.Sub(in.SourceBackupCreatedAt).Seconds(), SizeBytes: poll.SizeBytes, RunID: in.RunID,
 	}

@@ -33,6 +33,12 @@ type PollOutput struct {
 	ItemCountNote string `json:"itemCountNote,omitempty"`
 	// Predicted is the input's, passed on to the next poll (0: none).
 	Predicted float64 `json:"predicted"`
+	// MeasuredSeconds, once ready, is how long the operation took as far
+	// as the polls tell: at most the elapsed time, and no more than the
+	// prediction when the poll that aimed at it found the operation done
+	// (it ended before; recording the elapsed time would make every later
+	// prediction a little longer).
+	MeasuredSeconds float64 `json:"measuredSeconds,omitempty"`
 }
 
 func (in PollInput) validate() error {
@@ -61,6 +67,15 @@ func (in PollInput) next(now time.Time, what, status string, sched core.PollSche
 		wait = core.NextWait(in.Predicted, true, elapsed, limit)
 	}
 	return PollOutput{Status: status, WaitSeconds: int(wait.Seconds()), ElapsedSeconds: int(elapsed.Seconds()), Predicted: in.Predicted}, nil
+}
+
+// measured is what a poll that found the operation done after elapsed
+// records as its duration (PollOutput.MeasuredSeconds).
+func (in PollInput) measured(elapsed time.Duration) float64 {
+	if in.Predicted > 0 {
+		return min(elapsed.Seconds(), in.Predicted)
+	}
+	return elapsed.Seconds()
 }
 
 // firstWait is the output of a step that starts an operation: not ready,

@@ -56,3 +56,33 @@ func TestPollRefusesBadInputBeforeAnyCall(t *testing.T) {
 		})
 	}
 }
+
+// A poll records how long the operation took: the elapsed time, but no
+// more than the prediction when the poll aimed at it found it done, so that
+// predictions do not creep up from one copy to the next; a poll before the
+// predicted end waits for it.
+func TestPollsFollowThePrediction(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		predicted     float64
+		elapsed       time.Duration
+		wantMeasured  float64
+		wantNextWaitS int
+	}{
+		{"no prediction", 0, 90 * time.Second, 90, 18},
+		{"done at the predicted end", 60, 63 * time.Second, 60, 13},
+		{"done later than predicted", 60, 300 * time.Second, 60, 60},
+		{"before the predicted end", 600, 60 * time.Second, 60, 570},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := PollInput{Region: src, Since: t0.Add(-tc.elapsed), PollLimitMinutes: 60, Predicted: tc.predicted}
+			if got := in.measured(tc.elapsed); got != min(tc.wantMeasured, tc.elapsed.Seconds()) {
+				t.Errorf("measured = %v, want %v", got, tc.wantMeasured)
+			}
+			out, err := in.next(t0, "backup b", core.BackupStatusCreate, core.DefaultPoll)
+			if err != nil || out.WaitSeconds != tc.wantNextWaitS || out.Predicted != tc.predicted {
+				t.Errorf("next = %+v, %v; want a wait of %d s and the prediction passed on", out, err, tc.wantNextWaitS)
+			}
+		})
+	}
+}
