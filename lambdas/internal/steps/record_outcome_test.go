@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -76,4 +79,37 @@ func TestRecordOutcomeRefusesWithoutItem(t *testing.T) {
 	h := &RecordOutcome{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Now: fixedClock(t0)}
 	_, err := h.Handle(t.Context(), RecordOutcomeInput{RunID: "run-1"})
 	checkErr(t, err, new(*core.InvalidInput))
+}
+
+// The backup state machine skips a copy on the error record-outcome reads
+// as a skip: RestoreTemporaryTable's first catcher names SkipError and
+// goes to RecordCopyOutcome.
+func TestTheMachineSkipsOnSkipError(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "backup.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def struct {
+		States map[string]struct {
+			ItemProcessor struct {
+				States map[string]struct {
+					ItemProcessor struct {
+						States map[string]struct {
+							Catch []struct {
+								ErrorEquals []string
+								Next        string
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &def); err != nil {
+		t.Fatal(err)
+	}
+	catch := def.States["CopyTables"].ItemProcessor.States["CopyToDestinations"].ItemProcessor.States["RestoreTemporaryTable"].Catch
+	if len(catch) == 0 || !reflect.DeepEqual(catch[0].ErrorEquals, []string{SkipError}) || catch[0].Next != "RecordCopyOutcome" {
+		t.Errorf("RestoreTemporaryTable catches %+v; want %s first, to RecordCopyOutcome", catch, SkipError)
+	}
 }
