@@ -16,6 +16,9 @@ type PollInput struct {
 	// Predicted is how long the operation is predicted to take, in seconds,
 	// from its last measured duration (0: no history; see core.NextWait).
 	Predicted float64 `json:"predicted,omitempty"`
+	// Waited is the wait just before this poll, in seconds (0: unknown):
+	// an operation found done ended within it.
+	Waited int `json:"waited,omitempty"`
 }
 
 // PollOutput tells the state machine whether to go on waiting.
@@ -34,10 +37,8 @@ type PollOutput struct {
 	// Predicted is the input's, passed on to the next poll (0: none).
 	Predicted float64 `json:"predicted"`
 	// MeasuredSeconds, once ready, is how long the operation took as far
-	// as the polls tell: at most the elapsed time, and no more than the
-	// prediction when the poll that aimed at it found the operation done
-	// (it ended before; recording the elapsed time would make every later
-	// prediction a little longer).
+	// as the polls tell (see PollInput.measured): the next copy's waits
+	// are predicted from it.
 	MeasuredSeconds float64 `json:"measuredSeconds,omitempty"`
 }
 
@@ -69,13 +70,25 @@ func (in PollInput) next(now time.Time, what, status string, sched core.PollSche
 	return PollOutput{Status: status, WaitSeconds: int(wait.Seconds()), ElapsedSeconds: int(elapsed.Seconds()), Predicted: in.Predicted}, nil
 }
 
-// measured is what a poll that found the operation done after elapsed
-// records as its duration (PollOutput.MeasuredSeconds).
+// measured is how long an operation that a poll found done after elapsed
+// took, as far as the polls tell: it ended within the last wait. The
+// prediction, when it falls within that wait (the poll aimed at it found
+// the operation done); else the middle of the wait, so that neither the
+// detection lag nor the poll's aim is added to the next prediction, which
+// would then creep up from one copy to the next.
 func (in PollInput) measured(elapsed time.Duration) float64 {
-	if in.Predicted > 0 {
-		return min(elapsed.Seconds(), in.Predicted)
+	e := elapsed.Seconds()
+	if in.Waited <= 0 {
+		if in.Predicted > 0 {
+			return min(e, in.Predicted)
+		}
+		return e
 	}
-	return elapsed.Seconds()
+	from := max(e-float64(in.Waited), 0)
+	if in.Predicted >= from && in.Predicted <= e {
+		return in.Predicted
+	}
+	return (from + e) / 2
 }
 
 // firstWait is the output of a step that starts an operation: not ready,
