@@ -39,7 +39,7 @@ type PollOutput struct {
 	// MeasuredSeconds, once ready, is how long the operation took as far
 	// as the polls tell (see PollInput.measured): the next copy's waits
 	// are predicted from it.
-	MeasuredSeconds float64 `json:"measuredSeconds,omitempty"`
+	MeasuredSeconds float64 `json:"measuredSeconds"`
 }
 
 func (in PollInput) validate() error {
