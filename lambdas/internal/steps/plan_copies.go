@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -76,9 +75,8 @@ type CopyItem struct {
 
 // PlanCopiesInput is the listing's result as the state machine passes it on.
 type PlanCopiesInput struct {
-	RunID     string        `json:"runId"`
-	StartedAt time.Time     `json:"startedAt"`
-	Settings  core.Settings `json:"settings"`
+	RunID    string        `json:"runId"`
+	Settings core.Settings `json:"settings"`
 }
 
 // PlanCopiesOutput is the plan, small whatever the number of tables: the

@@ -75,7 +75,7 @@ func TestPlanCopies(t *testing.T) {
 	status := map[string]fakeStatus{"eu-central-1": {items: []core.CopyStatus{history}, reads: &reads}, "us-east-2": {items: []core.CopyStatus{other}, reads: &reads}}
 	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(r string) CopyStatusReader { return status[r] }, Now: fixedClock(t0)}
 
-	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", StartedAt: t0, Settings: planSettings(false)})
+	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPlanCopiesDryRun(t *testing.T) {
 	putListed(t, db, "run-1", 10, ListedTable{Name: "orders", Status: core.TableActive}, ListedTable{Name: "users", Status: core.TableActive})
 	reads := 0
 	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusReader { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
-	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", StartedAt: t0, Settings: planSettings(true)})
+	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPlanCopiesStatusUnreadable(t *testing.T) {
 		Status: func(string) CopyStatusReader {
 			return fakeStatus{err: &core.Throttled{Operation: "Query"}, reads: &reads}
 		}}
-	_, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", StartedAt: t0, Settings: planSettings(false)})
+	_, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)})
 	var throttled *core.Throttled
 	if !errors.As(err, &throttled) || !strings.Contains(err.Error(), "eu-central-1") {
 		t.Errorf("err = %v, want Throttled naming the region", err)
@@ -167,7 +167,7 @@ func TestPlanCopiesChunksDecisions(t *testing.T) {
 	putListed(t, db, "run-1", 1000, tables...)
 	reads := 0
 	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusReader { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
-	if _, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", StartedAt: t0, Settings: planSettings(false)}); err != nil {
+	if _, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)}); err != nil {
 		t.Fatal(err)
 	}
 	chunks := 0
