@@ -105,14 +105,20 @@ emulator:
 
 ## bench: the figures quoted in the docs: poll schedules (today's and
 ## learned), the fleet simulation (a month of copying by RPO against the
-## 2021 policy), reading the metrics of 10,000 tables, binary sizes, and one
-## table's state transitions and history events for simulated 2-minute,
-## 20-minute and 3-hour restores
+## 2021 policy), reading the metrics of 10,000 tables, binary sizes; one
+## table's state transitions, history events, detection lag and cost per
+## copy for simulated 2-minute, 20-minute and 3-hour restores (the second
+## copy, with the first copy's history; also with that history off by -50%
+## and +100%, and to three destinations); and one run of 10,000 tables with
+## 255-character names to three destinations
 bench: sizes deps build-local
 	go test -count=1 -run 'TestPollFigures|TestLearnedWaitFigures' -v ./lambdas/core/ | grep -v '^=== RUN'
 	go test -count=1 -run 'TestFleet|TestDecideTenThousandTables' -v ./lambdas/internal/fleet/ | grep -v '^=== RUN'
 	go test -count=1 -run 'TestChangesAt10000' -v ./lambdas/internal/cwmetrics/ | grep -v '^=== RUN'
 	cd statemachine && for d in 2m 20m 3h; do node bench.mjs --restore-time $$d --host-bin ../$(BUILD)/local > /dev/null || exit 1; done
+	cd statemachine && for p in 0.5 2; do node bench.mjs --restore-time 3h --prediction $$p --host-bin ../$(BUILD)/local > /dev/null || exit 1; done
+	cd statemachine && node bench.mjs --restore-time 3h --destinations 3 --host-bin ../$(BUILD)/local > /dev/null
+	cd statemachine && node bench.mjs --scale 10000 --destinations 3 --host-bin ../$(BUILD)/local > /dev/null
 
 ## sizes: the size of the Lambda binary
 sizes: build

@@ -25,18 +25,24 @@
 
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_HOST_BIN, bench } from './lib/bench.mjs';
+import { DEFAULT_HOST_BIN, bench, scaleBench } from './lib/bench.mjs';
 import { runMain } from './lib/cli.mjs';
 import { round } from './lib/format.mjs';
+
+// Transitions per table copy to one destination before the run ledger,
+// the merged steps and the learned waits (the first copy's figures then).
+const BEFORE = { '2m': 66, '20m': 177, '3h': 351 };
 
 function printReport(r, n, say) {
   const c = r.child;
   const pad = (s, w) => String(s).padEnd(w);
   const num = (x, w = 8) => String(x ?? '-').padStart(w);
   say('');
-  say(`Backup of one table, restore time ${r.restoreTime} (backups ${r.durationsSeconds.backupCreate}s, restore ${r.durationsSeconds.restore}s): ${r.status}, table ${r.table.status}${r.error ? ` (${r.error})` : ''}`);
+  say(`Backup of one table, restore time ${r.restoreTime} (backups ${r.durationsSeconds.backupCreate}s, restore ${r.durationsSeconds.restore}s), ${r.destinations} destination(s), prediction ${r.prediction === 1 ? 'right' : `${r.prediction > 1 ? '+' : ''}${Math.round((r.prediction - 1) * 100)}%`}: ${r.status}, table ${r.table.status}${r.error ? ` (${r.error})` : ''}`);
+  const before = r.destinations === 1 && r.prediction === 1 ? BEFORE[r.restoreTime] : undefined;
+  say(`  billed transitions per table copy: before ${before ?? '-'}, first copy (no history) ${r.firstCopy.billedTransitions}, after (second copy) ${c.billedTransitions}`);
   say('');
-  say('The table\'s Distributed Map child execution');
+  say('The table\'s Distributed Map child execution, second copy');
   say(`  states entered (transitions)   ${num(c.statesEntered)}   ${Object.entries(c.statesEnteredByType).map(([t, k]) => `${t} ${k}`).join(', ')}`);
   say(`  billed transitions (+retries)  ${num(c.billedTransitions)}`);
   say(`  Lambda invocations             ${num(c.lambdaInvocations)}   (${c.retries} retries, ${c.lambdaFailures} failed attempts)`);
@@ -49,6 +55,17 @@ function printReport(r, n, say) {
     say(`  ${pad(p.label, 26)}${num(p.polls, 7)}${num(p.waits, 7)}${num(p.historyEvents, 8)}${num(t, 11)}`);
   }
   say('');
+  if (r.destinations === 1) {
+    say(`  ${pad('detection lag', 26)}${num('seconds', 9)}${num('share', 8)}`);
+    for (const d of Object.values(c.detection)) say(`  ${pad(d.label, 26)}${num(d.lagSeconds, 9)}${num(`${round(100 * d.lagShare)}%`, 8)}`);
+  } else {
+    // -virtual-time moves the one clock by every poll's wait, and the
+    // destinations' polls run side by side: their simulated times add up.
+    say('  detection lag: measured with one destination only (the destinations\' waits all move the one simulated clock)');
+  }
+  say('');
+  say(`  cost per table copy: Step Functions $${r.costUSD.stepFunctions}, Lambda $${r.costUSD.lambda}; restore and transfer of a 1 GB table $${r.costUSD.copyOf1GB}`);
+  say('');
   say(`  simulated time of the table    ${num(r.simulated.tableMinutes)} min   (emulator clock; execution ${r.simulated.executionSeconds}s; virtual time ${r.simulated.virtualTimeWorked ? 'worked' : 'DID NOT WORK'})`);
   say(`  real time                      ${num(r.real.executionSeconds)} s     (execution; ${r.real.benchSeconds}s with host start and setup)`);
   say('');
@@ -58,6 +75,8 @@ function printReport(r, n, say) {
 
 const USAGE = `usage: node bench.mjs [--restore-time 3h] [--host-bin ../build/local]
                      [--tables 100] [--items 3] [--timeout 300] [--verbose]
+                     [--destinations 1] [--prediction 1]
+       node bench.mjs --scale 10000 [--destinations 3] [--host-bin ../build/local]
 
   --restore-time  the emulator's restore duration, a Go duration (default 3h);
                   backups take a quarter of it
@@ -65,7 +84,13 @@ const USAGE = `usage: node bench.mjs [--restore-time 3h] [--host-bin ../build/lo
   --tables        N for the single-execution estimate (default 100)
   --items         items in the source table (default 3)
   --timeout       give up after this many real seconds (default 300)
-  --verbose       the runner's progress lines`;
+  --verbose       the runner's progress lines
+  --destinations  destination regions, 1 to 3 (default 1)
+  --prediction    the factor the first copy's measured durations are scaled
+                  by before the measured (second) copy: 0.5 predicts half the
+                  time, 2 twice (default 1, right)
+  --scale         instead: one run of that many tables with 255-character
+                  names, instant operations, and how long it takes`;
 
 async function main(argv) {
   const { values } = parseArgs({
@@ -77,6 +102,9 @@ async function main(argv) {
       items: { type: 'string', default: '3' },
       timeout: { type: 'string', default: '300' },
       verbose: { type: 'boolean' },
+      destinations: { type: 'string', default: '1' },
+      prediction: { type: 'string', default: '1' },
+      scale: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -91,6 +119,17 @@ async function main(argv) {
     return n;
   };
   const say = (l) => process.stderr.write(`${l}\n`);
+  const destinations = whole('destinations', 1);
+  if (values.scale !== undefined) {
+    const r = await scaleBench({ tables: whole('scale', 1), destinations, hostBin: values['host-bin'], log: values.verbose ? say : null });
+    say(`Backup run of ${r.tables} tables (255-character names) to ${r.destinations} region(s): ${r.status}${r.error ? ` (${r.error})` : ''}, ${r.succeeded} succeeded, in ${r.wallSeconds} s`);
+    say(`  largest state payload ${r.largestPayload.bytes} bytes (${r.largestPayload.state}); history ${r.history.events} events, largest child ${r.history.largestChild}`);
+    say(`  ${r.stateTransitions} state transitions, ${r.invocations} Lambda invocations, ${r.dynamodbCalls} DynamoDB calls`);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return r.status === 'SUCCEEDED' && r.succeeded === r.tables ? 0 : 1;
+  }
+  const prediction = Number(values.prediction);
+  if (!(prediction > 0)) throw new Error(`--prediction must be a positive factor, got ${values.prediction}`);
   const tables = whole('tables', 1);
   const report = await bench({
     restoreTime: values['restore-time'],
@@ -98,6 +137,8 @@ async function main(argv) {
     tables,
     items: whole('items', 0),
     timeoutSec: whole('timeout', 1),
+    destinations,
+    prediction,
     log: values.verbose ? say : null,
   });
   printReport(report, tables, say);

@@ -25,6 +25,8 @@ type jsFacts struct {
 	Tags                   map[string]string `json:"tags"`
 	ContractErrors         []string          `json:"contractErrors"`
 	NeverRetry             []string          `json:"neverRetry"`
+	// Cost holds prices; those the Go cost model has are pinned to it.
+	Cost map[string]float64 `json:"cost"`
 }
 
 const jsFactsDir = "../../statemachine/lib"
@@ -66,6 +68,8 @@ func TestJSFacts(t *testing.T) {
 			"sourceBackup": TagSourceBackup,
 		}},
 		{"contractErrors", f.ContractErrors, contractErrorNames()},
+		{"cost.restorePerGB", f.Cost["restorePerGB"], RestorePerGB},
+		{"cost.transferPerGB", f.Cost["transferPerGB"], TransferPerGB},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("facts.json %s = %v, Go has %v", c.name, c.got, c.want)

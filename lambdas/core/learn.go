@@ -50,36 +50,38 @@ func PredictSeconds(h PhaseHistory, sizeNow int64) (float64, bool) {
 
 // Learned waits: the first wait ends PredictionMargin after the predicted
 // completion, so that an operation that takes what it took last time is
-// seen done by the first poll. Past that point the wait is TailFraction of
-// the time elapsed, between DefaultPoll.Min and DefaultPoll.Max, so a
-// completion later than predicted is seen within about a tenth of the
-// operation's duration.
-const (
-	PredictionMargin = 0.05
-	TailFraction     = 0.1
-)
+// seen done by the first poll. Past that point the waits are a fifth of the
+// time elapsed, as DefaultPoll's, up to a fifth of the prediction (at least
+// DefaultPoll.Max): a completion later than predicted is seen within about a
+// fifth of the operation's duration, in few polls, which keeps the
+// transitions of a copy within bounds even when the prediction is far off.
+const PredictionMargin = 0.05
 
 // NextWait is how long to wait before the next poll of an operation that
 // started elapsed ago. Without a prediction it is DefaultPoll's schedule.
 // With one, it is the time left to the predicted completion plus
-// PredictionMargin (rounded up to the second), then the adaptive tail. It
-// never waits past limit, the poll limit; at or past it, it is 0.
+// PredictionMargin (rounded up to the second), then DefaultPoll's. It waits
+// at most one second past limit, the poll limit, so that the last poll
+// finds the limit passed; past that, it is 0.
 func NextWait(predicted float64, hasPrediction bool, elapsed time.Duration, limit time.Duration) time.Duration {
 	elapsed = max(elapsed, 0)
-	left := limit - elapsed
+	left := limit - elapsed + time.Second
 	if left <= 0 {
 		return 0
 	}
-	var wait time.Duration
-	target := time.Duration(predicted * (1 + PredictionMargin) * float64(time.Second))
-	switch {
-	case !hasPrediction || predicted <= 0:
-		wait = DefaultPoll.Next(elapsed)
-	case elapsed < target:
-		wait = (target - elapsed + time.Second - 1).Truncate(time.Second)
-	default:
-		tail := PollSchedule{Min: DefaultPoll.Min, Max: DefaultPoll.Max, Fraction: TailFraction}
+	wait := DefaultPoll.Next(elapsed)
+	if hasPrediction && predicted > 0 {
+		target := time.Duration(predicted * (1 + PredictionMargin) * float64(time.Second))
+		// Past the target the tail is DefaultPoll's, but its longest wait
+		// grows to a fifth of the prediction: a long operation that
+		// overruns its prediction costs a few polls, not one every five
+		// minutes.
+		tail := DefaultPoll
+		tail.Max = max(tail.Max, time.Duration(predicted*tail.Fraction*float64(time.Second)).Round(time.Second))
 		wait = tail.Next(elapsed)
+		if elapsed < target {
+			wait = (target - elapsed + time.Second - 1).Truncate(time.Second)
+		}
 	}
 	return min(wait, left)
 }

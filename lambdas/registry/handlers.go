@@ -38,13 +38,14 @@ var (
 	_ steps.BackupMaker            = (*ddb.Client)(nil)
 	_ steps.BackupPruner           = (*ddb.Client)(nil)
 	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
-	_ steps.CatalogWriter          = (*ddb.Client)(nil)
+	_ steps.CopyFinisher           = (*ddb.Client)(nil)
+	_ steps.CopyStatusReader       = (*ddb.Client)(nil)
 	_ steps.RestorePlanner         = (*ddb.Client)(nil)
 	_ steps.RestoreFinisher        = (*ddb.Client)(nil)
 	_ steps.SettingsReader         = (*ddb.Client)(nil)
 	_ steps.Sweeper                = (*ddb.Client)(nil)
 	_ steps.TableDeleter           = (*ddb.Client)(nil)
-	_ steps.TableDescriber         = (*ddb.Client)(nil)
+	_ steps.TemporaryTablePoller   = (*ddb.Client)(nil)
 	_ steps.TableLister            = (*ddb.Client)(nil)
 	_ steps.TargetRestorer         = (*ddb.Client)(nil)
 	_ steps.RunLedger              = (*ddb.Client)(nil)
@@ -59,21 +60,24 @@ var (
 // All is every handler. Backup and Restore are its entries of each
 // workflow, in this order.
 var All = []Handler{
-	handler("list-tables", backup, []Access{ReadTables}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
+	handler("list-tables", backup, []Access{ReadTables, UseLedger}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
 		defaults, err := core.SettingsFromEnv(d.Getenv)
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
-			Own: []string{d.ledger().Table, defaults.CatalogTable}}
+			Ledger: d.ledger(), Own: []string{d.ledger().Table, defaults.CatalogTable}}
+	}),
+	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
+		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Now: d.Now}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later
 	// sweep, once its tags show.
 	handler("sweep", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.Sweep).Handle, func(d Deps) *steps.Sweep {
 		return &steps.Sweep{Clients: func(r string) steps.Sweeper { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	handler("create-backup", backup, []Access{ReadTables, MakeBackups}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
-		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) }, Now: d.Now}
-	}),
-	handler("capture-settings", backup, []Access{ReadSettings}, (*steps.CaptureSettings).Handle, func(d Deps) *steps.CaptureSettings {
-		return &steps.CaptureSettings{Clients: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Now: d.Now}
+	// create-backup reads a backup run's item, backs the table up, and
+	// captures the settings a backup does not carry.
+	handler("create-backup", backup, []Access{ReadTables, MakeBackups, ReadSettings, UseLedger}, (*steps.CreateBackup).Handle, func(d Deps) *steps.CreateBackup {
+		return &steps.CreateBackup{Clients: func(r string) steps.BackupMaker { return d.Regions.For(r) },
+			Settings: func(r string) steps.SettingsReader { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("describe-backup", backup, []Access{ReadBackups}, (*steps.DescribeBackup).Handle, func(d Deps) *steps.DescribeBackup {
 		return &steps.DescribeBackup{Clients: func(r string) steps.BackupDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
@@ -94,12 +98,10 @@ var All = []Handler{
 	handler("start-restore", restore, []Access{ReadTables, RestoreTables, UseLedger}, (*steps.StartRestore).Handle, func(d Deps) *steps.StartRestore {
 		return &steps.StartRestore{Ledger: d.ledger(), Clients: func(r string) steps.TargetRestorer { return d.Regions.For(r) }, Now: d.Now}
 	}),
-	// describe-table tags the temporary table once it is ACTIVE (not
-	// before: TagResource refuses a table being created), and reports it
-	// ready only when its continuous backups, which CreateBackup and PITR
-	// need, are enabled (DescribeContinuousBackups, in ReadSettings).
-	handler("describe-table", backup, []Access{ReadTables, TagTables}, (*steps.DescribeTable).Handle, func(d Deps) *steps.DescribeTable {
-		return &steps.DescribeTable{Clients: func(r string) steps.TableDescriber { return d.Regions.For(r) }, Schedule: core.DefaultPoll, Now: d.Now}
+	// poll-temporary-table tags the temporary table once it is ACTIVE, then
+	// starts its backup, the one that stays in the destination region.
+	handler("poll-temporary-table", backup, []Access{ReadTables, TagTables, MakeBackups}, (*steps.PollTemporaryTable).Handle, func(d Deps) *steps.PollTemporaryTable {
+		return &steps.PollTemporaryTable{Clients: func(r string) steps.TemporaryTablePoller { return d.Regions.For(r) }, Now: d.Now}
 	}),
 	// finish-restore polls a restored table until it is ACTIVE, reapplies
 	// its settings, and writes its outcome to the run ledger.
@@ -109,18 +111,26 @@ var All = []Handler{
 	handler("record-restore-failure", restore, []Access{UseLedger}, (*steps.RecordRestoreFailure).Handle, func(d Deps) *steps.RecordRestoreFailure {
 		return &steps.RecordRestoreFailure{Ledger: d.ledger(), Now: d.Now}
 	}),
-	handler("record-backup", backup, []Access{WriteCatalog}, (*steps.RecordBackup).Handle, func(d Deps) *steps.RecordBackup {
-		return &steps.RecordBackup{Clients: func(r string) steps.CatalogWriter { return d.Regions.For(r) }, Now: d.Now}
+	// finish-copy polls the destination backup, then records it in the
+	// catalog with the copy status, deletes the temporary table and prunes.
+	handler("finish-copy", backup, []Access{ReadBackups, WriteCatalog, ReadTables, DeleteTempTables, PruneBackups, UseLedger}, (*steps.FinishCopy).Handle, func(d Deps) *steps.FinishCopy {
+		return &steps.FinishCopy{Clients: func(r string) steps.CopyFinisher { return d.Regions.For(r) }, Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("delete-table", backup, []Access{ReadTables, TagTables, DeleteTempTables}, (*steps.DeleteTable).Handle, func(d Deps) *steps.DeleteTable {
 		return &steps.DeleteTable{Clients: func(r string) steps.TableDeleter { return d.Regions.For(r) }}
 	}),
-	handler("prune-backups", backup, []Access{PruneBackups, WriteCatalog}, (*steps.PruneBackups).Handle, func(d Deps) *steps.PruneBackups {
+	handler("prune-backups", backup, []Access{PruneBackups, WriteCatalog, UseLedger}, (*steps.PruneBackups).Handle, func(d Deps) *steps.PruneBackups {
 		return &steps.PruneBackups{
 			Clients: func(r string) steps.BackupPruner { return d.Regions.For(r) },
 			Catalog: func(r string) steps.CatalogEntryDeleter { return d.Regions.For(r) },
+			Ledger:  d.ledger(),
 			Now:     d.Now,
 		}
+	}),
+	// record-outcome records the outcome of a table or a copy that ended
+	// on an error (the catchers of a backup run's child execution).
+	handler("record-outcome", backup, []Access{UseLedger}, (*steps.RecordOutcome).Handle, func(d Deps) *steps.RecordOutcome {
+		return &steps.RecordOutcome{Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("summarize", backup, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
 		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}

@@ -53,6 +53,7 @@ import { admin, createKeyedTable, ddbCall, emulatorClock } from './emulator.mjs'
 import { runExecution } from './execution.mjs';
 import { round } from './format.mjs';
 import { startHost } from './host.mjs';
+import { COST, DEFAULT_CATALOG_TABLE } from './facts.mjs';
 import { HISTORY_LIMIT } from './limits.mjs';
 import { backupProfile } from './profiles.mjs';
 
@@ -199,6 +200,58 @@ async function createSourceTable(emulator, region, name, items) {
   });
 }
 
+/** The destination regions of a bench with n destinations. */
+export const BENCH_DESTINATIONS = ['eu-central-1', 'us-east-2', 'ap-south-1'];
+
+/**
+ * Scales the measured history in each destination's copy status item of a
+ * table by factor: the next copy's waits are then predicted that much too
+ * long (factor > 1) or too short (factor < 1).
+ */
+async function doctorHistory(emulator, sourceRegion, regions, factor) {
+  for (const region of regions) {
+    const { Items = [] } = await ddbCall(emulator, region, 'Query', {
+      TableName: DEFAULT_CATALOG_TABLE,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `status#${sourceRegion}` } },
+    });
+    for (const item of Items) {
+      const status = JSON.parse(item.status.S);
+      for (const phase of Object.values(status.phases ?? {})) phase.s *= factor;
+      await ddbCall(emulator, region, 'PutItem', { TableName: DEFAULT_CATALOG_TABLE, Item: { ...item, status: { S: JSON.stringify(status) } } });
+    }
+  }
+}
+
+/**
+ * What one copy of one table costs, in US dollars: its billed state
+ * transitions, its Lambda invocations, and (the copy itself) the restore and
+ * the transfer of a 1 GB table to each destination. Prices: facts.json (the
+ * Go cost model's, and Step Functions' and Lambda's list prices there).
+ */
+export function copyCost({ billedTransitions, lambdaInvocations, destinations }) {
+  const stepFunctions = billedTransitions * COST.stepFunctionsPerTransition;
+  const lambda = lambdaInvocations * (COST.lambdaPerRequest + COST.lambdaGBSecondArm * COST.lambdaAssumedGBSeconds);
+  const copyOf1GB = destinations * (COST.restorePerGB + COST.transferPerGB);
+  return { stepFunctions: +stepFunctions.toFixed(6), lambda: +lambda.toFixed(6), copyOf1GB: +copyOf1GB.toFixed(2) };
+}
+
+/**
+ * The detection lag of each poll loop: how long after the operation ended
+ * (the emulator's duration for it) its poll found it done, in seconds and
+ * as a share of the operation's duration.
+ */
+function detectionLags(polls, durations) {
+  const took = { PollSourceBackup: durations.backupCreate, PollTemporaryTable: durations.restore, FinishCopy: durations.backupCreate };
+  const out = {};
+  for (const [name, p] of Object.entries(polls)) {
+    if (p.elapsedSeconds === null || !took[name]) continue;
+    const lag = Math.max(0, p.elapsedSeconds - took[name]);
+    out[name] = { label: p.label, lagSeconds: lag, lagShare: round(lag / took[name], 3) };
+  }
+  return out;
+}
+
 /**
  * Runs the bench. Returns the report (see the fields below). Options:
  *   restoreTime  the emulator's restore duration, as a Go duration ('3h')
@@ -206,7 +259,14 @@ async function createSourceTable(emulator, region, name, items) {
  *   tables       N for the single-execution estimate
  *   items        items in the source table
  *   timeoutSec   give up after this many real seconds
+ *   destinations how many destination regions (1 to 3)
+ *   prediction   the factor the recorded history is scaled by before the
+ *                measured copy (1: right; 0.5: half as long; 2: twice)
  *   log          progress lines of the run (default: none)
+ *
+ * The table is copied twice: the first copy records each phase's duration
+ * in the destinations' copy status, the second (the one measured) waits as
+ * that history predicts.
  */
 export async function bench({
   restoreTime = '3h',
@@ -214,44 +274,48 @@ export async function bench({
   tables = 100,
   items = 3,
   timeoutSec = 300,
+  destinations = 1,
+  prediction = 1,
   sourceRegion = 'eu-west-1',
-  destinationRegion = 'eu-central-1',
   table = 'bench-table',
   log = null,
 } = {}) {
   const benchStarted = Date.now();
   const definition = loadDefinition(MACHINE);
   const shape = machineShape(definition);
-  const env = { ...process.env, SOURCE_REGION: sourceRegion, DESTINATION_REGIONS: destinationRegion };
+  const regions = BENCH_DESTINATIONS.slice(0, destinations);
+  const env = { ...process.env, SOURCE_REGION: sourceRegion, DESTINATION_REGIONS: regions.join(',') };
   delete env.AWS_ENDPOINT_URL_DYNAMODB; // -virtual-time needs the embedded emulator
   const h = await startHost({ bin: path.resolve(hostBin), args: ['-virtual-time', '-restore-time', restoreTime], env });
   let timer;
   let timedOut = false;
   try {
     const durations = await admin(h.emulator, 'GET', 'durations');
+    // No window after a restore in which backups are being enabled: its
+    // retries (BackupsNotYetEnabled, every 30 s) pass no simulated time on
+    // this clock, which moves with the polls' waits only, so they would
+    // repeat until the retrier gives up instead of once or twice as in AWS.
+    await admin(h.emulator, 'POST', 'model', { backupsEnabling: 0 });
     await createSourceTable(h.emulator, sourceRegion, table, items);
-
-    const history = historyObserver(shape, backupProfile.polls);
-    const clockBefore = await emulatorClock(h.emulator);
-    const runStarted = Date.now();
     timer = setTimeout(() => {
       // Without a working simulated clock a long restore would take as long
       // in real time: stop the host, and the run fails fast.
       timedOut = true;
       h.stop();
     }, timeoutSec * 1000);
-    const result = await runExecution({
-      definition,
-      host: h.host,
-      emulator: h.emulator,
-      waitMs: 0,
-      retryMs: 0,
-      // The host (-virtual-time) moves the clock by each poll's wait already.
-      virtualTime: false,
-      name: 'bench',
-      observers: [history],
-      log,
-    });
+    // The host (-virtual-time) moves the clock by each poll's wait already.
+    const run = (name, observers = []) => runExecution({ definition, host: h.host, emulator: h.emulator, waitMs: 0, retryMs: 0, virtualTime: false, name, observers, log });
+    const firstHistory = historyObserver(shape, backupProfile.polls);
+    const first = await run('bench-first-copy', [firstHistory]);
+    if (prediction !== 1) await doctorHistory(h.emulator, sourceRegion, regions, prediction);
+    // The next run comes an hour later, as scheduled: the first copy's
+    // temporary table is deleted by then.
+    await admin(h.emulator, 'POST', 'clock', { advanceSeconds: 3600 });
+
+    const history = historyObserver(shape, backupProfile.polls);
+    const clockBefore = await emulatorClock(h.emulator);
+    const runStarted = Date.now();
+    const result = await run('bench', [history]);
     clearTimeout(timer);
     const runSeconds = (Date.now() - runStarted) / 1000;
     const clockAfter = timedOut ? null : await emulatorClock(h.emulator);
@@ -266,30 +330,38 @@ export async function bench({
     const expectedSeconds = 2 * backupSeconds + restoreSeconds;
     const virtualTimeWorked = executionSimulatedSeconds !== null && executionSimulatedSeconds >= expectedSeconds && runSeconds < expectedSeconds;
     const tableStatus = tableResult?.status ?? 'failed';
-    const destinations = (tableResult?.destinations ?? []).map((d) => ({ region: d.region, status: d.status, ...(d.error ? { error: d.error } : {}) }));
+    const tableDestinations = (tableResult?.destinations ?? []).map((d) => ({ region: d.region, status: d.status, ...(d.error ? { error: d.error } : {}) }));
+    const billedTransitions = child.statesEntered + child.retries;
+    const firstChild = firstHistory.ledgers().child;
 
     const report = {
       machine: path.basename(MACHINE),
       restoreTime,
+      destinations: regions.length,
+      prediction,
       durationsSeconds: { tableCreate: durations.tableCreate / 1000, backupCreate: backupSeconds, restore: restoreSeconds, tableDelete: durations.tableDelete / 1000 },
       status: result.status,
       ...(result.error ? { error: result.error, cause: String(result.cause).slice(0, 500) } : {}),
       ...(timedOut ? { timedOut: `after ${timeoutSec}s of real time` } : {}),
-      table: { name: table, status: tableStatus, destinations },
+      table: { name: table, status: tableStatus, destinations: tableDestinations },
+      // The first copy, without history (its waits are today's schedule).
+      firstCopy: { status: first.status, billedTransitions: firstChild.statesEntered + firstChild.retries, lambdaInvocations: firstChild.lambdaInvocations },
       child: {
         statesEntered: child.statesEntered,
         statesEnteredByType: child.statesEnteredByType,
         // Step Functions bills each state entered and each retry.
-        billedTransitions: child.statesEntered + child.retries,
+        billedTransitions,
         lambdaInvocations: child.lambdaInvocations,
         lambdaFailures: child.lambdaFailures,
         retries: child.retries,
         polls,
+        detection: detectionLags(polls, { backupCreate: backupSeconds, restore: restoreSeconds }),
         historyEvents: child.historyEvents,
         historyByKind: child.historyByKind,
         historyLimit: HISTORY_LIMIT,
         historyShareOfLimit: round((100 * child.historyEvents) / HISTORY_LIMIT, 2),
       },
+      costUSD: copyCost({ billedTransitions, lambdaInvocations: child.lambdaInvocations, destinations: regions.length }),
       topLevel: {
         statesEntered: top.statesEntered,
         lambdaInvocations: top.lambdaInvocations,
@@ -318,3 +390,46 @@ export async function bench({
   }
 }
 
+/**
+ * The scale bench: one backup run of `tables` tables with 255-character
+ * names, copied to `destinations` regions, on an emulator whose operations
+ * take no time and whose request rates are off (the run is about payloads,
+ * histories and the runner's throughput). Returns {status, tables,
+ * succeeded, wallSeconds, largestPayload, history, invocations}.
+ */
+export async function scaleBench({ tables = 10000, destinations = 3, hostBin = DEFAULT_HOST_BIN, maxConcurrency = 500, sourceRegion = 'eu-west-1', log = null } = {}) {
+  const regions = BENCH_DESTINATIONS.slice(0, destinations);
+  const env = { ...process.env, SOURCE_REGION: sourceRegion, DESTINATION_REGIONS: regions.join(',') };
+  delete env.AWS_ENDPOINT_URL_DYNAMODB;
+  const h = await startHost({ bin: path.resolve(hostBin), args: ['-restore-time', '0s'], env });
+  try {
+    const { rates } = await admin(h.emulator, 'GET', 'model');
+    await admin(h.emulator, 'POST', 'model', { rates: Object.fromEntries(Object.keys(rates).map((op) => [op, 0])), backupsEnabling: 0 });
+    await admin(h.emulator, 'POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
+    const names = Array.from({ length: tables }, (_, i) => `${String(i).padStart(5, '0')}${'n'.repeat(250)}`);
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map((TableName) => ddbCall(h.emulator, sourceRegion, 'CreateTable', {
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      })));
+    }
+    const r = await runExecution({ definitionFile: MACHINE, input: { maxConcurrency }, host: h.host, emulator: h.emulator, waitMs: 0, retryMs: 0, name: 'scale', log });
+    return {
+      status: r.status,
+      ...(r.error ? { error: r.error, cause: String(r.cause).slice(0, 500) } : {}),
+      tables,
+      destinations: regions.length,
+      succeeded: r.summary?.succeeded ?? 0,
+      wallSeconds: r.metrics.wallSeconds,
+      largestPayload: r.metrics.largestPayload,
+      history: { events: r.history.events, largestChild: r.history.largestChild?.events },
+      stateTransitions: r.metrics.stateTransitions,
+      invocations: r.metrics.lambdaInvocations,
+      dynamodbCalls: r.metrics.dynamodbCalls,
+    };
+  } finally {
+    await h.stop();
+  }
+}

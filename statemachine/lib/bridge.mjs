@@ -44,13 +44,24 @@ export const DISTRIBUTED_MAX_CONCURRENCY = 10000;
 // The interpreter's Task timeout is a Node timer: at most 2^31-1 ms.
 const MAP_RUN_TIMEOUT_SECONDS = 2147483;
 
+// A Task without TimeoutSeconds has no timeout in Step Functions ("Using
+// timeouts to avoid stuck Step Functions workflow executions",
+// https://docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html:
+// by default the States Language specifies none); a Lambda Task then ends
+// with its function, which runs at most 15 minutes ("Lambda quotas",
+// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+// The interpreter would give it 60 seconds.
+const LAMBDA_MAX_SECONDS = 900;
+
 const isDistributed = (state) => state.Type === 'Map' && (state.ItemProcessor ?? state.Iterator)?.ProcessorConfig?.Mode === 'DISTRIBUTED';
 
 /**
  * A copy of a definition that aws-local-stepfunctions 3.0.0 runs as Step
  * Functions would. That version treats ResultPath "$" as a field named "$"
  * (the result lands in {"$": result}); the spec makes it the same as no
- * ResultPath, so it is removed, from states and from catchers. A Distributed
+ * ResultPath, so it is removed, from states and from catchers. A Task
+ * without a timeout gets the longest a Lambda function runs (see
+ * LAMBDA_MAX_SECONDS), not the interpreter's 60 seconds. A Distributed
  * Map becomes a Task that the bridge runs as a Map Run (its Retry, Catch,
  * InputPath, ResultSelector, ResultPath and OutputPath stay).
  */
@@ -58,6 +69,7 @@ export function forInterpreter(definition) {
   const copy = structuredClone(definition);
   for (const { state } of allStates(copy)) {
     if (state.ResultPath === '$') delete state.ResultPath;
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = LAMBDA_MAX_SECONDS;
     for (const catcher of state.Catch ?? []) {
       if (catcher.ResultPath === '$') delete catcher.ResultPath;
     }

@@ -45,17 +45,42 @@ export function waitEnd(state, input) {
  * (a promise of seconds since the epoch); reach(target) moves it on so that
  * it reads at least target (a number or a promise of one, from an earlier
  * read); settled() resolves once every move asked for so far is done, and
- * throws if one failed. Reads and moves are made one at a time, in the order
- * they are asked for: a pause that begins after another ended begins after
- * its move.
+ * throws if one failed. Reads and moves take effect in the order they are
+ * asked for: a pause that begins after another ended begins after its move.
+ * The requests that arrive while the emulator is being called are served
+ * together, with one read and at most one move (to the latest target), so
+ * that thousands of concurrent pauses do not queue one call after another.
  */
 export function virtualClock(emulator) {
-  let queue = Promise.resolve();
+  let requests = [];
+  let pumping = false;
   const pending = new Set();
   let failure;
-  const serial = (op) => {
-    const p = queue.then(op);
-    queue = p.catch(() => {});
+  // Serves the requests in batches; within a batch, in order: a begin reads
+  // the clock as moved by every reach before it.
+  const pump = async () => {
+    pumping = true;
+    while (requests.length > 0) {
+      const batch = requests;
+      requests = [];
+      try {
+        const now = await emulatorClock(emulator);
+        let at = now;
+        for (const r of batch) {
+          if (r.target === undefined) r.resolve(at);
+          else at = Math.max(at, await r.target);
+        }
+        if (at > now) await admin(emulator, 'POST', 'clock', { advanceSeconds: at - now });
+        for (const r of batch) r.resolve();
+      } catch (err) {
+        for (const r of batch) r.reject(err);
+      }
+    }
+    pumping = false;
+  };
+  const request = (target) => {
+    const p = new Promise((resolve, reject) => requests.push({ target, resolve, reject }));
+    if (!pumping) pump();
     return p;
   };
   const track = (p) => {
@@ -66,16 +91,12 @@ export function virtualClock(emulator) {
   };
   return {
     begin() {
-      const p = serial(() => emulatorClock(emulator));
+      const p = request(undefined);
       p.catch(() => {}); // a failed read fails the move that uses it
       return p;
     },
     reach(target) {
-      track(serial(async () => {
-        const t = await target;
-        const now = await emulatorClock(emulator);
-        if (t > now) await admin(emulator, 'POST', 'clock', { advanceSeconds: t - now });
-      }));
+      track(request(Promise.resolve(target)));
     },
     async settled() {
       await Promise.all(pending);

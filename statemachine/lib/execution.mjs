@@ -10,8 +10,6 @@ import { startExecution } from './bridge.mjs';
 import { virtualClock } from './clock.mjs';
 import { allStates, loadDefinition, taskFunctions } from './definition.mjs';
 import { payloadBytes } from './limits.mjs';
-import { ddbCall } from './emulator.mjs';
-import { DEFAULT_LEDGER_TABLE } from './facts.mjs';
 import { metricsObserver } from './metrics.mjs';
 import { profileFor } from './profiles.mjs';
 import { progressObserver } from './progress.mjs';
@@ -101,15 +99,30 @@ export async function runExecution({
 
   const clock = virtualTime ? virtualClock(emulator) : undefined;
   const execution = startExecution(def, input, { host, waitMs, retryMs, clock, name: run.name, stateMachineName, startedAt: run.startedAt });
+  // A machine whose plan names its tables elsewhere (the run ledger) has
+  // them read when the plan state exits; the child executions' events, which
+  // may reach the stream before that event, wait until then.
+  const waitsForTables = Boolean(profile.loadTables);
+  const pending = [];
+  const handle = async (raw) => {
+    const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
+    follow(run, ev);
+    if (waitsForTables && ev.type === 'StateExited' && ev.table === undefined && ev.state.name === profile.planState && run.plan) {
+      run.tables = await profile.loadTables(run);
+      run.tablesLoaded = true;
+    }
+    for (const o of all) o.event?.(ev, run);
+  };
   const consume = (async () => {
     for await (const raw of execution.eventLogs) {
-      const ev = { ...raw, table: tableOf(run, raw), region: raw.state?.input?.region, executionName: run.name };
-      const ledger = follow(run, ev);
-      for (const o of all) o.event?.(ev, run);
-      // The plan's tables are in the run ledger: read them before the next
-      // event, so that every iteration's events name their table.
-      if (ledger) await readPlannedTables(run, ledger);
+      if (waitsForTables && !run.tablesLoaded && raw.index !== undefined) {
+        pending.push(raw);
+        continue;
+      }
+      await handle(raw);
+      if (run.tablesLoaded) for (const p of pending.splice(0)) await handle(p);
     }
+    for (const p of pending.splice(0)) await handle(p);
   })();
 
   let status = 'SUCCEEDED';
@@ -126,6 +139,7 @@ export async function runExecution({
     cause = e?.message ?? String(e);
   }
   await consume;
+  if (profile.loadResults) run.results = { ...(await profile.loadResults(run)), ...run.results };
   if (status === 'FAILED') output = { status: 'FAILED', error, cause };
   const { settings, plan, tables, results, summary } = run;
   const child = execution.limits.largestChildHistory;
@@ -139,33 +153,8 @@ function tableOf(run, ev) {
 }
 
 /**
- * Names the tables of a plan whose tables are in the run ledger
- * ({region, runId}): its item records, in index order, read through the
- * emulator. Without an emulator the iterations go by their index.
- */
-async function readPlannedTables(run, { region, runId }) {
-  if (!run.emulator) return;
-  const items = [];
-  let start;
-  do {
-    const page = await ddbCall(run.emulator, region, 'Query', {
-      TableName: process.env.LEDGER_TABLE || DEFAULT_LEDGER_TABLE,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :item)',
-      ExpressionAttributeValues: { ':pk': { S: `run#${runId}` }, ':item': { S: 'item#' } },
-      ConsistentRead: true,
-      ExclusiveStartKey: start,
-    });
-    for (const i of page.Items ?? []) items.push(JSON.parse(i.data.S));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  run.tables = items.map((i) => i.table);
-  Object.assign(run.aliases, run.profile.planAliases({ items }));
-}
-
-/**
  * Keeps what an event tells about the run (its plan, tables, results and
- * summary, by the machine's profile), and the largest payload. Returns the
- * run ledger to read the plan's tables from, when the plan says so.
+ * summary, by the machine's profile), and the largest payload.
  */
 function follow(run, ev) {
   const { profile } = run;
@@ -182,7 +171,6 @@ function follow(run, ev) {
           run.settings = planned.settings;
           run.plan = planned.plan;
           Object.assign(run.aliases, profile.planAliases(planned));
-          if (planned.ledger) return planned.ledger;
         }
         if (name === profile.summaryState) {
           run.summary = out;
@@ -193,9 +181,11 @@ function follow(run, ev) {
       }
       break;
     }
-    case 'MapIterationSucceeded':
-      if (ev.parentState?.name === profile.tableMap && ev.table !== undefined) run.results[ev.table] = profile.iterationResult(ev.output);
+    case 'MapIterationSucceeded': {
+      const r = ev.parentState?.name === profile.tableMap && ev.table !== undefined ? profile.iterationResult(ev.output) : undefined;
+      if (r !== undefined) run.results[ev.table] = r;
       break;
+    }
     case 'MapIterationFailed':
       if (ev.parentState?.name === profile.tableMap && ev.table !== undefined) run.results[ev.table] = { table: ev.table, status: 'failed', error: ev.Error, cause: ev.Cause };
       break;

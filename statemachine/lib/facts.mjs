@@ -23,6 +23,16 @@ export const RESERVED_TAG_PREFIX = facts.reservedTagPrefix;
 export const TAGS = Object.freeze({ ...facts.tags });
 /** The value of the owner tag. */
 export const OWNER_VALUE = facts.ownerValue;
+/**
+ * Prices in US dollars: the Go cost model's restore and transfer per GB
+ * (lambdas/core/cost.go), Step Functions' per Standard state transition
+ * ("AWS Step Functions pricing", https://aws.amazon.com/step-functions/pricing/:
+ * $0.025 per 1,000), Lambda's per request and per GB-second on Arm ("AWS
+ * Lambda pricing", https://aws.amazon.com/lambda/pricing/: $0.20 per 1M
+ * requests, $0.0000133334 per GB-second), and the GB-seconds assumed per
+ * invocation (128 MB for 100 ms).
+ */
+export const COST = Object.freeze({ ...facts.cost });
 /** The error names that handlers report (the Go contract errors). */
 export const CONTRACT_ERRORS = Object.freeze([...facts.contractErrors]);
 /** Contract errors that no retry can cure: retrying them only bills transitions. */

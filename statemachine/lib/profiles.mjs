@@ -6,62 +6,45 @@
 
 import { shortName } from './format.mjs';
 
-// The brief result of a failed or skipped table (or copy) in a run of more
-// than 100 tables: "name:Error" failed, "name" skipped (the one error a
-// table is skipped on). As Summarize reads it (briefResult in
-// lambdas/internal/steps/summarize.go).
-const SKIP_ERROR = 'TableInProgressElsewhere';
-function brief(s) {
-  const at = s.indexOf(':');
-  return at < 0 ? { name: s, status: 'skipped', error: SKIP_ERROR } : { name: s.slice(0, at), status: 'failed', error: s.slice(at + 1) };
-}
+import { ledgerItems, ledgerOutcomes, ledgerTables } from './ledger.mjs';
 
 /**
- * The backup state machine's TableDone result is compact ({t, s, b, d}, and a
- * copy that succeeded is {}) to keep the Map's result for thousands of tables
- * under 256 KiB, and so is a failed or skipped table's or copy's in a large
- * run (a string); this gives them in full. Other results pass unchanged.
+ * The backup state machine keeps its tables, its plan's items and their
+ * outcomes in the run ledger (lib/ledger.mjs): its Map's items are indices
+ * of item records, and a child's output is its index.
  */
-export function expandTableResult(o) {
-  if (typeof o === 'string') {
-    const { name, ...rest } = brief(o);
-    return { table: name, ...rest };
-  }
-  if (!o || o.t === undefined) return o;
-  return {
-    table: o.t,
-    status: 'succeeded',
-    seconds: o.s,
-    bytes: o.b,
-    destinations: (o.d ?? []).map((d) => {
-      if (typeof d === 'string') {
-        const { name, ...rest } = brief(d);
-        return { region: name, ...rest };
-      }
-      return d.status ? d : { status: 'succeeded' };
-    }),
-  };
-}
-
 export const backupProfile = {
   kind: 'backup',
   functions: ['list-tables'],
-  planState: 'ListTables',
-  tableMap: 'BackUpTables',
+  planState: 'PlanCopies',
+  tableMap: 'CopyTables',
   summaryState: 'Summarize',
   // What each poll loop waits for, by its poll state.
   polls: {
     PollSourceBackup: 'source backup',
     PollTemporaryTable: 'temporary table restore',
-    PollDestinationBackup: 'destination backup',
+    FinishCopy: 'destination backup',
   },
-  /** The plan in the plan state's output: {tables, settings}, or undefined. */
+  /** The plan in the plan state's output: {tables, settings, plan}, or undefined; the tables come from loadTables. */
   readPlan(output) {
-    if (!output?.settings) return undefined;
-    return { tables: output.tables ?? [], settings: output.settings };
+    if (!output?.settings || !output.plan) return undefined;
+    return { tables: [], settings: output.settings, plan: output.plan };
   },
-  planLines({ tables, settings }) {
-    return [`ListTables: ${tables.length} table(s) in ${settings.sourceRegion} → ${settings.destinationRegions.join(', ')}${settings.dryRun ? ' (dry run)' : ''}`];
+  /** The table of each Map item, by index: the item records' (none without the emulator). */
+  loadTables: (run) => (run.emulator ? ledgerTables(run.emulator, run.settings.sourceRegion, run.name) : []),
+  /**
+   * Each table's result, by table: its outcome records, folded as Summarize
+   * folds them (a child that failed outright has none: its result is the
+   * Map's).
+   */
+  async loadResults(run) {
+    if (!run.emulator || !run.settings) return {};
+    const outcomes = await ledgerOutcomes(run.emulator, run.settings.sourceRegion, run.name);
+    return Object.fromEntries(outcomes.flatMap((o, i) => (o && run.tables[i] !== undefined ? [[run.tables[i], { ...o, table: run.tables[i] }]] : [])));
+  },
+  planLines({ settings, plan }) {
+    const decided = Object.entries(plan.decided ?? {}).map(([k, n]) => `${k} ${n}`).join(', ');
+    return [`PlanCopies: ${plan.count} table(s) to copy from ${settings.sourceRegion} → ${settings.destinationRegions.join(', ')}${decided ? ` (decisions: ${decided})` : ''}${settings.dryRun ? ' (dry run: nothing is copied)' : ''}`];
   },
   /** Progress lines for a top-level state's output. */
   stateLines(stateName, output) {
@@ -80,8 +63,10 @@ export const backupProfile = {
     return typeof temp === 'string' ? [temp] : [];
   },
   planAliases: () => ({}),
-  iterationResult: expandTableResult,
+  // A child's output is its index; its result is in the ledger.
+  iterationResult: () => undefined,
   iterationLine(o) {
+    if (!o.status) return '→ done';
     const dests = (o.destinations ?? []).filter((d) => d.status !== 'succeeded').map((d) => `${d.region} ${d.status}: ${d.error}`);
     return `→ ${o.status}${o.error ? ` (${o.error})` : ''}${dests.length ? ` [${dests.join('; ')}]` : ''}`;
   },
@@ -96,13 +81,17 @@ export const restoreProfile = {
   tableMap: 'RestoreTables',
   summaryState: 'Report',
   polls: { FinishRestore: 'restored table' },
-  /**
-   * The plan: its tables are in the run ledger (the Map's items are their
-   * indices), which the runner reads (ledger) before the Map starts.
-   */
+  /** The plan: its tables are in the run ledger (the Map's items are their indices): see loadTables. */
   readPlan(output) {
     if (!Array.isArray(output?.items)) return undefined;
-    return { tables: [], plan: output, ledger: { region: output.targetRegion, runId: output.runId } };
+    return { tables: [], plan: output };
+  },
+  /** The planned tables, from the item records in the target region's ledger; a target's calls count for its table. */
+  async loadTables(run) {
+    if (!run.emulator) return [];
+    const items = await ledgerItems(run.emulator, run.plan.targetRegion, run.plan.runId);
+    Object.assign(run.aliases, Object.fromEntries(items.map((i) => [i.target, i.table])));
+    return items.map((i) => i.table);
   },
   planLines({ plan }) {
     const lines = [`PlanRestore: ${plan.tables} table(s) → ${plan.targetRegion}${plan.dryRun ? ' (dry run: the plan is the output)' : ''}`];
@@ -111,8 +100,7 @@ export const restoreProfile = {
   },
   stateLines: () => [],
   aliases: () => [],
-  /** A restore's calls on a target table count for its source table (items: the ledger's). */
-  planAliases: ({ items = [] }) => Object.fromEntries(items.map((i) => [i.target, i.table])),
+  planAliases: () => ({}),
   /** Each child ends with {}: the tables' results are the report's. */
   iterationResult: (o) => o,
   summaryResults: (summary) => summary?.results ?? [],

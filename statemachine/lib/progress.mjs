@@ -1,6 +1,7 @@
 // The progress observer: one line per step of each table, and one when a
 // poll loop starts and when it ends, with the seconds since the start.
 
+import { simplePath } from './definition.mjs';
 import { shortName } from './format.mjs';
 
 export function progressObserver(say) {
@@ -27,7 +28,9 @@ export function progressObserver(say) {
             for (const l of profile.stateLines(name, out)) line(undefined, undefined, l);
           }
           if (ev.state.type === 'Task' && isPoll) {
-            const p = out?.poll;
+            // The poll's result, where its state puts it.
+            const resultPath = run.stateByName[name]?.ResultPath;
+            const p = typeof resultPath === 'string' ? simplePath(resultPath, out).value : out;
             const key = `${table}|${region}|${name}`;
             polls[key] = (polls[key] ?? 0) + 1;
             if (p?.ready) line(table, region, `${name}: ${p.status} after ${polls[key]} poll(s)`);

@@ -33,20 +33,19 @@ describe('a temporary table whose delete is denied', () => {
   });
 
   test('is not retried', () => {
-    assert.deepEqual(retried.filter((e) => e.state.name === 'DeleteTemporaryTable' || e.state.name === 'CleanUpTemporaryTable'), []);
-    assert.equal(result.metrics.dynamodbCallsByOperation.DeleteTable, 2, 'one delete of each temporary table');
+    assert.deepEqual(retried.filter((e) => e.state.name === 'FinishCopy' || e.state.name === 'CleanUpTemporaryTable'), []);
+    assert.equal(result.metrics.dynamodbCallsByOperation.DeleteTable, 3, 'one delete of each temporary table, and the clean-up\'s of the refused one');
   });
 
   test('takes the failure path for that copy, and only for it', () => {
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationFailed'],
-      avoids: ['PruneDestination', 'DestinationSucceeded'],
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'FinishCopy', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
     });
     assertRoute(result, {
       table: 'users', region: DEST,
-      enters: ['DeleteTemporaryTable', 'PruneDestination', 'DestinationSucceeded'],
-      avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+      enters: ['FinishCopy'],
+      avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
     });
   });
 });

@@ -140,4 +140,17 @@ describe('the runner', () => {
     assert.equal(out.States.M.ItemProcessor.States.B.ResultPath, '$.x');
     assert.equal(def.States.A.ResultPath, '$', 'the original is unchanged');
   });
+
+  test('gives a Task without a timeout the 15 minutes a Lambda function may run, not 60 seconds', () => {
+    const def = {
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:a', Next: 'B' },
+        B: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:b', TimeoutSeconds: 5, End: true },
+      },
+    };
+    const out = forInterpreter(def);
+    assert.equal(out.States.A.TimeoutSeconds, 900);
+    assert.equal(out.States.B.TimeoutSeconds, 5);
+  });
 });

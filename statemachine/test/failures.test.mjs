@@ -36,19 +36,19 @@ describe('a restore that fails for one table', () => {
   test('takes the failure path for that table, and only for it', () => {
     assertRoute(result, {
       table: 'broken', region: DEST,
-      enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'],
-      avoids: ['PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
+      enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
+      avoids: ['PollTemporaryTable', 'FinishCopy'],
     });
     // The table's iteration goes on: the source is still pruned.
-    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource', 'TableDone'], avoids: ['TableFailed'] });
+    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource'], avoids: ['RecordTableOutcome'] });
     for (const t of ['alpha', 'gamma']) {
       assertRoute(result, {
         table: t, region: DEST,
-        enters: ['RestoreTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'PruneDestination', 'DestinationSucceeded'],
-        avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+        enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'FinishCopy'],
+        avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
       });
     }
-    assertRoute(result, { table: null, enters: ['ListTables', 'SweepOrphans', 'BackUpTables', 'Summarize', 'TablesFailed'], avoids: ['Done'] });
+    assertRoute(result, { table: null, enters: ['ListTables', 'SweepOrphans', 'CopyTables', 'Summarize', 'TablesFailed'], avoids: ['Done'] });
   });
 
   test('still backs up the other tables', async () => {
@@ -72,7 +72,7 @@ describe('a table whose child execution fails outright', () => {
     // An error the iteration does not catch: in this copy of the machine,
     // BackUpSourceTable lets its errors through.
     const definition = loadDefinition(MACHINE);
-    delete definition.States.BackUpTables.ItemProcessor.States.BackUpSourceTable.Catch;
+    delete definition.States.CopyTables.ItemProcessor.States.BackUpSourceTable.Catch;
     await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'InternalServerError', message: 'injected backup failure', tablePattern: 'broken', times: 0 });
     result = await h.run({}, { definition });
   });
@@ -81,7 +81,7 @@ describe('a table whose child execution fails outright', () => {
   test('does not stop the other tables, and the summary names its table and error', () => {
     assert.equal(result.status, 'FAILED');
     assert.equal(result.error, 'TablesFailed', result.cause);
-    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable'], avoids: ['TableFailed', 'CopyToDestinations'] });
+    assertRoute(result, { table: 'broken', enters: ['BackUpSourceTable'], avoids: ['RecordTableOutcome', 'CopyToDestinations'] });
     assert.equal(result.results.alpha.status, 'succeeded');
     const cause = JSON.parse(result.cause);
     assert.match(cause.message, /1 of 2 tables failed/);
@@ -108,8 +108,8 @@ describe('a table that is left behind mid-copy', () => {
     assert.equal(result.error, 'TablesFailed');
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'],
-      avoids: ['PollDestinationBackup', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'],
+      avoids: ['FinishCopy'],
     });
     const s = await state(h);
     const temp = s.regions[DEST]?.tables?.[tempTableName(SOURCE, 'orders')];
@@ -135,8 +135,8 @@ describe('a restore quota error', () => {
     assert.equal(result.metrics.dynamodbCallsByOperation.RestoreTableFromBackup, 4);
     assertRoute(result, {
       table: 'orders', region: DEST,
-      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'BackUpTemporaryTable', 'RecordInCatalog', 'DeleteTemporaryTable', 'DestinationSucceeded'],
-      avoids: ['CleanUpTemporaryTable', 'DestinationFailed'],
+      enters: ['RestoreTemporaryTable', 'PollTemporaryTable', 'FinishCopy'],
+      avoids: ['CleanUpTemporaryTable', 'RecordCopyOutcome'],
     });
     const inv = await noTempTablesLeft(h, [SOURCE, DEST]);
     assert.equal(toolBackups(inv[DEST]).length, 1);
@@ -164,7 +164,7 @@ describe('bad input', () => {
       const r = await h.run(c.input);
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'InvalidInput', r.cause);
-      assertRoute(r, { enters: ['ListTables', 'InvalidInput'], avoids: ['SweepOrphans', 'BackUpTables', 'Summarize'] });
+      assertRoute(r, { enters: ['ListTables', 'InvalidInput'], avoids: ['SweepOrphans', 'CopyTables', 'Summarize'] });
       const cause = JSON.parse(r.cause);
       assert.equal(cause.errorType, 'InvalidInput');
       assert.match(cause.errorMessage, new RegExp(`invalid ${c.field}:`));
@@ -192,13 +192,17 @@ describe('a dry run', () => {
   });
   after(() => h?.stop());
 
-  test('creates nothing and deletes nothing', async () => {
+  test('reports what it would copy, and creates and deletes nothing', async () => {
     assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
-    assert.equal(result.output.succeeded, 2);
-    for (const t of ['orders', 'customers']) {
-      assertRoute(result, { table: t, enters: ['DryRun?', 'DryRunPlan', 'PruneSource', 'TableDone'], avoids: ['BackUpSourceTable', 'CopyToDestinations', 'RestoreTemporaryTable'] });
-    }
-    assert.deepEqual(writes(result.metrics.dynamodbCallsByOperation), {});
+    assert.deepEqual(result.output.decided, { copy: 2 });
+    assert.equal(result.output.tables, 0);
+    // The plan admits nothing: the Map starts no child execution.
+    assertRoute(result, { table: null, enters: ['ListTables', 'PlanCopies', 'CopyTables', 'Summarize', 'Done'] });
+    assert.deepEqual(result.route.filter((e) => e.table !== undefined), []);
+    // The only writes are the run ledger's.
+    const { BatchWriteItem, PutItem, ...others } = writes(result.metrics.dynamodbCallsByOperation);
+    assert.deepEqual(others, {});
+    assert.ok(BatchWriteItem + (PutItem ?? 0) > 0);
     const inv = await h.inventory();
     assert.deepEqual(inv[SOURCE].backups, []);
     assert.deepEqual(inv[DEST].backups, []);

@@ -57,8 +57,8 @@ describe('retention', () => {
     await h.admin('DELETE', 'faults');
     assert.equal(r.status, 'FAILED');
     for (const table of ['orders', 'customers']) {
-      assertRoute(r, { table, region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'], avoids: ['BackUpTemporaryTable', 'PruneDestination'] });
-      assertRoute(r, { table, enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource', 'TableDone'], avoids: ['TableFailed'] });
+      assertRoute(r, { table, region: DEST, enters: ['RestoreTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'], avoids: ['PollTemporaryTable', 'FinishCopy'] });
+      assertRoute(r, { table, enters: ['BackUpSourceTable', 'CopyToDestinations', 'PruneSource'], avoids: ['RecordTableOutcome'] });
     }
     const inv = await h.inventory();
     for (const region of [SOURCE, DEST]) {

@@ -19,8 +19,8 @@ describe('an InternalServerError past the SDK\'s retries', () => {
 
   test('is retried by the state machine, and the table succeeds', () => {
     assert.equal(result.status, 'SUCCEEDED', `${result.error}: ${result.cause}`);
-    assert.ok(retried.some((e) => e.state.name === 'BackUpTemporaryTable' && e.retry.retrier.ErrorEquals.includes('ServiceError')), 'no ServiceError retry');
-    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'DestinationSucceeded'], avoids: ['CleanUpTemporaryTable'] });
+    assert.ok(retried.some((e) => e.state.name === 'PollTemporaryTable' && e.retry.retrier.ErrorEquals.includes('ServiceError')), 'no ServiceError retry');
+    assertRoute(result, { table: 'orders', region: DEST, enters: ['PollTemporaryTable', 'FinishCopy'], avoids: ['CleanUpTemporaryTable'] });
   });
 });
 
@@ -41,7 +41,7 @@ describe('a request DynamoDB rejects', () => {
     assert.deepEqual(cause.failures.map((f) => [f.table, f.error]), [['orders', 'RequestRejected']]);
     assert.match(cause.failures[0].cause, /DynamoDB rejected CreateBackup/);
     assert.match(cause.failures[0].cause, /injected: 1 validation error detected/);
-    assert.deepEqual(retried.filter((e) => e.state.name === 'BackUpTemporaryTable'), []);
-    assertRoute(result, { table: 'orders', region: DEST, enters: ['BackUpTemporaryTable', 'CleanUpTemporaryTable', 'DestinationFailed'] });
+    assert.deepEqual(retried.filter((e) => e.state.name === 'PollTemporaryTable'), []);
+    assertRoute(result, { table: 'orders', region: DEST, enters: ['PollTemporaryTable', 'CleanUpTemporaryTable', 'RecordCopyOutcome'] });
   });
 });

@@ -40,8 +40,8 @@ var goldenNow = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 // into eu-west-1, then a restore of it there. The nth mention of a handler
 // runs the nth case of its file; the cases left over (refusals) run after.
 var goldenScenario = []string{
-	"list-tables", "sweep", "create-backup", "capture-settings", "describe-backup", "restore-table", "describe-table",
-	"create-backup", "describe-backup", "record-backup", "delete-table", "prune-backups", "prune-backups", "summarize",
+	"list-tables", "sweep", "plan-copies", "create-backup", "describe-backup", "restore-table", "poll-temporary-table",
+	"finish-copy", "prune-backups", "record-outcome", "summarize",
 	"plan-restore", "start-restore", "finish-restore", "finish-restore", "finish-restore", "report",
 }
 
@@ -145,6 +145,9 @@ func goldenHost(t *testing.T) (*Host, *idScrubber) {
 		if err := demo.CreateToolTable(ctx, cfg, "eu-west-1", table); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := demo.CreateToolTable(ctx, cfg, "us-east-1", core.DefaultLedgerTable); err != nil {
+		t.Fatal(err)
 	}
 	if err := demo.SeedDemo(ctx, cfg, "us-east-1", "eu-west-1"); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 // Handlers builds every handler of the registry, by name, from deps. Each
 // sees the environment of its workflow (WorkflowEnv); a handler that serves
-// both workflows (describe-table, summarize, which read no settings) gets
+// both workflows (summarize, which reads no settings) gets
 // that of its first.
 func Handlers(deps registry.Deps) map[string]any {
 	out := make(map[string]any, len(registry.All))

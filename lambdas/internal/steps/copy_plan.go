@@ -31,9 +31,9 @@ type CopyCandidate struct {
 	Copies map[string]core.CopyState
 }
 
-// CopyPlan is a run's decisions: the copies admitted, in the order the Map
+// Decided is a run's decisions: the copies admitted, in the order the Map
 // should start them, and every other decision, with the Map's concurrency.
-type CopyPlan struct {
+type Decided struct {
 	Admitted    []core.Decision
 	Others      []core.Decision
 	Concurrency int
@@ -45,7 +45,7 @@ type CopyPlan struct {
 // the restore slots each destination has free: RestoreSlots less inFlight,
 // the restores already running there (core.Admit). Without a ChangeReader
 // every due table counts as changed.
-func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, candidates []CopyCandidate, inFlight map[string]int, now time.Time) (CopyPlan, error) {
+func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, candidates []CopyCandidate, inFlight map[string]int, now time.Time) (Decided, error) {
 	policy := core.PolicyFromSettings(s)
 	var (
 		decisions []core.Decision
@@ -81,10 +81,10 @@ func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, ca
 	if len(windows) > 0 {
 		evidence, err := changes.Changes(ctx, windows)
 		if err != nil {
-			return CopyPlan{}, fmt.Errorf("read the metrics of %d tables: %w", len(windows), err)
+			return Decided{}, fmt.Errorf("read the metrics of %d tables: %w", len(windows), err)
 		}
 		if len(evidence) != len(windows) {
-			return CopyPlan{}, fmt.Errorf("read the metrics of %d tables: got %d answers", len(windows), len(evidence))
+			return Decided{}, fmt.Errorf("read the metrics of %d tables: got %d answers", len(windows), len(evidence))
 		}
 		for i, c := range pending {
 			c.Evidence = evidence[i]
@@ -110,7 +110,7 @@ func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, ca
 		slots[dest] = min(n, concurrency)
 	}
 	admitted, others := core.Admit(decisions, slots, policy.Interval)
-	return CopyPlan{Admitted: admitted, Others: others, Concurrency: core.MapConcurrency(admitted, slots, s.MaxConcurrency)}, nil
+	return Decided{Admitted: admitted, Others: others, Concurrency: core.MapConcurrency(admitted, slots, s.MaxConcurrency)}, nil
 }
 
 // metricsDecide reports whether c's decision turns on the metrics: it is a

@@ -32,11 +32,6 @@ func (f *fakeChanges) Changes(_ context.Context, windows []core.ChangeWindow) ([
 	return out, nil
 }
 
-func planSettings(t *testing.T, env map[string]string) core.Settings {
-	t.Helper()
-	return defaultSettings(t, env)
-}
-
 // One run's decisions end to end over the planner: which tables it asks the
 // metrics about, and what it decides for each.
 func TestDecideCopies(t *testing.T) {
@@ -71,7 +66,7 @@ func TestDecideCopies(t *testing.T) {
 			if tc.evidence != nil {
 				changes.evidence[tc.candidate.Table] = *tc.evidence
 			}
-			plan, err := DecideCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{tc.candidate}, nil, now)
+			plan, err := DecideCopies(context.Background(), changes, defaultSettings(t, nil), []CopyCandidate{tc.candidate}, nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +108,7 @@ func TestDecideCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 		candidates = append(candidates, CopyCandidate{Table: string(rune('a' + i)),
 			Copies: map[string]core.CopyState{dst: {NewestData: now.Add(-age), LastCopySeconds: 3000}}})
 	}
-	s := planSettings(t, map[string]string{core.EnvRestoreSlots: "3"})
+	s := defaultSettings(t, map[string]string{core.EnvRestoreSlots: "3"})
 	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{dst: 1}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +137,7 @@ func TestDecideCopiesBudgetsAtTheMapsConcurrency(t *testing.T) {
 		state := core.CopyState{NewestData: now.Add(-2 * time.Hour), LastCopySeconds: 1800}
 		candidates = append(candidates, CopyCandidate{Table: fmt.Sprintf("t%d", i), Copies: map[string]core.CopyState{dst: state, busy: state}})
 	}
-	s := planSettings(t, map[string]string{"DESTINATION_REGIONS": dst + "," + busy})
+	s := defaultSettings(t, map[string]string{"DESTINATION_REGIONS": dst + "," + busy})
 	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{busy: s.RestoreSlots - 1}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +157,7 @@ func TestDecideCopiesBudgetsAtTheMapsConcurrency(t *testing.T) {
 func TestDecideCopiesStopsWhenTheMetricsCannotBeRead(t *testing.T) {
 	changes := &fakeChanges{err: context.DeadlineExceeded}
 	c := CopyCandidate{Table: "idle", Copies: map[string]core.CopyState{dst: {NewestData: t0.Add(-time.Hour)}}}
-	if _, err := DecideCopies(context.Background(), changes, planSettings(t, nil), []CopyCandidate{c}, nil, t0); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := DecideCopies(context.Background(), changes, defaultSettings(t, nil), []CopyCandidate{c}, nil, t0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's", err)
 	}
 }

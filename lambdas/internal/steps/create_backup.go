@@ -23,7 +23,13 @@ type BackupMaker interface {
 // CreateBackupInput asks for an on-demand backup of Table in Region.
 type CreateBackupInput struct {
 	Region string `json:"region"`
-	Table  string `json:"table"`
+	Table  string `json:"table,omitempty"`
+	// Index, instead of Table, names the run ledger's item record whose
+	// table to back up (a backup run's child execution): the step then
+	// also captures the table's settings, and recommends the first wait.
+	Index *int `json:"index,omitempty"`
+	// PollLimitMinutes bounds the recommended first wait.
+	PollLimitMinutes int `json:"pollLimitMinutes,omitempty"`
 	// SourceTable names the backup; it defaults to Table. When backing up a
 	// temporary table in a destination region it is the source table.
 	SourceTable string    `json:"sourceTable,omitempty"`
@@ -43,6 +49,8 @@ type CreateBackupInput struct {
 // CreateBackupOutput describes the backup made, or found from an earlier
 // attempt of the same run.
 type CreateBackupOutput struct {
+	// Table is the table backed up.
+	Table      string    `json:"table"`
 	BackupArn  string    `json:"backupArn"`
 	BackupName string    `json:"backupName"`
 	Status     string    `json:"status"`
@@ -50,15 +58,51 @@ type CreateBackupOutput struct {
 	// Reused is true when a retried invocation found the backup it had
 	// already made.
 	Reused bool `json:"reused"`
+
+	// Of the backup of a ledger item (Index): the settings captured, the
+	// copies to make, the table's size, and the wait before the first poll.
+	Manifest  *core.Manifest `json:"manifest,omitempty"`
+	Copies    []CopyPlan     `json:"copies,omitempty"`
+	SizeBytes int64          `json:"sizeBytes,omitempty"`
+	Poll      *PollOutput    `json:"poll,omitempty"`
 }
 
 // CreateBackup makes a deterministic, idempotent on-demand backup.
 type CreateBackup struct {
 	Clients func(region string) BackupMaker
-	Now     Clock
+	// Settings capture a ledger item's settings (see CaptureSettings).
+	Settings func(region string) SettingsReader
+	// Ledger is the run ledger that Index refers to.
+	Ledger Ledger
+	Now    Clock
 }
 
 func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (CreateBackupOutput, error) {
+	if in.Index == nil {
+		return h.create(ctx, in)
+	}
+	item, err := h.Ledger.item(ctx, in.RunID, *in.Index)
+	if err != nil {
+		return CreateBackupOutput{}, err
+	}
+	in.Table = item.Table
+	out, err := h.create(ctx, in)
+	if err != nil {
+		return out, err
+	}
+	// The settings are read once the backup is under way, as close to the
+	// backup's point in time as the table allows.
+	m, err := (&CaptureSettings{Clients: h.Settings, Now: h.Now}).Handle(ctx, CaptureSettingsInput{Region: in.Region, Table: in.Table})
+	if err != nil {
+		return CreateBackupOutput{}, err
+	}
+	poll := firstWait(out.Status, item.SourceBackup, item.SizeBytes, in.PollLimitMinutes)
+	out.Manifest, out.Copies, out.SizeBytes, out.Poll = &m, item.Copies, item.SizeBytes, &poll
+	return out, nil
+}
+
+// create makes the backup of in.Table, or finds the one this run made.
+func (h *CreateBackup) create(ctx context.Context, in CreateBackupInput) (CreateBackupOutput, error) {
 	if in.SourceTable == "" {
 		in.SourceTable = in.Table
 	}
@@ -91,7 +135,7 @@ func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (Create
 	for _, b := range existing {
 		if b.Name == name && b.Status != core.BackupStatusDeleted {
 			slog.InfoContext(ctx, "backup already made by this run", "table", in.Table, "region", in.Region, "runId", in.RunID, "backupArn", b.Arn)
-			return CreateBackupOutput{BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created, Reused: true}, nil
+			return CreateBackupOutput{Table: in.Table, BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created, Reused: true}, nil
 		}
 	}
 	b, err := db.CreateBackup(ctx, in.Table, name)
@@ -99,7 +143,7 @@ func (h *CreateBackup) Handle(ctx context.Context, in CreateBackupInput) (Create
 		return CreateBackupOutput{}, fmt.Errorf("create backup of %s in %s: %w", in.Table, in.Region, err)
 	}
 	slog.InfoContext(ctx, "backup started", "table", in.Table, "region", in.Region, "runId", in.RunID, "backupArn", b.Arn)
-	return CreateBackupOutput{BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created}, nil
+	return CreateBackupOutput{Table: in.Table, BackupArn: b.Arn, BackupName: b.Name, Status: b.Status, CreatedAt: b.Created}, nil
 }
 
 // checkNotInProgress refuses to start when another run's temporary table

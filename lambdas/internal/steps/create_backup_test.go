@@ -255,3 +255,61 @@ func TestCreateBackupErrorsKeepTheirType(t *testing.T) {
 		})
 	}
 }
+
+// A backup run's child names its table by the index of its item record in
+// the run ledger; an index the run has no item for changes nothing.
+func TestCreateBackupOfALedgerItem(t *testing.T) {
+	cloud := newCloud()
+	cloud.db(src).addTable(core.Table{Name: "orders"}, nil)
+	ledger := newMemLedger()
+	r, _ := record(core.LedgerItemKey(3), CopyItem{Table: "orders"})
+	_ = ledger.PutLedger(t.Context(), "", core.LedgerRun(run1), []core.LedgerRecord{r}, t0)
+	h := &CreateBackup{Clients: clients[BackupMaker](cloud), Settings: clients[SettingsReader](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
+	in := backupInput(run1, t0)
+	in.Table, in.Index = "", new(int)
+	*in.Index = 3
+	out, err := h.Handle(t.Context(), in)
+	if err != nil || out.Table != "orders" || out.BackupName != core.BackupName("orders", run1, t0) {
+		t.Fatalf("out = %+v, %v; want a backup of orders", out, err)
+	}
+	*in.Index = 4
+	_, err = h.Handle(t.Context(), in)
+	checkErr(t, err, new(*core.InvalidInput))
+	if n := cloud.db(src).count("CreateBackup"); n != 1 {
+		t.Errorf("CreateBackup called %d times, want 1", n)
+	}
+}
+
+// The first wait for a source backup aims at its predicted end, from the
+// last measured duration scaled by the table's size; without history it is
+// today's schedule.
+func TestCreateBackupAimsTheFirstWait(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		history  core.PhaseHistory
+		wantWait int
+	}{
+		{"no history", core.PhaseHistory{}, int(core.DefaultPoll.Min.Seconds())},
+		{"same size", core.PhaseHistory{Seconds: 200, SizeBytes: 1000}, 210},
+		{"twice the size", core.PhaseHistory{Seconds: 200, SizeBytes: 500}, 420},
+		{"past the poll limit", core.PhaseHistory{Seconds: 7200, SizeBytes: 1000}, 3601},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newCloud()
+			cloud.db(src).addTable(core.Table{Name: "orders"}, nil)
+			ledger := newMemLedger()
+			r, _ := record(core.LedgerItemKey(0), CopyItem{Table: "orders", SizeBytes: 1000, SourceBackup: tc.history, Copies: []CopyPlan{{Region: dst}}})
+			_ = ledger.PutLedger(t.Context(), "", core.LedgerRun(run1), []core.LedgerRecord{r}, t0)
+			h := &CreateBackup{Clients: clients[BackupMaker](cloud), Settings: clients[SettingsReader](cloud), Ledger: Ledger{Table: "ledger", DB: ledger}, Now: fixedClock(t0)}
+			in := backupInput(run1, t0)
+			in.Table, in.Index, in.PollLimitMinutes = "", new(int), 60
+			out, err := h.Handle(t.Context(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Poll == nil || out.Poll.WaitSeconds != tc.wantWait || out.Manifest == nil || len(out.Copies) != 1 {
+				t.Errorf("out = %+v (poll %+v), want a first wait of %d s, the manifest and the copies", out, out.Poll, tc.wantWait)
+			}
+		})
+	}
+}

@@ -37,7 +37,8 @@ func (h *DescribeBackup) Handle(ctx context.Context, in DescribeBackupInput) (Po
 	switch b.Status {
 	case core.BackupStatusAvail:
 		slog.InfoContext(ctx, "backup available", "region", in.Region, "backupArn", in.BackupArn, "sizeBytes", b.SizeBytes)
-		return PollOutput{Status: b.Status, Ready: true, SizeBytes: b.SizeBytes, ElapsedSeconds: int(h.Now.now().Sub(in.Since).Seconds())}, nil
+		elapsed := h.Now.now().Sub(in.Since)
+		return PollOutput{Status: b.Status, Ready: true, SizeBytes: b.SizeBytes, ElapsedSeconds: int(elapsed.Seconds()), MeasuredSeconds: in.measured(elapsed)}, nil
 	case core.BackupStatusCreate:
 		return in.next(h.Now.now(), "backup "+in.BackupArn, b.Status, h.Schedule)
 	default:

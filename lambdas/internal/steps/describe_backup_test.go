@@ -19,7 +19,7 @@ func TestDescribeBackup(t *testing.T) {
 		wantErr any
 	}{
 		{name: "available", status: core.BackupStatusAvail, now: t0, limit: 60,
-			want: PollOutput{Status: core.BackupStatusAvail, Ready: true, ElapsedSeconds: 600, SizeBytes: 1 << 20}},
+			want: PollOutput{Status: core.BackupStatusAvail, Ready: true, ElapsedSeconds: 600, MeasuredSeconds: 600, SizeBytes: 1 << 20}},
 		{name: "creating", status: core.BackupStatusCreate, now: t0, limit: 60,
 			want: PollOutput{Status: core.BackupStatusCreate, WaitSeconds: 120, ElapsedSeconds: 600}},
 		{name: "creating, just started", status: core.BackupStatusCreate, now: since, limit: 60,

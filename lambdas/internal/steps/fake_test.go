@@ -64,6 +64,8 @@ type fakeDB struct {
 	// catalogs holds the catalog tables of the region by name; a catalog
 	// that is not there does not exist.
 	catalogs map[string]*fakeCatalog
+	// statuses holds the copy status items written, by table.
+	statuses map[string]core.CopyStatus
 	updates  []core.TableUpdate
 	// tagsAnyStatus relaxes one behaviour for a test that needs a kinder
 	// DynamoDB: tags are read and written whatever the table's status.
@@ -687,5 +689,21 @@ func (d *fakeDB) UpdateTable(ctx context.Context, table string, u core.TableUpda
 		t.settings.DeletionProtection = *u.DeletionProtection
 	}
 	t.Status = core.TableUpdating
+	return nil
+}
+
+func (d *fakeDB) PutCopyStatus(ctx context.Context, catalog string, st core.CopyStatus) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.record("PutCopyStatus", catalog+" "+st.Table); err != nil {
+		return err
+	}
+	if _, err := d.catalog(catalog); err != nil {
+		return err
+	}
+	if d.statuses == nil {
+		d.statuses = map[string]core.CopyStatus{}
+	}
+	d.statuses[st.Table] = st
 	return nil
 }

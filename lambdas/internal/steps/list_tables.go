@@ -29,16 +29,20 @@ type ListTablesInput struct {
 	StartedAt time.Time       `json:"startedAt"` // the execution start time
 }
 
-// ListTablesOutput carries the resolved settings of the run and the tables
-// to back up. Tables is a plain list of names, the Map's items, so that
-// 2,500 tables fit well within a 256 KiB state payload.
+// ListTablesOutput carries the resolved settings of the run; the tables
+// listed are in the run ledger (listed# records of ListedTable), which keeps
+// the state small whatever their number and names.
 type ListTablesOutput struct {
 	RunID     string        `json:"runId"`
 	StartedAt time.Time     `json:"startedAt"`
 	Settings  core.Settings `json:"settings"`
-	Tables    []string      `json:"tables"`
-	// Selected is len(Tables): the Map replaces the list with its results.
-	Selected int `json:"selected"`
+	// Done is true when the listing is complete.
+	Done bool `json:"done"`
+	// Listed counts the tables written to the ledger.
+	Listed int `json:"listed"`
+	// Tables names the tables selected, ACTIVE or UPDATING (not in the
+	// output: in the ledger).
+	Tables []string `json:"-"`
 	// Considered counts the source tables seen before filtering.
 	Considered int `json:"considered"`
 	// NotActive lists matching tables skipped because of their status
@@ -54,6 +58,8 @@ type ListTables struct {
 	Defaults    core.Settings
 	DefaultsErr error
 	Clients     func(region string) TableLister
+	// Ledger receives the tables listed.
+	Ledger Ledger
 	// Own names the tool's own tables (the run ledger, the catalog), which
 	// are never backed up.
 	Own []string
@@ -94,19 +100,31 @@ func (h *ListTables) Handle(ctx context.Context, in ListTablesInput) (ListTables
 			candidates = append(candidates, n)
 		}
 	}
-	tables, err := h.inspect(ctx, db, filter, candidates)
+	verdicts, tables, err := h.inspect(ctx, db, filter, candidates)
 	if err != nil {
 		return ListTablesOutput{}, err
 	}
+	var listed []ListedTable
 	for i, n := range candidates {
-		switch tables[i] {
+		switch verdicts[i] {
 		case selected:
 			out.Tables = append(out.Tables, n)
 		case inactive:
 			out.NotActive = append(out.NotActive, n)
+		default:
+			continue
 		}
+		t := tables[i]
+		listed = append(listed, ListedTable{Name: n, Arn: t.Arn, Status: t.Status, SizeBytes: t.SizeBytes, ItemCount: t.ItemCount})
 	}
-	out.Selected = len(out.Tables)
+	records, err := chunkRecords(core.LedgerListedKey, listed, func(ts []ListedTable) any { return listedChunk{Tables: ts} })
+	if err != nil {
+		return ListTablesOutput{}, err
+	}
+	if err := h.Ledger.put(ctx, in.RunID, out.StartedAt, records...); err != nil {
+		return ListTablesOutput{}, err
+	}
+	out.Listed, out.Done = len(listed), true
 	slog.InfoContext(ctx, "tables listed", "runId", in.RunID, "region", settings.SourceRegion,
 		"considered", out.Considered, "selected", len(out.Tables), "notActive", len(out.NotActive))
 	return out, nil
@@ -122,8 +140,9 @@ const (
 
 // inspect describes each candidate (and reads its tags when a tag filter is
 // set) with bounded parallelism. A table deleted in between is dropped.
-func (h *ListTables) inspect(ctx context.Context, db TableLister, filter core.TableFilter, names []string) ([]verdict, error) {
+func (h *ListTables) inspect(ctx context.Context, db TableLister, filter core.TableFilter, names []string) ([]verdict, []core.Table, error) {
 	verdicts := make([]verdict, len(names))
+	tables := make([]core.Table, len(names))
 	parallel := h.Parallel
 	if parallel <= 0 {
 		parallel = 8
@@ -139,32 +158,32 @@ func (h *ListTables) inspect(ctx context.Context, db TableLister, filter core.Ta
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			v, err := h.inspectOne(ctx, db, filter, name)
+			v, t, err := h.inspectOne(ctx, db, filter, name)
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
 				return
 			}
-			verdicts[i] = v
+			verdicts[i], tables[i] = v, t
 		}()
 	}
 	wg.Wait()
 	if len(errs) > 0 {
 		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-		return nil, errs[0]
+		return nil, nil, errs[0]
 	}
-	return verdicts, nil
+	return verdicts, tables, nil
 }
 
-func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core.TableFilter, name string) (verdict, error) {
+func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core.TableFilter, name string) (verdict, core.Table, error) {
 	t, err := db.DescribeTable(ctx, name)
 	var notFound *core.TableNotFound
 	if errors.As(err, &notFound) {
-		return filteredOut, nil
+		return filteredOut, t, nil
 	}
 	if err != nil {
-		return filteredOut, fmt.Errorf("describe %s: %w", name, err)
+		return filteredOut, t, fmt.Errorf("describe %s: %w", name, err)
 	}
 	if filter.NeedsTags() {
 		tags, err := db.ListTags(ctx, t.Arn)
@@ -172,22 +191,22 @@ func (h *ListTables) inspectOne(ctx context.Context, db TableLister, filter core
 			// DynamoDB answers ResourceNotFound for the tags of a table
 			// that is not ACTIVE: whether it matches is unknown, so it is
 			// reported as not backed up rather than silently left out.
-			return inactive, nil
+			return inactive, t, nil
 		}
 		if errors.As(err, &notFound) {
-			return filteredOut, nil // deleted in between
+			return filteredOut, t, nil // deleted in between
 		}
 		if err != nil {
-			return filteredOut, fmt.Errorf("list tags of %s: %w", name, err)
+			return filteredOut, t, fmt.Errorf("list tags of %s: %w", name, err)
 		}
 		if !filter.MatchTags(tags) {
-			return filteredOut, nil
+			return filteredOut, t, nil
 		}
 	}
 	// An UPDATING table (capacity or index changes, which can take hours)
 	// can be backed up; one being created or deleted, or unusable, cannot.
 	if t.Status != core.TableActive && t.Status != core.TableUpdating {
-		return inactive, nil
+		return inactive, t, nil
 	}
-	return selected, nil
+	return selected, t, nil
 }

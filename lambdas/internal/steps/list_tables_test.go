@@ -89,7 +89,7 @@ func TestListTablesOver260Tables(t *testing.T) {
 			// The tags of tables that are not ACTIVE can be read here;
 			// TestListTablesWhenTagsCannotBeRead is the strict case.
 			db.tagsAnyStatus = true
-			h := &ListTables{Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
+			h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
 
 			out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(tc.input), RunID: run1, StartedAt: t0})
 			if err != nil {
@@ -150,7 +150,7 @@ func TestListTablesDropsTablesDeletedMeanwhile(t *testing.T) {
 		t.Run(input, func(t *testing.T) {
 			cloud := newCloud()
 			cloud.db(src).addTable(core.Table{Name: "orders"}, map[string]string{"team": "a"})
-			h := &ListTables{Defaults: defaultSettings(t, nil), Clients: func(r string) TableLister { return vanishing{cloud.db(r)} }}
+			h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, nil), Clients: func(r string) TableLister { return vanishing{cloud.db(r)} }}
 
 			out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(input), RunID: run1, StartedAt: t0})
 
@@ -168,7 +168,7 @@ func TestListTablesErrorsKeepTheirType(t *testing.T) {
 			db := cloud.db(src)
 			bigSource(db)
 			db.fail[op] = &core.Throttled{Operation: op, Region: src}
-			h := &ListTables{Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud)}
+			h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud)}
 
 			_, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(`{"tagFilter":{"env":"prod"}}`), RunID: run1, StartedAt: t0})
 
@@ -183,7 +183,7 @@ func TestListTablesErrorsKeepTheirType(t *testing.T) {
 func TestListTablesAppliesOverrides(t *testing.T) {
 	cloud := newCloud()
 	cloud.db("us-west-2").addTable(core.Table{Name: "orders"}, nil)
-	h := &ListTables{Defaults: defaultSettings(t, map[string]string{"KEEP_LAST": "5"}), Clients: clients[TableLister](cloud)}
+	h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, map[string]string{"KEEP_LAST": "5"}), Clients: clients[TableLister](cloud)}
 
 	out, err := h.Handle(context.Background(), ListTablesInput{
 		Input: json.RawMessage(`{"sourceRegion":"us-west-2","destinationRegions":["eu-west-1","eu-central-1"],"retentionDays":30,"dryRun":true}`),
@@ -226,7 +226,7 @@ func TestListTablesRefusesBadInputBeforeAnyCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cloud := newCloud()
 			bigSource(cloud.db(src))
-			h := &ListTables{Defaults: defaults, DefaultsErr: tc.defaultsErr, Clients: clients[TableLister](cloud)}
+			h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaults, DefaultsErr: tc.defaultsErr, Clients: clients[TableLister](cloud)}
 			if tc.defaultsErr != nil {
 				h.Defaults = core.Settings{}
 			}
@@ -252,7 +252,7 @@ func TestListTablesWhenTagsCannotBeRead(t *testing.T) {
 	cloud := newCloud()
 	db := cloud.db(src)
 	bigSource(db)
-	h := &ListTables{Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
+	h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud), Parallel: 5}
 
 	out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(`{"tagFilter":{"env":"prod"}}`), RunID: run1, StartedAt: t0})
 	if err != nil {
@@ -283,10 +283,42 @@ func TestListTablesLeavesOutTheToolsOwnTables(t *testing.T) {
 	for _, name := range []string{"orders", core.DefaultLedgerTable, core.DefaultCatalogTable} {
 		cloud.db(src).addTable(core.Table{Name: name, Status: core.TableActive}, nil)
 	}
-	h := &ListTables{Defaults: defaultSettings(t, nil), Clients: func(r string) TableLister { return cloud.db(r) },
+	h := &ListTables{Ledger: Ledger{Table: "ledger", DB: newMemLedger()}, Defaults: defaultSettings(t, nil), Clients: func(r string) TableLister { return cloud.db(r) },
 		Own: []string{core.DefaultLedgerTable, core.DefaultCatalogTable}}
 	out, err := h.Handle(context.Background(), ListTablesInput{Input: json.RawMessage(`{"include":["*"]}`), RunID: run1, StartedAt: t0})
 	if err != nil || !slices.Equal(out.Tables, []string{"orders"}) {
 		t.Errorf("out = %+v, err = %v", out, err)
+	}
+}
+
+// The listing writes the tables it found, ACTIVE or not, to the run
+// ledger's listed# records, and its output does not name them.
+func TestListTablesWritesTheLedger(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(src)
+	db.addTable(core.Table{Name: "orders", Status: core.TableActive, SizeBytes: 42}, nil)
+	db.addTable(core.Table{Name: "archive", Status: core.TableCreating}, nil)
+	ledger := newMemLedger()
+	h := &ListTables{Ledger: Ledger{Table: "ledger", DB: ledger}, Defaults: defaultSettings(t, nil), Clients: clients[TableLister](cloud)}
+	out, err := h.Handle(t.Context(), ListTablesInput{RunID: "run-1", StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []ListedTable
+	_ = ledger.QueryLedger(t.Context(), "", core.LedgerRun("run-1"), core.LedgerListedPrefix, func(r core.LedgerRecord) error {
+		var c listedChunk
+		err := json.Unmarshal(r.Data, &c)
+		listed = append(listed, c.Tables...)
+		return err
+	})
+	slices.SortFunc(listed, func(a, b ListedTable) int { return strings.Compare(a.Name, b.Name) })
+	if len(listed) != 2 || listed[0].Name != "archive" || listed[0].Status != core.TableCreating || listed[1].Name != "orders" || listed[1].SizeBytes != 42 {
+		t.Errorf("listed = %+v", listed)
+	}
+	if !out.Done || out.Listed != 2 {
+		t.Errorf("out = %+v, want done with 2 listed", out)
+	}
+	if b, _ := json.Marshal(out); strings.Contains(string(b), `"orders"`) {
+		t.Errorf("the output names a table: %s", b)
 	}
 }

@@ -3,8 +3,6 @@ package steps
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,82 +13,36 @@ import (
 // maxPayload is Step Functions' limit on a state's input or output.
 const maxPayload = 256 << 10
 
-// TestPayloadFor2500Tables checks that the backup state machine's largest
-// states fit the 256 KiB limit with 2,500 tables whose names average 40
-// characters, copied to two regions: the list the Map fans out over, and the
-// Map's results (TableDone's shape, read from the ASL) that replace it.
-func TestPayloadFor2500Tables(t *testing.T) {
-	const tables = 2500
+// TestPayloadFor10000Tables checks that the backup state machine's largest
+// top-level state fits the 256 KiB limit with 10,000 tables of
+// 255-character names: the names stay in the run ledger, and the state
+// holds the plan's indices and the Map's result, one index per child.
+func TestPayloadFor10000Tables(t *testing.T) {
+	const tables = 10000
 	settings := core.Settings{
-		SourceRegion: "ap-southeast-2", DestinationRegions: []string{"ap-southeast-1", "us-west-2"}, RetentionDays: 7, KeepLast: 3,
-		Include: []string{"*"}, Exclude: []string{}, KMSKeyID: "alias/dr-backups", MaxConcurrency: 10, SweepAfterHours: 36,
+		SourceRegion: "ap-southeast-2", DestinationRegions: []string{"ap-southeast-1", "us-west-2", "eu-west-1"}, RetentionDays: 7, KeepLast: 3,
+		Include: []string{strings.Repeat("i", 255)}, Exclude: []string{}, KMSKeyID: "alias/dr-backups", MaxConcurrency: 10, SweepAfterHours: 36,
 		PollLimitMinutes: 720, CatalogTable: core.DefaultCatalogTable, RunsPerDay: 24,
 	}
-	listed := ListTablesOutput{RunID: strings.Repeat("r", 80), StartedAt: time.Now(), Settings: settings, Considered: tables, Selected: tables, NotActive: []string{}}
+	listed := ListTablesOutput{RunID: strings.Repeat("r", 80), StartedAt: time.Now(), Settings: settings, Considered: tables, Listed: tables, Done: true, NotActive: []string{}}
 	for i := range tables {
-		listed.Tables = append(listed.Tables, fmt.Sprintf("team-%02d-service-%04d-events-by-day-%04d", i%100, i, i)) // 40 characters
+		listed.Tables = append(listed.Tables, fmt.Sprintf("%05d%s", i, strings.Repeat("t", 250)))
 	}
-	if size := jsonSize(t, listed); size > maxPayload {
-		t.Errorf("ListTables output for %d tables is %d bytes, over %d", tables, size, maxPayload)
-	}
-
-	// The Map's results replace the table list: one TableDone per table.
-	done := tableDoneFields(t)
 	state := map[string]any{}
 	b, _ := json.Marshal(listed)
 	_ = json.Unmarshal(b, &state)
-	results := make([]map[string]any, tables)
-	for i, name := range listed.Tables {
-		r := map[string]any{}
-		for _, field := range done {
-			switch field {
-			case "t":
-				r[field] = name
-			case "d":
-				r[field] = []map[string]any{{}, {}} // two copies that succeeded
-			default:
-				r[field] = 123456789012 // seconds and bytes, generously large
-			}
-		}
-		results[i] = r
+	plan := PlanCopiesOutput{Count: tables, Concurrency: 10, Decided: map[string]int{DecisionCopy: 3 * tables}}
+	for i := range tables {
+		plan.Items = append(plan.Items, i)
 	}
-	state["tables"] = results
+	state["plan"] = plan
 	state["sweep"] = SweepOutput{Deleted: []SweptTable{}, Adopted: []SweptTable{}}
+	state["copies"] = plan.Items // each child's output is its index
 	size := jsonSize(t, state)
-	t.Logf("Map output for %d tables: %d bytes (%.0f%% of the limit)", tables, size, 100*float64(size)/maxPayload)
-	if size > maxPayload {
-		t.Errorf("the Map's output for %d tables is %d bytes, over %d", tables, size, maxPayload)
+	t.Logf("the state after the Map for %d tables: %d bytes (%.0f%% of the limit)", tables, size, 100*float64(size)/maxPayload)
+	if size > maxPayload/2 {
+		t.Errorf("the state after the Map for %d tables is %d bytes, over half of %d", tables, size, maxPayload)
 	}
-}
-
-// tableDoneFields reads the fields of the TableDone state's result.
-func tableDoneFields(t *testing.T) []string {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "backup.asl.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var def struct {
-		States map[string]struct {
-			ItemProcessor struct {
-				States map[string]struct {
-					Parameters map[string]any
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &def); err != nil {
-		t.Fatal(err)
-	}
-	params := def.States["BackUpTables"].ItemProcessor.States["TableDone"].Parameters
-	if len(params) == 0 {
-		t.Fatal("no TableDone state in BackUpTables")
-	}
-	var fields []string
-	for k := range params {
-		fields = append(fields, strings.TrimSuffix(k, ".$"))
-	}
-	return fields
 }
 
 func jsonSize(t *testing.T, v any) int {
@@ -100,27 +52,4 @@ func jsonSize(t *testing.T, v any) int {
 		t.Fatal(err)
 	}
 	return len(b)
-}
-
-// TestSummarizeReadsTableDone decodes TableDone's compact shape as the
-// state machine passes it to Summarize.
-func TestSummarizeReadsTableDone(t *testing.T) {
-	var in SummarizeInput
-	raw := `{"runId":"r","results":[
-		{"t":"orders","s":120,"b":1073741824,"d":[{},{}]},
-		{"t":"users","s":60,"b":10,"d":[{},{"region":"us-west-2","status":"failed","error":"PollTimedOut","cause":"still CREATING"}]},
-		{"table":"carts","status":"skipped","error":"TableInProgressElsewhere","cause":"busy"}]}`
-	if err := json.Unmarshal([]byte(raw), &in); err != nil {
-		t.Fatal(err)
-	}
-	s, err := (&Summarize{Now: fixedClock(t0)}).Handle(t.Context(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Succeeded != 1 || s.Failed != 1 || s.Skipped != 1 || s.SlowestTable != "orders" || s.SlowestSeconds != 120 {
-		t.Errorf("summary = %+v", s)
-	}
-	if f := s.Failures[0]; f.Table != "users" || f.Region != "us-west-2" || f.Error != "PollTimedOut" {
-		t.Errorf("failure = %+v", f)
-	}
 }

@@ -56,3 +56,37 @@ func TestPollRefusesBadInputBeforeAnyCall(t *testing.T) {
 		})
 	}
 }
+
+// A poll records how long the operation took: it ended within the last
+// wait, at the predicted end when that falls within it, else (no
+// prediction, or a wrong one) in the middle of it; so that neither the
+// detection lag nor the poll's aim creeps into the next prediction. A poll
+// before the predicted end waits for it.
+func TestPollsFollowThePrediction(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		predicted     float64
+		waited        int
+		elapsed       time.Duration
+		wantMeasured  float64
+		wantNextWaitS int
+	}{
+		{"no prediction", 0, 20, 90 * time.Second, 80, 18},
+		{"no prediction, wait unknown", 0, 0, 90 * time.Second, 90, 18},
+		{"done at the predicted end", 60, 63, 63 * time.Second, 60, 13},
+		{"done long after the predicted end", 60, 60, 300 * time.Second, 270, 60},
+		{"done long before the predicted end", 600, 630, 630 * time.Second, 600, 126},
+		{"before the predicted end", 600, 0, 60 * time.Second, 60, 570},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := PollInput{Region: src, Since: t0.Add(-tc.elapsed), PollLimitMinutes: 60, Predicted: tc.predicted, Waited: tc.waited}
+			if got := in.measured(tc.elapsed); got != tc.wantMeasured {
+				t.Errorf("measured = %v, want %v", got, tc.wantMeasured)
+			}
+			out, err := in.next(t0, "backup b", core.BackupStatusCreate, core.DefaultPoll)
+			if err != nil || out.WaitSeconds != tc.wantNextWaitS || out.Predicted != tc.predicted {
+				t.Errorf("next = %+v, %v; want a wait of %d s and the prediction passed on", out, err, tc.wantNextWaitS)
+			}
+		})
+	}
+}

@@ -35,6 +35,13 @@ type PruneBackupsInput struct {
 	// Since, when set, is when the table's run began: the source prune is
 	// its last step, so its output carries the table's duration.
 	Since time.Time `json:"since,omitzero"`
+	// RunID and Index, when set, name the run ledger's item this prune
+	// ends: its outcome is recorded, a copy's success in a destination,
+	// or the table's (with Seconds and Bytes) in the source region.
+	RunID string `json:"runId,omitempty"`
+	Index *int   `json:"index,omitempty"`
+	// Bytes is the size of the table's backup, for its outcome.
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // CatalogEntryDeleter removes catalog entries.
@@ -59,7 +66,9 @@ type PruneBackupsOutput struct {
 type PruneBackups struct {
 	Clients func(region string) BackupPruner
 	Catalog func(region string) CatalogEntryDeleter
-	Now     Clock
+	// Ledger receives the outcome of a prune that names a run's item.
+	Ledger Ledger
+	Now    Clock
 }
 
 func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneBackupsOutput, error) {
@@ -109,7 +118,27 @@ func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneB
 		slog.InfoContext(ctx, "backup pruned", "table", in.SourceTable, "region", in.Region, "backup", b.Name, "created", b.Created, "dryRun", in.DryRun)
 		out.Deleted = append(out.Deleted, b.Name)
 	}
+	if in.Index != nil {
+		if err := h.recordOutcome(ctx, in, out, now); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// recordOutcome records the outcome of the item the prune ends: in a
+// destination, the copy succeeded; in the source region, the table is done.
+func (h *PruneBackups) recordOutcome(ctx context.Context, in PruneBackupsInput, out PruneBackupsOutput, now time.Time) error {
+	if in.RunID == "" || *in.Index < 0 {
+		return &core.InvalidInput{Field: "runId, index", Problem: "name a run ledger item (runId and an index of at least 0)"}
+	}
+	var outcome any = TableResult{Table: in.SourceTable, Seconds: out.Seconds, Bytes: in.Bytes}
+	region := ""
+	if in.Region != in.SourceRegion {
+		region = in.Region
+		outcome = destinationOutcome{Table: in.SourceTable, DestinationResult: DestinationResult{Region: region, Status: StatusSucceeded}}
+	}
+	return h.Ledger.RecordOutcome(ctx, in.RunID, *in.Index, region, outcome, now)
 }
 
 // forget removes a deleted backup's catalog entry. A restore also checks

@@ -30,6 +30,11 @@ type RestoreTemporaryTableInput struct {
 	StartedAt    time.Time `json:"startedAt"`
 	// KMSKeyID encrypts the temporary table; empty means the AWS-owned key.
 	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// History is the restore's last measured duration in this region, and
+	// SizeBytes the table's size now: they aim the first wait.
+	History          core.PhaseHistory `json:"history,omitzero"`
+	SizeBytes        int64             `json:"sizeBytes,omitempty"`
+	PollLimitMinutes int               `json:"pollLimitMinutes,omitempty"`
 }
 
 // RestoreTemporaryTableOutput names the temporary table being restored.
@@ -42,6 +47,8 @@ type RestoreTemporaryTableOutput struct {
 	// once the table is ACTIVE.
 	Tags    map[string]string `json:"tags"`
 	Resumed bool              `json:"resumed"`
+	// Poll recommends the wait before the first poll.
+	Poll PollOutput `json:"poll"`
 }
 
 // RestoreTemporaryTable is the restore-table step of the backup workflow: it
@@ -95,6 +102,7 @@ func (h *RestoreTemporaryTable) Handle(ctx context.Context, in RestoreTemporaryT
 		log.InfoContext(ctx, "restore started", "backupArn", in.BackupArn)
 	}
 	out.TableArn, out.Status = t.Arn, t.Status
+	out.Poll = firstWait(t.Status, in.History, in.SizeBytes, in.PollLimitMinutes)
 	return out, nil
 }
 

@@ -92,8 +92,8 @@ func (l Ledger) readItem(ctx context.Context, runID string, i int) (RestoreItem,
 	return item, nil
 }
 
-// firstWait is the wait before a restored table's first poll.
-var firstWait = core.DefaultPoll.Next(0)
+// restoreFirstWait is the wait before a restored table's first poll.
+var restoreFirstWait = core.DefaultPoll.Next(0)
 
 // StartRestore is the restore workflow's restore: it reads one planned
 // table from the run ledger and brings it back from its cross-region backup
@@ -117,7 +117,7 @@ func (h *StartRestore) Handle(ctx context.Context, in RestoreChild) (RestoreProg
 		return RestoreProgress{}, err
 	}
 	db := h.Clients(in.Region)
-	out := RestoreProgress{Since: h.Now.now(), WaitSeconds: int(firstWait.Seconds())}
+	out := RestoreProgress{Since: h.Now.now(), WaitSeconds: int(restoreFirstWait.Seconds())}
 	planned := item.candidates()
 	for _, c := range planned {
 		// The table keeps the backup's billing (the copy was made

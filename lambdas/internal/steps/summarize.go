@@ -19,11 +19,10 @@ const (
 	StatusFailed    = "failed"
 )
 
-// UnmarshalJSON also reads the compact shape of a completed table that the
-// backup state machine's TableDone produces, {"t", "s", "b", "d"}, which
-// keeps the Map's result for 2,500 tables under the 256 KiB state limit;
-// the string a failed or skipped table gives in a run of many tables
-// (TableFailedBriefly, TableSkippedBriefly: see briefResult); and
+// UnmarshalJSON also reads a number, the output of a backup run's child
+// execution, whose outcome is in the run ledger (an empty result); the
+// string a failed or skipped table gives in a restore of many tables (see
+// briefResult); and
 // a child execution that failed outright, which a Distributed Map returns
 // as Step Functions' record of it: {"ExecutionArn", "Input" (the child's
 // input as a JSON string), "Status": "FAILED", "Error", "Cause", ...}
@@ -31,6 +30,13 @@ const (
 // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html).
 // Its table is read from its input.
 func (r *TableResult) UnmarshalJSON(b []byte) error {
+	var index int
+	if json.Unmarshal(b, &index) == nil {
+		// The output of a backup run's child execution: its item's index;
+		// its outcome is in the run ledger.
+		*r = TableResult{}
+		return nil
+	}
 	var brief string
 	if json.Unmarshal(b, &brief) == nil {
 		name, status, errName := briefResult(brief)
@@ -40,20 +46,13 @@ func (r *TableResult) UnmarshalJSON(b []byte) error {
 	type plain TableResult
 	var v struct {
 		plain
-		T            string              `json:"t"`
-		S            int                 `json:"s"`
-		B            int64               `json:"b"`
-		D            []DestinationResult `json:"d"`
-		ExecutionArn string              `json:"ExecutionArn"`
-		Input        string              `json:"Input"`
+		ExecutionArn string `json:"ExecutionArn"`
+		Input        string `json:"Input"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*r = TableResult(v.plain)
-	if v.T != "" {
-		r.Table, r.Seconds, r.Bytes, r.Destinations = v.T, v.S, v.B, v.D
-	}
 	if v.ExecutionArn != "" {
 		r.Status = StatusFailed
 		r.Table, r.Target, r.index = childItem(v.Input)
@@ -90,7 +89,7 @@ func childItem(input string) (table, target string, index *int) {
 // brief result leaves it out.
 const SkipError = "TableInProgressElsewhere"
 
-// briefResult reads the string the backup state machine gives for a failed
+// briefResult reads the string a state machine gives for a failed
 // or skipped table (or copy) in a run of more than 100 tables, where the
 // results of 10,000 tables that all fail must fit a 256 KiB state:
 // "name:Error" failed, "name" skipped (SkipError). Table and region names
@@ -178,6 +177,10 @@ type SummarizeInput struct {
 	// child executions that failed outright (each other child's output is a
 	// placeholder). An item with neither counts as a failure.
 	Items int `json:"items,omitempty"`
+	// Decided, for a run whose plan is in the run ledger, counts the plan's
+	// decisions by kind; the decisions other than copies are read from the
+	// ledger, and each table skipped counts as skipped.
+	Decided map[string]int `json:"decided,omitempty"`
 	// NotActive lists tables that were not backed up because of their
 	// status; they count as skipped.
 	NotActive []string `json:"notActive,omitempty"`
@@ -207,6 +210,8 @@ type Summary struct {
 	MoreSkipped   int           `json:"moreSkipped,omitempty"`
 	Results       []TableResult `json:"results,omitempty"`
 	MoreResults   int           `json:"moreResults,omitempty"`
+	// Decided is the plan's decisions by kind (a dry run's report).
+	Decided map[string]int `json:"decided,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
@@ -231,7 +236,7 @@ const maxCause = 300
 
 func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, error) {
 	now := h.Now.now()
-	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep, CatalogProblem: in.CatalogProblem}
+	s := Summary{RunID: in.RunID, Failures: []TableResult{}, Sweep: in.Sweep, CatalogProblem: in.CatalogProblem, Decided: in.Decided}
 	if !in.StartedAt.IsZero() {
 		s.DurationSeconds = int(now.Sub(in.StartedAt).Seconds())
 	}
@@ -242,8 +247,15 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 			return Summary{}, err
 		}
 	}
+	if in.Decided != nil {
+		skipped, err := h.Ledger.skippedByPlan(ctx, in.RunID)
+		if err != nil {
+			return Summary{}, err
+		}
+		results = append(results, skipped...)
+	}
 	for _, t := range in.NotActive {
-		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: "TableNotActive", Cause: "the table was not ACTIVE or UPDATING when the run listed it"})
+		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: ReasonNotActive, Cause: skipCauses[ReasonNotActive]})
 	}
 	if missing := in.Selected - len(in.Results); missing > 0 {
 		results = append(results, TableResult{Table: "(unknown)", Status: StatusFailed, Error: "MissingResults",

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 func TestSummarize(t *testing.T) {
@@ -156,8 +158,10 @@ func TestSummarizeCauseFitsAFailState(t *testing.T) {
 }
 
 // TestSummarizeTenThousandBriefFailures: 10,000 tables that all failed, as
-// a run of that many gives them ("table:Error"), or were skipped ("table"),
-// are each counted, and the summary fits a state.
+// a restore of that many gives them ("table:Error"), or were skipped
+// ("table"), or whose copies failed or were skipped, as a backup run's
+// outcomes in the run ledger say, are each counted, and the summary fits a
+// state.
 func TestSummarizeTenThousandBriefFailures(t *testing.T) {
 	for _, tt := range []struct {
 		name, result        string
@@ -166,19 +170,34 @@ func TestSummarizeTenThousandBriefFailures(t *testing.T) {
 	}{
 		{"failed", `"t%04d:TableNotFound"`, 10000, 0, StatusFailed, "TableNotFound"},
 		{"skipped", `"t%04d"`, 0, 10000, StatusSkipped, SkipError},
-		{"copy failed", `{"t":"t%04d","s":1,"b":1,"d":["eu-west-1:QuotaExceeded"]}`, 10000, 0, StatusFailed, "QuotaExceeded"},
-		{"copy skipped", `{"t":"t%04d","s":1,"b":1,"d":[{},"eu-west-1"]}`, 0, 10000, StatusSkipped, SkipError},
+		{"copy failed", `{"region":"eu-west-1","status":"failed","error":"QuotaExceeded","table":"t%04d"}`, 10000, 0, StatusFailed, "QuotaExceeded"},
+		{"copy skipped", `{"region":"eu-west-1","status":"skipped","error":"TableInProgressElsewhere","table":"t%04d"}`, 0, 10000, StatusSkipped, SkipError},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			parts := make([]string, 10000)
+			db := newMemLedger()
+			inLedger := strings.HasPrefix(tt.result, "{")
 			for i := range parts {
 				parts[i] = fmt.Sprintf(tt.result, i)
+				if inLedger {
+					// A child's output is its index; its outcome is in the ledger.
+					parts[i] = fmt.Sprint(i)
+					_ = db.PutLedger(t.Context(), "", core.LedgerRun("r"), []core.LedgerRecord{
+						{Key: core.LedgerItemKey(i), Data: json.RawMessage(fmt.Sprintf(`{"table":"t%04d"}`, i))},
+						{Key: core.LedgerOutcomeKey(i, ""), Data: json.RawMessage(fmt.Sprintf(`{"table":"t%04d","seconds":1,"bytes":1}`, i))},
+						{Key: core.LedgerOutcomeKey(i, "eu-west-1"), Data: json.RawMessage(fmt.Sprintf(tt.result, i))},
+					}, t0)
+				}
+			}
+			items := ""
+			if inLedger {
+				items = `"items":10000,`
 			}
 			var in SummarizeInput
-			if err := json.Unmarshal([]byte(`{"runId":"r","results":[`+strings.Join(parts, ",")+`]}`), &in); err != nil {
+			if err := json.Unmarshal([]byte(`{"runId":"r",`+items+`"results":[`+strings.Join(parts, ",")+`]}`), &in); err != nil {
 				t.Fatal(err)
 			}
-			s, err := (&Summarize{Now: fixedClock(t0)}).Handle(context.Background(), in)
+			s, err := (&Summarize{Now: fixedClock(t0), Ledger: Ledger{Table: "ledger", DB: db}}).Handle(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
 			}

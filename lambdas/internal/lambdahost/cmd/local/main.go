@@ -163,14 +163,32 @@ func run() error {
 	return nil
 }
 
-// advance moves the simulated clock on by a poll's recommended wait, which
-// the state machine would spend in its Wait state.
+// advance moves the simulated clock on by the wait a step recommends, which
+// the state machine would spend in its next Wait state: a poll's
+// waitSeconds; a step that starts an operation recommends the first wait in
+// poll; a temporary table's poll that started its backup, in finish.
 func advance(emu *emulator.Emulator, response []byte) {
-	var poll struct {
+	type wait struct {
 		WaitSeconds int `json:"waitSeconds"`
 	}
-	if json.Unmarshal(response, &poll) == nil && poll.WaitSeconds > 0 {
-		emu.AdvanceClock(time.Duration(poll.WaitSeconds) * time.Second)
+	var out struct {
+		wait
+		Ready  bool  `json:"ready"`
+		Poll   *wait `json:"poll"`
+		Finish *wait `json:"finish"`
+	}
+	if json.Unmarshal(response, &out) != nil {
+		return
+	}
+	next := out.WaitSeconds
+	if out.Poll != nil {
+		next = out.Poll.WaitSeconds
+	}
+	if out.Ready && out.Finish != nil {
+		next = out.Finish.WaitSeconds
+	}
+	if next > 0 {
+		emu.AdvanceClock(time.Duration(next) * time.Second)
 	}
 }
 

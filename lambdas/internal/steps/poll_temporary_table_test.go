@@ -21,7 +21,7 @@ func TestDescribeTable(t *testing.T) {
 		wantErr any
 	}{
 		{name: "active", status: core.TableActive, now: t0,
-			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
+			want: PollOutput{Status: core.TableActive, Ready: true, ElapsedSeconds: 1200, MeasuredSeconds: 1200, SizeBytes: 4096, ItemCount: 7, ItemCountNote: core.ApproxItemCountNote(t0)}},
 		{name: "creating", status: core.TableCreating, now: t0,
 			want: PollOutput{Status: core.TableCreating, WaitSeconds: 240, ElapsedSeconds: 1200}},
 		{name: "creating for hours", status: core.TableCreating, now: since.Add(5 * time.Hour),
@@ -85,5 +85,43 @@ func TestDescribeTableNeverMarksAnotherTableAsOwned(t *testing.T) {
 				t.Errorf("tags changed from %v to %v", tc.tags, got)
 			}
 		})
+	}
+}
+
+// The backup run's table poll starts the destination backup as soon as the
+// temporary table is ACTIVE and tagged, once per run however often it is
+// retried, and aims the first wait for the backup at its predicted end.
+func TestPollTemporaryTable(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	temp, tags := ownedTemp("orders", restoreArn, run1)
+	temp.Status, temp.SizeBytes = core.TableCreating, 4096
+	db.addTable(temp, nil)
+	h := &PollTemporaryTable{Clients: clients[TemporaryTablePoller](cloud), Now: fixedClock(t0)}
+	in := PollTemporaryTableInput{
+		DescribeTableInput: DescribeTableInput{PollInput: PollInput{Region: dst, Since: t0.Add(-time.Minute), PollLimitMinutes: 60}, Table: temp.Name, Tags: tags},
+		SourceTable:        "orders", RunID: run1, StartedAt: t0.Add(-time.Hour),
+		BackupHistory: core.PhaseHistory{Seconds: 100, SizeBytes: 2048},
+	}
+	out, err := h.Handle(t.Context(), in)
+	if err != nil || out.Ready || out.Finish != nil || cloud.totalCalls("CreateBackup") != 0 {
+		t.Fatalf("while CREATING: %+v, %v; want a poll only", out, err)
+	}
+	db.setStatus(temp.Name, core.TableActive)
+	db.enableBackups(temp.Name)
+	for range 2 { // a retried invocation finds the backup it made
+		if out, err = h.Handle(t.Context(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !out.Ready || out.BackupArn == "" || out.BackupName != core.BackupName("orders", run1, in.StartedAt) || cloud.totalCalls("CreateBackup") != 1 {
+		t.Errorf("once ACTIVE: %+v, %d CreateBackup calls; want one backup", out, cloud.totalCalls("CreateBackup"))
+	}
+	// 100 s for 2048 bytes then, 4096 now: 200 s predicted, waited 210 s.
+	if out.Finish == nil || out.Finish.Predicted != 200 || out.Finish.WaitSeconds != 210 {
+		t.Errorf("finish = %+v, want 200 s predicted and a first wait of 210 s", out.Finish)
+	}
+	if got := db.tagsOf(temp.Name); got[core.TagRunID] != run1 {
+		t.Errorf("tags = %v, want the run's", got)
 	}
 }

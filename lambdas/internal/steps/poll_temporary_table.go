@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -54,7 +55,7 @@ func (h *DescribeTable) Handle(ctx context.Context, in DescribeTableInput) (Poll
 		slog.InfoContext(ctx, "table active", "table", in.Table, "region", in.Region, "items", t.ItemCount, "sizeBytes", t.SizeBytes)
 		now := h.Now.now()
 		return PollOutput{
-			Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ElapsedSeconds: int(now.Sub(in.Since).Seconds()),
+			Status: t.Status, Ready: true, SizeBytes: t.SizeBytes, ElapsedSeconds: int(now.Sub(in.Since).Seconds()), MeasuredSeconds: in.measured(now.Sub(in.Since)),
 			ItemCount: t.ItemCount, ItemCountNote: core.ApproxItemCountNote(now),
 		}, nil
 	case core.TableCreating, core.TableUpdating:
@@ -94,4 +95,60 @@ func ensureTags(ctx context.Context, db TableDescriber, t core.Table, region str
 		return fmt.Errorf("tag %s: %w", t.Name, err)
 	}
 	return nil
+}
+
+// TemporaryTablePoller is the part of DynamoDB that PollTemporaryTable
+// needs: the table poll's, and the backup's.
+type TemporaryTablePoller interface {
+	TableDescriber
+	BackupMaker
+}
+
+// PollTemporaryTableInput polls a backup run's temporary table, and names
+// the backup to make of it once it is ACTIVE.
+type PollTemporaryTableInput struct {
+	DescribeTableInput
+	SourceTable string    `json:"sourceTable"`
+	RunID       string    `json:"runId"`
+	StartedAt   time.Time `json:"startedAt"`
+	// BackupHistory is the destination backup's last measured duration in
+	// this region: it aims the first wait for the backup.
+	BackupHistory core.PhaseHistory `json:"backupHistory,omitzero"`
+}
+
+// PollTemporaryTableOutput is the table poll's output; once the table is
+// ready, with the backup started of it, and the wait before its first poll.
+type PollTemporaryTableOutput struct {
+	PollOutput
+	BackupArn       string      `json:"backupArn,omitempty"`
+	BackupName      string      `json:"backupName,omitempty"`
+	BackupCreatedAt time.Time   `json:"backupCreatedAt,omitzero"`
+	Finish          *PollOutput `json:"finish,omitempty"`
+}
+
+// PollTemporaryTable polls a backup run's temporary table until it is
+// ACTIVE and tagged (DescribeTable), then starts its backup, the one that
+// stays in the destination region (CreateBackup, idempotent per run): one
+// invocation instead of two, and one state transition fewer per copy.
+// Right after a restore DynamoDB may refuse the backup for a while
+// (core.BackupsNotYetEnabled); the state machine retries the poll, which
+// finds the table ready again and retries the backup.
+type PollTemporaryTable struct {
+	Clients func(region string) TemporaryTablePoller
+	Now     Clock
+}
+
+func (h *PollTemporaryTable) Handle(ctx context.Context, in PollTemporaryTableInput) (PollTemporaryTableOutput, error) {
+	poll, err := (&DescribeTable{Clients: func(r string) TableDescriber { return h.Clients(r) }, Schedule: core.DefaultPoll, Now: h.Now}).Handle(ctx, in.DescribeTableInput)
+	if err != nil || !poll.Ready {
+		return PollTemporaryTableOutput{PollOutput: poll}, err
+	}
+	b, err := (&CreateBackup{Clients: func(r string) BackupMaker { return h.Clients(r) }, Now: h.Now}).Handle(ctx, CreateBackupInput{
+		Region: in.Region, Table: in.Table, SourceTable: in.SourceTable, RunID: in.RunID, StartedAt: in.StartedAt,
+	})
+	if err != nil {
+		return PollTemporaryTableOutput{}, err
+	}
+	finish := firstWait(b.Status, in.BackupHistory, poll.SizeBytes, in.PollLimitMinutes)
+	return PollTemporaryTableOutput{PollOutput: poll, BackupArn: b.BackupArn, BackupName: b.BackupName, BackupCreatedAt: b.CreatedAt, Finish: &finish}, nil
 }
