@@ -26,12 +26,12 @@ func TestPayloadFor2500Tables(t *testing.T) {
 		Include: []string{"*"}, Exclude: []string{}, KMSKeyID: "alias/dr-backups", MaxConcurrency: 10, SweepAfterHours: 36,
 		PollLimitMinutes: 720, CatalogTable: core.DefaultCatalogTable, RunsPerDay: 24,
 	}
-	listed := ListTablesOutput{RunID: strings.Repeat("r", 80), StartedAt: time.Now(), Settings: settings, Considered: tables, Selected: tables, NotActive: []string{}}
-	for i := range tables {
-		listed.Tables = append(listed.Tables, fmt.Sprintf("team-%02d-service-%04d-events-by-day-%04d", i%100, i, i)) // 40 characters
-	}
-	if size := jsonSize(t, listed); size > maxPayload {
-		t.Errorf("ListTables output for %d tables is %d bytes, over %d", tables, size, maxPayload)
+	// The listing's output holds counts, not the tables (they are in the
+	// run ledger): TestListTablesOutputStaysSmall.
+	listed := ListTablesOutput{RunID: strings.Repeat("r", 80), StartedAt: time.Now(), Settings: settings, Done: true, Listed: tables, Considered: tables}
+	names := make([]string, tables)
+	for i := range names {
+		names[i] = fmt.Sprintf("team-%02d-service-%04d-events-by-day-%04d", i%100, i, i) // 40 characters
 	}
 
 	// The Map's results replace the table list: one TableDone per table.
@@ -40,7 +40,7 @@ func TestPayloadFor2500Tables(t *testing.T) {
 	b, _ := json.Marshal(listed)
 	_ = json.Unmarshal(b, &state)
 	results := make([]map[string]any, tables)
-	for i, name := range listed.Tables {
+	for i, name := range names {
 		r := map[string]any{}
 		for _, field := range done {
 			switch field {
