@@ -278,7 +278,7 @@ func TestListTablesResumesWhereTheBudgetEnded(t *testing.T) {
 		{budget: 30, parallel: 1, wantInvocations: 9}, // 30 of 260 tables a time: mid-page stops
 		{budget: 0.001, parallel: 1, wantInvocations: 260},
 		{budget: 30, parallel: 5},
-		{budget: 0, parallel: 5, wantInvocations: 2}, // 260 s of work, 240 s a time (listingCap)
+		{budget: 0, parallel: 5, wantInvocations: 2},    // 260 s of work, 240 s a time (listingCap)
 		{budget: 1000, parallel: 5, wantInvocations: 2}, // a budget never lengthens an invocation
 	}
 	for _, tc := range tests {
