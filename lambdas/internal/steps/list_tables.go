@@ -94,11 +94,24 @@ type ListedTable struct {
 }
 
 // cachedTags is the JSON document of a tag cache record (partition
-// core.LedgerTags(region), key: the table name).
+// core.LedgerTags(region), key: the table name). A table's ARN is made of
+// its region, account and name (Service Authorization Reference, Amazon
+// DynamoDB, resource types,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html),
+// so a table deleted and created again under its name keeps it: the
+// record holds the creation time too, and is of the same table only when
+// both agree.
 type cachedTags struct {
-	Arn    string            `json:"arn"`
-	Tags   map[string]string `json:"tags"`
-	ReadAt time.Time         `json:"readAt"`
+	Arn     string            `json:"arn"`
+	Created time.Time         `json:"created"`
+	Tags    map[string]string `json:"tags"`
+	ReadAt  time.Time         `json:"readAt"`
+}
+
+// of reports whether the record is of table t (not of an earlier table of
+// that name).
+func (c *cachedTags) of(t core.Table) bool {
+	return c != nil && c.Arn == t.Arn && c.Created.Equal(t.Created)
 }
 
 const (
@@ -128,13 +141,16 @@ const (
 	listedChunkBytes = 350 * 1024
 )
 
-// refreshAge is how old a table's cached tags may get before they are read
-// again: from half TagCacheMaxAge to TagCacheMaxAge, spread by the table's
-// name, so that the tags of a fleet first read in one run are not all due
-// again in one later run.
-func refreshAge(table string) time.Duration {
+// refreshAge is how old tags read at readAt may get before they are read
+// again: from half TagCacheMaxAge to TagCacheMaxAge, drawn anew at each
+// read (from the table's name and the read's time, so that it is the same
+// in every invocation), so that the tags of a fleet first read in one run
+// are due again over several later runs, and spread further at each
+// renewal.
+func refreshAge(table string, readAt time.Time) time.Duration {
 	h := fnv.New64a()
 	h.Write([]byte(table))
+	h.Write([]byte(readAt.UTC().Format(time.RFC3339Nano)))
 	half := TagCacheMaxAge / 2
 	return half + time.Duration(h.Sum64()%uint64(half))
 }
@@ -454,9 +470,9 @@ func (p *pageWork) inspectOne(ctx context.Context, name string) (inspected, erro
 	if err != nil {
 		return r, err
 	}
-	sameTable := cached != nil && cached.Arn == t.Arn
+	sameTable := cached.of(t)
 	var tags map[string]string
-	known := sameTable && p.now.Sub(cached.ReadAt) < refreshAge(name)
+	known := sameTable && p.now.Sub(cached.ReadAt) < refreshAge(name, cached.ReadAt)
 	if known {
 		tags, r.hit = cached.Tags, true
 	} else {
@@ -464,7 +480,7 @@ func (p *pageWork) inspectOne(ctx context.Context, name string) (inspected, erro
 		switch {
 		case err == nil:
 			tags, known = read, true
-			r.cache = &cachedTags{Arn: t.Arn, Tags: read, ReadAt: p.now}
+			r.cache = &cachedTags{Arn: t.Arn, Created: t.Created, Tags: read, ReadAt: p.now}
 		case errors.As(err, &notFound) && t.Status == core.TableActive:
 			return r, nil // deleted in between
 		case errors.As(err, &notFound):

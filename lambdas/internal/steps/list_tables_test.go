@@ -403,33 +403,42 @@ func putCache(t *testing.T, l *memLedger, table string, c cachedTags) {
 // DynamoDB refuses to read (not ACTIVE) falls back on its older tags.
 func TestListTablesTagCache(t *testing.T) {
 	arn := func(name string) string { return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", src, account, name) }
+	created := t0.Add(-30 * 24 * time.Hour)
+	cache := func(arn string, tags map[string]string, age time.Duration) *cachedTags {
+		return &cachedTags{Arn: arn, Created: created, Tags: tags, ReadAt: t0.Add(-age)}
+	}
 	prod, dev := map[string]string{"env": "prod"}, map[string]string{"env": "dev"}
 	tests := []struct {
 		name     string
 		status   string
 		cached   *cachedTags // nil: none
 		corrupt  bool
+		at       time.Duration // the listing runs at t0 + at
 		wantRead bool
 		wantTags map[string]string // empty: unknown
 		wantSkip bool              // listed not to be backed up (without a tag filter)
 	}{
 		{name: "miss", wantRead: true, wantTags: dev},
-		{name: "hit", cached: &cachedTags{Arn: arn("orders"), Tags: prod, ReadAt: t0.Add(-time.Hour)}, wantTags: prod},
-		{name: "hit at the end of its spread age", cached: &cachedTags{Arn: arn("orders"), Tags: prod, ReadAt: t0.Add(-refreshAge("orders") + time.Second)}, wantTags: prod},
-		{name: "stale", cached: &cachedTags{Arn: arn("orders"), Tags: prod, ReadAt: t0.Add(-TagCacheMaxAge)}, wantRead: true, wantTags: dev},
-		{name: "re-created table", cached: &cachedTags{Arn: arn("orders") + "-old", Tags: prod, ReadAt: t0.Add(-time.Minute)}, wantRead: true, wantTags: dev},
+		{name: "hit", cached: cache(arn("orders"), prod, time.Hour), wantTags: prod},
+		{name: "hit just before its refresh age", cached: cache(arn("orders"), prod, 0), at: refreshAge("orders", t0) - time.Second, wantTags: prod},
+		{name: "due at its refresh age", cached: cache(arn("orders"), prod, 0), at: refreshAge("orders", t0), wantRead: true, wantTags: dev},
+		{name: "stale", cached: cache(arn("orders"), prod, TagCacheMaxAge), wantRead: true, wantTags: dev},
+		{name: "of another table", cached: cache(arn("orders")+"-other", prod, time.Minute), wantRead: true, wantTags: dev},
+		{name: "re-created table (same ARN)", cached: &cachedTags{Arn: arn("orders"), Created: created.Add(-time.Hour), Tags: prod, ReadAt: t0.Add(-time.Minute)}, wantRead: true, wantTags: dev},
 		{name: "unreadable record", corrupt: true, wantRead: true, wantTags: dev},
-		{name: "being created, tags refused, stale tags", status: core.TableCreating, wantRead: true, cached: &cachedTags{Arn: arn("orders"), Tags: dev, ReadAt: t0.Add(-48 * time.Hour)}, wantTags: dev, wantSkip: true},
-		{name: "being created, tags refused, stale tags of another table", status: core.TableCreating, wantRead: true, cached: &cachedTags{Arn: "other", Tags: dev, ReadAt: t0.Add(-time.Minute)}, wantSkip: true},
-		{name: "updating, tags refused, stale tags", status: core.TableUpdating, cached: &cachedTags{Arn: arn("orders"), Tags: dev, ReadAt: t0.Add(-48 * time.Hour)}, wantRead: true, wantTags: dev},
+		{name: "being created, tags refused, stale tags", status: core.TableCreating, wantRead: true, cached: cache(arn("orders"), dev, 48*time.Hour), wantTags: dev, wantSkip: true},
+		{name: "being created, tags refused, tags of another table", status: core.TableCreating, wantRead: true, cached: cache("other", dev, time.Minute), wantSkip: true},
+		{name: "updating, tags refused, stale tags", status: core.TableUpdating, cached: cache(arn("orders"), dev, 48*time.Hour), wantRead: true, wantTags: dev},
 		{name: "updating, tags refused, none cached", status: core.TableUpdating, wantRead: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cloud := newCloud()
 			db := cloud.db(src)
-			db.addTable(core.Table{Name: "orders", Status: cmpOr(tc.status, core.TableActive)}, dev)
+			db.addTable(core.Table{Name: "orders", Status: cmpOr(tc.status, core.TableActive), Created: created}, dev)
 			h, ledger := lister(t, cloud)
+			now := t0.Add(tc.at)
+			h.Now = fixedClock(now)
 			switch {
 			case tc.corrupt:
 				_ = ledger.PutLedger(context.Background(), "ledger", core.LedgerTags(src), []core.LedgerRecord{{Key: "orders", Data: json.RawMessage(`"v0"`)}}, t0)
@@ -458,7 +467,7 @@ func TestListTablesTagCache(t *testing.T) {
 			var c cachedTags
 			_ = json.Unmarshal(data, &c)
 			readOK := tc.wantRead && tc.status == "" // DynamoDB reads the tags of ACTIVE tables only
-			if readOK && (!found || c.Arn != arn("orders") || !c.ReadAt.Equal(t0) || !maps.Equal(c.Tags, dev)) {
+			if readOK && (!found || c.Arn != arn("orders") || !c.Created.Equal(created) || !c.ReadAt.Equal(now) || !maps.Equal(c.Tags, dev)) {
 				t.Errorf("cache record after a read = %s", data)
 			}
 			if !readOK && tc.cached != nil && !jsonEqual(t, c, *tc.cached) {
@@ -497,19 +506,25 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// The cache's ages are spread over half TagCacheMaxAge to all of it, so that
-// a fleet whose tags were read in one run is not read again all at once.
+// The cache's ages are spread over half TagCacheMaxAge to all of it, anew at
+// each read, so that a fleet whose tags were read in one run is not read
+// again all at once, nor in step later.
 func TestRefreshAgeIsSpread(t *testing.T) {
-	lo, hi := TagCacheMaxAge, time.Duration(0)
-	for i := range 1000 {
-		a := refreshAge(fmt.Sprintf("table-%d", i))
-		if a < TagCacheMaxAge/2 || a >= TagCacheMaxAge {
-			t.Fatalf("refreshAge = %v, want from %v to %v", a, TagCacheMaxAge/2, TagCacheMaxAge)
+	for name, age := range map[string]func(i int) time.Duration{
+		"over tables": func(i int) time.Duration { return refreshAge(fmt.Sprintf("table-%d", i), t0) },
+		"over reads":  func(i int) time.Duration { return refreshAge("orders", t0.Add(time.Duration(i)*time.Hour)) },
+	} {
+		lo, hi := TagCacheMaxAge, time.Duration(0)
+		for i := range 1000 {
+			a := age(i)
+			if a < TagCacheMaxAge/2 || a >= TagCacheMaxAge {
+				t.Fatalf("%s: refreshAge = %v, want from %v to %v", name, a, TagCacheMaxAge/2, TagCacheMaxAge)
+			}
+			lo, hi = min(lo, a), max(hi, a)
 		}
-		lo, hi = min(lo, a), max(hi, a)
-	}
-	if lo > TagCacheMaxAge*55/100 || hi < TagCacheMaxAge*95/100 {
-		t.Errorf("ages from %v to %v: not spread", lo, hi)
+		if lo > TagCacheMaxAge*55/100 || hi < TagCacheMaxAge*95/100 {
+			t.Errorf("%s: ages from %v to %v, not spread", name, lo, hi)
+		}
 	}
 }
 
