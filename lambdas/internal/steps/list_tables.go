@@ -174,7 +174,12 @@ type ListTables struct {
 	// Own names the tool's own tables (the run ledger, the catalog), which
 	// are never backed up.
 	Own []string
-	// Parallel bounds the tables inspected at once (default 8).
+	// Parallel bounds the tables inspected at once (default 8): a few
+	// hundred DescribeTable calls a second at most, far below the 2,500
+	// requests per second DynamoDB's control plane allows (Amazon DynamoDB
+	// Developer Guide, Best practices for managing the control plane,
+	// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-control-plane.html).
+	// ListTagsOfResource is paced by the client at its own rate.
 	Parallel int
 	// Now is the clock of the cache's ages; Wall the clock of the time
 	// budget, which is the function's real time whatever Now says.
