@@ -60,10 +60,13 @@ var (
 // All is every handler. Backup and Restore are its entries of each
 // workflow, in this order.
 var All = []Handler{
+	// list-tables writes the listed tables to the run ledger, and caches
+	// the tables' tags there.
 	handler("list-tables", backup, []Access{ReadTables, UseLedger}, (*steps.ListTables).Handle, func(d Deps) *steps.ListTables {
 		defaults, err := core.SettingsFromEnv(d.Getenv)
+		ledger := d.ledger()
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
-			Ledger: d.ledger(), Own: []string{d.ledger().Table, defaults.CatalogTable}}
+			Ledger: ledger, Own: []string{ledger.Table, defaults.CatalogTable}, Now: d.Now}
 	}),
 	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
 		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Now: d.Now}

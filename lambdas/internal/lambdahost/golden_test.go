@@ -149,10 +149,14 @@ func goldenHost(t *testing.T) (*Host, *idScrubber) {
 	if err := demo.CreateToolTable(ctx, cfg, "us-east-1", core.DefaultLedgerTable); err != nil {
 		t.Fatal(err)
 	}
+	// The backup state machine's run ledger, in its region.
+	if err := demo.CreateToolTable(ctx, cfg, "us-east-1", core.DefaultLedgerTable); err != nil {
+		t.Fatal(err)
+	}
 	if err := demo.SeedDemo(ctx, cfg, "us-east-1", "eu-west-1"); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"SOURCE_REGION": "us-east-1", "DESTINATION_REGIONS": "eu-west-1", "INCLUDE": "orders"}
+	env := map[string]string{"AWS_REGION": "us-east-1", "SOURCE_REGION": "us-east-1", "DESTINATION_REGIONS": "eu-west-1", "INCLUDE": "orders"}
 	deps := registry.Deps{Regions: ddb.NewRegions(cfg), Getenv: func(k string) string { return env[k] }, Now: emu.Emulator.Now}
 	return New(Handlers(deps)), &idScrubber{}
 }

@@ -5,25 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
-
-// ListedTable is one table the listing found; the run ledger's listed#
-// records each hold a chunk of them, {"tables": [...]}.
-type ListedTable struct {
-	Name      string            `json:"name"`
-	Arn       string            `json:"arn"`
-	Status    string            `json:"status"`
-	SizeBytes int64             `json:"sizeBytes"`
-	ItemCount int64             `json:"itemCount"`
-	Tags      map[string]string `json:"tags,omitempty"`
-}
-
-// listedChunk is the document of a listed# record.
-type listedChunk struct {
-	Tables []ListedTable `json:"tables"`
-}
 
 // CopyStatusReader reads the copy status items of a destination's catalog.
 type CopyStatusReader interface {
@@ -171,6 +156,10 @@ func decide(candidates []candidate) []Decision {
 			out = append(out, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonNotActive})
 			continue
 		}
+		if c.Skip != "" { // the listing could not read its tags under a tag filter
+			out = append(out, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonTagsUnknown})
+			continue
+		}
 		for _, region := range c.destinations {
 			out = append(out, Decision{Table: c.Name, Region: region, Decision: DecisionCopy})
 		}
@@ -183,7 +172,7 @@ func decide(candidates []candidate) []Decision {
 func (h *PlanCopies) candidates(ctx context.Context, in PlanCopiesInput) ([]candidate, error) {
 	var out []candidate
 	err := h.Ledger.DB.QueryLedger(ctx, h.Ledger.Table, core.LedgerRun(in.RunID), core.LedgerListedPrefix, func(r core.LedgerRecord) error {
-		var chunk listedChunk
+		var chunk ListedChunk
 		if err := json.Unmarshal(r.Data, &chunk); err != nil {
 			return fmt.Errorf("ledger record %q of run %s: %w", r.Key, in.RunID, err)
 		}
@@ -195,7 +184,14 @@ func (h *PlanCopies) candidates(ctx context.Context, in PlanCopiesInput) ([]cand
 	if err != nil {
 		return nil, fmt.Errorf("read the tables listed by run %s: %w", in.RunID, err)
 	}
+	// A listing invocation that was retried may have left a chunk of an
+	// attempt that listed further: a table is planned once.
 	byName := make(map[string]int, len(out))
+	out = slices.DeleteFunc(out, func(c candidate) bool {
+		_, seen := byName[c.Name]
+		byName[c.Name] = 0
+		return seen
+	})
 	for i, c := range out {
 		byName[c.Name] = i
 	}
@@ -302,7 +298,12 @@ func (l Ledger) skippedByPlan(ctx context.Context, runID string) ([]TableResult,
 // created or deleted, or unusable.
 const ReasonNotActive = "TableNotActive"
 
+// ReasonTagsUnknown is the reason a table is skipped for when a tag filter
+// is set and the listing could not read its tags.
+const ReasonTagsUnknown = "TagsUnknown"
+
 // skipCauses explains each reason a plan skips a table for.
 var skipCauses = map[string]string{
-	ReasonNotActive: "the table was not ACTIVE or UPDATING when the run listed it",
+	ReasonNotActive:   "the table was not ACTIVE or UPDATING when the run listed it",
+	ReasonTagsUnknown: "a tag filter is set and the table's tags could not be read when the run listed it",
 }

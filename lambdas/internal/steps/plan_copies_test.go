@@ -39,7 +39,7 @@ func (f fakeStatus) CopyStatuses(_ context.Context, _, sourceRegion string, fn f
 func putListed(t *testing.T, db *memLedger, runID string, chunk int, tables ...ListedTable) {
 	t.Helper()
 	for n := 0; n*chunk < len(tables); n++ {
-		r, err := record(core.LedgerListedKey(n), listedChunk{Tables: tables[n*chunk : min(len(tables), (n+1)*chunk)]})
+		r, err := record(core.LedgerListedKey(n), ListedChunk{Tables: tables[n*chunk : min(len(tables), (n+1)*chunk)]})
 		if err != nil {
 			t.Fatal(err)
 		}
