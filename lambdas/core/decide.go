@@ -62,19 +62,6 @@ type ChangeWindow struct {
 	HasReplicas bool
 }
 
-// CopyState is what a destination's catalog knows of one source table's
-// copies there: the inputs of a decision besides the table itself.
-type CopyState struct {
-	// NewestData is the data time (source backup creation) of the newest
-	// copy; CurrentAsOf how far a later skip proved it current.
-	NewestData  time.Time `json:"newestData,omitzero"`
-	CurrentAsOf time.Time `json:"currentAsOf,omitzero"`
-	// History is the last measured duration of each phase, and
-	// LastCopySeconds the last copy's total, start to finish.
-	History         map[Phase]PhaseHistory `json:"history,omitempty"`
-	LastCopySeconds float64                `json:"lastCopySeconds,omitempty"`
-}
-
 // Candidate is one source table and one destination, as a run sees them.
 type Candidate struct {
 	Table       string

@@ -24,6 +24,10 @@ type Table struct {
 	// RestoredFrom is RestoreSummary.SourceBackupArn, empty when the table
 	// was not made by a restore.
 	RestoredFrom string
+	// Replicated: a global table (DescribeTable reports Replicas, or a
+	// GlobalTableVersion: version 2017.11.29 global tables report only
+	// that), whose replicated writes may not show in its metrics.
+	Replicated bool
 }
 
 // RestoreRequest is one RestoreTableFromBackup call.

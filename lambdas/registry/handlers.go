@@ -3,9 +3,14 @@ package registry
 import (
 	"cmp"
 	"context"
+	"io"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
+	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/cwmetrics"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/ddb"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/steps"
 )
@@ -20,6 +25,44 @@ type Deps struct {
 	// Now is the clock; nil means the system clock. The local host sets
 	// the emulator's simulated clock.
 	Now func() time.Time
+	// Metrics reads the table metrics of a region (MetricsFrom); nil:
+	// none, and every due table counts as changed.
+	Metrics func(region string) steps.ChangeReader
+	// RunMetrics receives a backup run's metric lines; nil: none.
+	RunMetrics io.Writer
+}
+
+// MetricsFrom returns the CloudWatch metrics reader of each region, made
+// from cfg (which honours AWS_ENDPOINT_URL_CLOUDWATCH), one a region so that
+// its pacing holds for the whole process.
+func MetricsFrom(cfg aws.Config) func(region string) steps.ChangeReader {
+	var mu sync.Mutex
+	readers := map[string]steps.ChangeReader{}
+	return func(region string) steps.ChangeReader {
+		mu.Lock()
+		defer mu.Unlock()
+		r, ok := readers[region]
+		if !ok {
+			r = changeReader{cwmetrics.NewFromConfig(cfg, region, cwmetrics.Options{})}
+			readers[region] = r
+		}
+		return r
+	}
+}
+
+// changeReader serves the copy planner's port with the metrics reader.
+type changeReader struct{ r *cwmetrics.Reader }
+
+func (c changeReader) Changes(ctx context.Context, windows []core.ChangeWindow) ([]core.ChangeEvidence, error) {
+	evidence, err := c.r.Changes(ctx, windows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]core.ChangeEvidence, len(evidence))
+	for i, e := range evidence {
+		out[i] = e.ChangeEvidence
+	}
+	return out, nil
 }
 
 // ledger is the run ledger in the function's own region (without a client
@@ -68,8 +111,8 @@ var All = []Handler{
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
 			Ledger: ledger, Own: []string{ledger.Table, defaults.CatalogTable}, Now: d.Now}
 	}),
-	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
-		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Now: d.Now}
+	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus, ReadTableMetrics}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
+		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Changes: d.Metrics, Now: d.Now}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later
 	// sweep, once its tags show.
@@ -136,7 +179,7 @@ var All = []Handler{
 		return &steps.RecordOutcome{Ledger: d.ledger(), Now: d.Now}
 	}),
 	handler("summarize", backup, []Access{UseLedger}, (*steps.Summarize).Handle, func(d Deps) *steps.Summarize {
-		return &steps.Summarize{Now: d.Now, Ledger: d.ledger()}
+		return &steps.Summarize{Now: d.Now, Ledger: d.ledger(), Metrics: d.RunMetrics}
 	}),
 	// report is the restore's Summarize: a function of the restore stack,
 	// which reads the run ledger in the restore's region.

@@ -75,5 +75,5 @@ func Main() {
 		slog.Error("load AWS config", "handler", h.Name, "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(h.New(Deps{Regions: ddb.NewRegions(cfg), Getenv: os.Getenv}))
+	lambda.Start(h.New(Deps{Regions: ddb.NewRegions(cfg), Getenv: os.Getenv, Metrics: MetricsFrom(cfg), RunMetrics: os.Stdout}))
 }

@@ -97,6 +97,7 @@ func tableFrom(d *types.TableDescription) core.Table {
 		ItemCount: aws.ToInt64(d.ItemCount),
 		SizeBytes: aws.ToInt64(d.TableSizeBytes),
 	}
+	t.Replicated = len(d.Replicas) > 0 || aws.ToString(d.GlobalTableVersion) != ""
 	if d.RestoreSummary != nil {
 		t.RestoredFrom = aws.ToString(d.RestoreSummary.SourceBackupArn)
 	}

@@ -28,7 +28,7 @@ type CopyCandidate struct {
 	Created     time.Time
 	HasReplicas bool
 	// Copies is by destination region; a region without one has no copy.
-	Copies map[string]core.CopyState
+	Copies map[string]*core.CopyStatus
 }
 
 // Decided is a run's decisions: the copies admitted, in the order the Map
@@ -60,17 +60,16 @@ func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, ca
 				decisions = append(decisions, core.InvalidDecision(t.Table, dest, rpoErr))
 				continue
 			}
-			copied := t.Copies[dest]
-			c := core.Candidate{
-				Table: t.Table, Destination: dest, RPO: rpo, SizeBytes: t.SizeBytes,
-				NewestData: copied.NewestData, CurrentAsOf: copied.CurrentAsOf,
-				History: copied.History, LastCopySeconds: copied.LastCopySeconds,
-				Evidence: core.ChangeEvidence{Reason: "the metrics were not read"},
+			c := core.Candidate{Table: t.Table, Destination: dest, RPO: rpo, SizeBytes: t.SizeBytes,
+				Evidence: core.ChangeEvidence{Reason: "the metrics were not read"}}
+			if copied := t.Copies[dest]; copied != nil {
+				c.NewestData, c.CurrentAsOf = copied.DataTime, copied.CurrentAsOf
+				c.History, c.LastCopySeconds = copied.Phases, copied.CopySeconds
 			}
 			if changes != nil && metricsDecide(c, policy, now) {
 				pending = append(pending, c)
 				windows = append(windows, core.ChangeWindow{
-					Table: t.Table, From: core.ChangeWindowFrom(copied.NewestData), To: now,
+					Table: t.Table, From: core.ChangeWindowFrom(c.NewestData), To: now,
 					Created: t.Created, HasReplicas: t.HasReplicas,
 				})
 				at = append(at, len(decisions))

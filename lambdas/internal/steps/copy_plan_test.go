@@ -36,8 +36,8 @@ func (f *fakeChanges) Changes(_ context.Context, windows []core.ChangeWindow) ([
 // metrics about, and what it decides for each.
 func TestDecideCopies(t *testing.T) {
 	now := t0
-	copiedAgo := func(d time.Duration) map[string]core.CopyState {
-		return map[string]core.CopyState{dst: {NewestData: now.Add(-d), LastCopySeconds: 600}}
+	copiedAgo := func(d time.Duration) map[string]*core.CopyStatus {
+		return map[string]*core.CopyStatus{dst: {DataTime: now.Add(-d), CopySeconds: 600}}
 	}
 	seen := now.Add(-5 * time.Minute)
 	tests := []struct {
@@ -79,7 +79,7 @@ func TestDecideCopies(t *testing.T) {
 			}
 			if tc.wantAsked {
 				w := changes.asked[0]
-				if newest := tc.candidate.Copies[dst].NewestData; !w.From.Equal(core.ChangeWindowFrom(newest)) || !w.To.Equal(now) {
+				if newest := tc.candidate.Copies[dst].DataTime; !w.From.Equal(core.ChangeWindowFrom(newest)) || !w.To.Equal(now) {
 					t.Errorf("window %v..%v, want from %v (the newest copy's data time less the margin) to now", w.From, w.To, core.ChangeWindowFrom(newest))
 				}
 			}
@@ -106,7 +106,7 @@ func TestDecideCopiesAdmitsWithinTheFreeSlots(t *testing.T) {
 	var candidates []CopyCandidate
 	for i, age := range []time.Duration{2 * time.Hour, 5 * time.Hour, 3 * time.Hour} {
 		candidates = append(candidates, CopyCandidate{Table: string(rune('a' + i)),
-			Copies: map[string]core.CopyState{dst: {NewestData: now.Add(-age), LastCopySeconds: 3000}}})
+			Copies: map[string]*core.CopyStatus{dst: {DataTime: now.Add(-age), CopySeconds: 3000}}})
 	}
 	s := defaultSettings(t, map[string]string{core.EnvRestoreSlots: "3"})
 	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{dst: 1}, now)
@@ -134,8 +134,8 @@ func TestDecideCopiesBudgetsAtTheMapsConcurrency(t *testing.T) {
 	const busy = "ap-south-1"
 	var candidates []CopyCandidate
 	for i := range 10 {
-		state := core.CopyState{NewestData: now.Add(-2 * time.Hour), LastCopySeconds: 1800}
-		candidates = append(candidates, CopyCandidate{Table: fmt.Sprintf("t%d", i), Copies: map[string]core.CopyState{dst: state, busy: state}})
+		state := &core.CopyStatus{DataTime: now.Add(-2 * time.Hour), CopySeconds: 1800}
+		candidates = append(candidates, CopyCandidate{Table: fmt.Sprintf("t%d", i), Copies: map[string]*core.CopyStatus{dst: state, busy: state}})
 	}
 	s := defaultSettings(t, map[string]string{"DESTINATION_REGIONS": dst + "," + busy})
 	plan, err := DecideCopies(context.Background(), nil, s, candidates, map[string]int{busy: s.RestoreSlots - 1}, now)
@@ -156,7 +156,7 @@ func TestDecideCopiesBudgetsAtTheMapsConcurrency(t *testing.T) {
 // decided on half an answer.
 func TestDecideCopiesStopsWhenTheMetricsCannotBeRead(t *testing.T) {
 	changes := &fakeChanges{err: context.DeadlineExceeded}
-	c := CopyCandidate{Table: "idle", Copies: map[string]core.CopyState{dst: {NewestData: t0.Add(-time.Hour)}}}
+	c := CopyCandidate{Table: "idle", Copies: map[string]*core.CopyStatus{dst: {DataTime: t0.Add(-time.Hour)}}}
 	if _, err := DecideCopies(context.Background(), changes, defaultSettings(t, nil), []CopyCandidate{c}, nil, t0); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the context's", err)
 	}

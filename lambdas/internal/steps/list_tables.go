@@ -87,6 +87,10 @@ type ListedTable struct {
 	SizeBytes int64             `json:"sizeBytes"`
 	ItemCount int64             `json:"itemCount"`
 	Tags      map[string]string `json:"tags,omitempty"` // absent when they could not be read
+	// Created and Replicated tell whether the metrics can prove the table
+	// unchanged (see core.ChangeWindow).
+	Created    time.Time `json:"created,omitzero"`
+	Replicated bool      `json:"replicated,omitempty"`
 	// Skip says why the table cannot be backed up in this run (being
 	// created or deleted, or tags that cannot be read while a tag filter
 	// is set); empty when it can.
@@ -500,7 +504,7 @@ func (p *pageWork) inspectOne(ctx context.Context, name string) (inspected, erro
 		tags, known = cached.Tags, true
 	}
 
-	lt := &ListedTable{Name: name, Arn: t.Arn, Status: t.Status, SizeBytes: t.SizeBytes, ItemCount: t.ItemCount}
+	lt := &ListedTable{Name: name, Arn: t.Arn, Status: t.Status, SizeBytes: t.SizeBytes, ItemCount: t.ItemCount, Created: t.Created, Replicated: t.Replicated}
 	if known {
 		lt.Tags = tags
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
@@ -22,12 +23,15 @@ const (
 )
 
 // Decision is what the plan decided for one table in one destination
-// region (Region empty: in every one).
+// region (Region empty: in every one): a skip of a table that cannot be
+// copied now (Reason names why), or the RPO decision (Decision is its
+// kind, Reason says why, and RPO holds the whole of it).
 type Decision struct {
-	Table    string `json:"table"`
-	Region   string `json:"region,omitempty"`
-	Decision string `json:"decision"`
-	Reason   string `json:"reason,omitempty"`
+	Table    string         `json:"table"`
+	Region   string         `json:"region,omitempty"`
+	Decision string         `json:"decision"`
+	Reason   string         `json:"reason,omitempty"`
+	RPO      *core.Decision `json:"rpo,omitempty"`
 }
 
 // candidate is a listed table with what each destination's catalog knows
@@ -81,7 +85,10 @@ type PlanCopiesOutput struct {
 type PlanCopies struct {
 	Ledger Ledger
 	Status func(region string) CopyStatusReader
-	Now    Clock
+	// Changes reads the source region's table metrics; nil, or nil for a
+	// region: none, and every due table counts as changed.
+	Changes func(region string) ChangeReader
+	Now     Clock
 }
 
 // ledgerChunkBytes bounds the JSON of one ledger record of decisions (a
@@ -105,33 +112,48 @@ func (h *PlanCopies) Handle(ctx context.Context, in PlanCopiesInput) (PlanCopies
 	if err != nil {
 		return PlanCopiesOutput{}, err
 	}
-	decisions := decide(candidates)
-	out := PlanCopiesOutput{Items: []int{}, Concurrency: in.Settings.MaxConcurrency, Decided: map[string]int{}}
+	now := h.Now.now()
+	var changes ChangeReader
+	if h.Changes != nil {
+		changes = h.Changes(in.Settings.SourceRegion)
+	}
+	decisions, concurrency, err := decide(ctx, changes, in.Settings, candidates, now)
+	if err != nil {
+		return PlanCopiesOutput{}, err
+	}
+	out := PlanCopiesOutput{Items: []int{}, Concurrency: concurrency, Decided: map[string]int{}}
 	copies := map[string][]string{}
-	var others []Decision
 	for _, d := range decisions {
 		out.Decided[d.Decision]++
 		if d.Decision == DecisionCopy && !in.Settings.DryRun {
 			copies[d.Table] = append(copies[d.Table], d.Region)
-			continue
 		}
-		others = append(others, d)
 	}
-	now := h.Now.now()
-	var records []core.LedgerRecord
+	// The items go in the order the copies were admitted (longest predicted
+	// first, which keeps the run's makespan near its bound), each with its
+	// destinations in the settings' order.
+	byName := make(map[string]candidate, len(candidates))
 	for _, c := range candidates {
-		regions := copies[c.Name]
+		byName[c.Name] = c
+	}
+	var records []core.LedgerRecord
+	for _, d := range decisions {
+		regions := copies[d.Table]
 		if len(regions) == 0 {
 			continue
 		}
-		r, err := record(core.LedgerItemKey(len(out.Items)), copyItem(c, regions))
+		delete(copies, d.Table)
+		slices.SortFunc(regions, func(a, b string) int {
+			return slices.Index(in.Settings.DestinationRegions, a) - slices.Index(in.Settings.DestinationRegions, b)
+		})
+		r, err := record(core.LedgerItemKey(len(out.Items)), copyItem(byName[d.Table], regions))
 		if err != nil {
 			return PlanCopiesOutput{}, err
 		}
 		records = append(records, r)
 		out.Items = append(out.Items, len(out.Items))
 	}
-	chunks, err := chunkRecords(core.LedgerDecidedKey, others, func(ds []Decision) any { return map[string][]Decision{"decisions": ds} })
+	chunks, err := chunkRecords(core.LedgerDecidedKey, decisions, func(ds []Decision) any { return map[string][]Decision{"decisions": ds} })
 	if err != nil {
 		return PlanCopiesOutput{}, err
 	}
@@ -143,28 +165,36 @@ func (h *PlanCopies) Handle(ctx context.Context, in PlanCopiesInput) (PlanCopies
 	return out, nil
 }
 
-// decide is the decision of the plan for each table and destination: every
-// table that can be backed up (ACTIVE or UPDATING) is copied to every
-// destination; any other is skipped.
-func decide(candidates []candidate) []Decision {
-	var out []Decision
+// decide is the decision of the plan for each table and destination: a
+// table that cannot be backed up now is skipped; every other gets its RPO
+// decision (DecideCopies), the copies admitted first, in the order the Map
+// should start them. It also returns the Map's concurrency.
+func decide(ctx context.Context, changes ChangeReader, s core.Settings, candidates []candidate, now time.Time) ([]Decision, int, error) {
+	var skips []Decision
+	var copyable []CopyCandidate
 	for _, c := range candidates {
 		// An UPDATING table (capacity or index changes, which can take
 		// hours) can be backed up; one being created or deleted, or
 		// unusable, cannot.
-		if c.Status != core.TableActive && c.Status != core.TableUpdating {
-			out = append(out, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonNotActive})
-			continue
-		}
-		if c.Skip != "" { // the listing could not read its tags under a tag filter
-			out = append(out, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonTagsUnknown})
-			continue
-		}
-		for _, region := range c.destinations {
-			out = append(out, Decision{Table: c.Name, Region: region, Decision: DecisionCopy})
+		switch {
+		case c.Status != core.TableActive && c.Status != core.TableUpdating:
+			skips = append(skips, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonNotActive})
+		case c.Skip != "": // the listing could not read its tags under a tag filter
+			skips = append(skips, Decision{Table: c.Name, Decision: DecisionSkip, Reason: ReasonTagsUnknown})
+		default:
+			copyable = append(copyable, CopyCandidate{Table: c.Name, Tags: c.Tags, SizeBytes: c.SizeBytes,
+				Created: c.Created, HasReplicas: c.Replicated, Copies: c.status})
 		}
 	}
-	return out
+	decided, err := DecideCopies(ctx, changes, s, copyable, nil, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Decision, 0, len(decided.Admitted)+len(decided.Others)+len(skips))
+	for _, d := range slices.Concat(decided.Admitted, decided.Others) {
+		out = append(out, Decision{Table: d.Table, Region: d.Destination, Decision: string(d.Kind), Reason: d.Reason, RPO: &d})
+	}
+	return append(out, skips...), decided.Concurrency, nil
 }
 
 // candidates reads the listed tables from the ledger and each destination's
@@ -270,10 +300,10 @@ func (l Ledger) item(ctx context.Context, runID string, i int) (CopyItem, error)
 	return item, nil
 }
 
-// skippedByPlan reads the tables a run's plan skipped, from its decision
-// records: one result per table (a skip in every region is one decision).
-func (l Ledger) skippedByPlan(ctx context.Context, runID string) ([]TableResult, error) {
-	var out []TableResult
+// planDecisions reads every decision of a run's plan from its decision
+// records.
+func (l Ledger) planDecisions(ctx context.Context, runID string) ([]Decision, error) {
+	var out []Decision
 	err := l.DB.QueryLedger(ctx, l.Table, core.LedgerRun(runID), core.LedgerDecidedPrefix, func(r core.LedgerRecord) error {
 		var chunk struct {
 			Decisions []Decision `json:"decisions"`
@@ -281,17 +311,30 @@ func (l Ledger) skippedByPlan(ctx context.Context, runID string) ([]TableResult,
 		if err := json.Unmarshal(r.Data, &chunk); err != nil {
 			return fmt.Errorf("ledger record %q of run %s: %w", r.Key, runID, err)
 		}
-		for _, d := range chunk.Decisions {
-			if d.Decision == DecisionSkip {
-				out = append(out, TableResult{Table: d.Table, Region: d.Region, Status: StatusSkipped, Error: d.Reason, Cause: skipCauses[d.Reason]})
-			}
-		}
+		out = append(out, chunk.Decisions...)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the decisions of run %s: %w", runID, err)
 	}
 	return out, nil
+}
+
+// planResults are the results a plan's decisions give without a copy: a
+// table skipped, and a table whose RPO tag is not an RPO (it fails, named
+// with the problem). The other decisions are not results: a copy's comes
+// from its child execution, and a table not copied by its RPO is fine.
+func planResults(decisions []Decision) []TableResult {
+	var out []TableResult
+	for _, d := range decisions {
+		switch d.Decision {
+		case DecisionSkip:
+			out = append(out, TableResult{Table: d.Table, Region: d.Region, Status: StatusSkipped, Error: d.Reason, Cause: skipCauses[d.Reason]})
+		case string(core.DecisionInvalid):
+			out = append(out, TableResult{Table: d.Table, Region: d.Region, Status: StatusFailed, Error: "InvalidInput", Cause: d.Reason})
+		}
+	}
+	return out
 }
 
 // ReasonNotActive is the reason a table is skipped for when it is being

@@ -50,14 +50,16 @@ func putListed(t *testing.T, db *memLedger, runID string, chunk int, tables ...L
 }
 
 func planSettings(dryRun bool) core.Settings {
-	return core.Settings{SourceRegion: "eu-west-1", DestinationRegions: []string{"eu-central-1", "us-east-2"}, MaxConcurrency: 7,
-		CatalogTable: core.DefaultCatalogTable, DryRun: dryRun}
+	s := core.DefaultSettings()
+	s.SourceRegion, s.DestinationRegions, s.MaxConcurrency, s.DryRun = "eu-west-1", []string{"eu-central-1", "us-east-2"}, 7, dryRun
+	return s
 }
 
 // PlanCopies reads the listed tables from every listed# record, admits the
-// ACTIVE and UPDATING ones as items 0..n-1 in listing order, each with its
-// destinations and the phase history their copy status holds, and records
-// the others as skipped; the plan itself holds only indices.
+// ACTIVE and UPDATING ones never copied as items 0..n-1, longest predicted
+// copy first (a table without history is predicted at an hour), each with
+// its destinations and the phase history their copy status holds, and
+// records the others as skipped; the plan itself holds only indices.
 func TestPlanCopies(t *testing.T) {
 	db := newMemLedger()
 	long := strings.Repeat("l", 255)
@@ -87,7 +89,7 @@ func TestPlanCopies(t *testing.T) {
 		t.Errorf("%d status reads, want one per destination", reads)
 	}
 	l := Ledger{Table: "ledger", DB: db}
-	first, err := l.item(t.Context(), "run-1", 0)
+	first, err := l.item(t.Context(), "run-1", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,12 +98,13 @@ func TestPlanCopies(t *testing.T) {
 		{Region: "us-east-2"},
 	}}
 	if !reflect.DeepEqual(first, wantFirst) {
-		t.Errorf("item 0 = %+v\nwant %+v", first, wantFirst)
+		t.Errorf("item 1 = %+v\nwant %+v", first, wantFirst)
 	}
-	if second, err := l.item(t.Context(), "run-1", 1); err != nil || second.Table != long || len(second.Copies) != 2 {
-		t.Errorf("item 1 = %+v, %v; want the UPDATING table, to both destinations", second, err)
+	if second, err := l.item(t.Context(), "run-1", 0); err != nil || second.Table != long || len(second.Copies) != 2 {
+		t.Errorf("item 0 = %+v, %v; want the UPDATING table, to both destinations", second, err)
 	}
-	skipped, err := l.skippedByPlan(t.Context(), "run-1")
+	plan, err := l.planDecisions(t.Context(), "run-1")
+	skipped := planResults(plan)
 	if err != nil || len(skipped) != 1 || skipped[0].Table != "archive" || skipped[0].Error != ReasonNotActive || skipped[0].Status != StatusSkipped {
 		t.Errorf("skipped = %+v, %v; want archive, not active", skipped, err)
 	}
@@ -179,7 +182,8 @@ func TestPlanCopiesChunksDecisions(t *testing.T) {
 			}
 		}
 	}
-	skipped, _ := (Ledger{Table: "ledger", DB: db}).skippedByPlan(t.Context(), "run-1")
+	plan, _ := (Ledger{Table: "ledger", DB: db}).planDecisions(t.Context(), "run-1")
+	skipped := planResults(plan)
 	if chunks < 2 || len(skipped) != 10000 {
 		t.Errorf("%d decision records holding %d skips; want several, holding 10000", chunks, len(skipped))
 	}

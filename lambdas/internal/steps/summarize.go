@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -210,8 +211,14 @@ type Summary struct {
 	MoreSkipped   int           `json:"moreSkipped,omitempty"`
 	Results       []TableResult `json:"results,omitempty"`
 	MoreResults   int           `json:"moreResults,omitempty"`
-	// Decided is the plan's decisions by kind (a dry run's report).
+	// Decided is the plan's decisions by kind.
 	Decided map[string]int `json:"decided,omitempty"`
+	// Status, in a dry run, is the status report: per table and
+	// destination, its RPO, newest copy, data current as of, RPO age, and
+	// what a run would do now and why (as many as fit; MoreStatus counts
+	// the rest, which are in the run ledger's decision records).
+	Status     []Decision `json:"status,omitempty"`
+	MoreStatus int        `json:"moreStatus,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
@@ -228,6 +235,10 @@ type Summarize struct {
 	Now Clock
 	// Ledger is the run ledger that Map items write their outcomes to.
 	Ledger Ledger
+	// Metrics receives a backup run's metrics, one line of CloudWatch's
+	// embedded metric format each (core.EMFLines): in Lambda, standard
+	// output, which CloudWatch Logs turns into metrics. nil: none.
+	Metrics io.Writer
 }
 
 // maxCause bounds each failure's cause, so the summary of thousands of
@@ -247,12 +258,13 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 			return Summary{}, err
 		}
 	}
+	var plan []Decision
 	if in.Decided != nil {
-		skipped, err := h.Ledger.skippedByPlan(ctx, in.RunID)
-		if err != nil {
+		var err error
+		if plan, err = h.Ledger.planDecisions(ctx, in.RunID); err != nil {
 			return Summary{}, err
 		}
-		results = append(results, skipped...)
+		results = append(results, planResults(plan)...)
 	}
 	for _, t := range in.NotActive {
 		results = append(results, TableResult{Table: t, Status: StatusSkipped, Error: ReasonNotActive, Cause: skipCauses[ReasonNotActive]})
@@ -263,6 +275,14 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	}
 	if sweepErr := sweepError(in.Sweep); sweepErr != nil {
 		results = append(results, *sweepErr)
+	}
+	copies := map[CopyKey]CopyOutcome{}
+	for _, r := range results {
+		for _, d := range r.Destinations {
+			// The source backup is taken once the run has started: its
+			// start bounds the copy's data time from below.
+			copies[CopyKey{r.Table, d.Region}] = CopyOutcome{Succeeded: d.Status == StatusSucceeded, Bytes: r.Bytes, DataTime: in.StartedAt}
+		}
 	}
 	var total, timed int
 	var copied int64
@@ -308,10 +328,18 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 	for _, k := range s.SkippedTables {
 		slog.InfoContext(ctx, "table skipped", "runId", in.RunID, "table", k.Table, "region", k.Region, "error", k.Error)
 	}
+	if st := in.Settings; st != nil && plan != nil {
+		if st.DryRun {
+			s.Status = slices.DeleteFunc(slices.Clone(plan), func(d Decision) bool { return d.RPO == nil })
+		} else if err := h.emitMetrics(st.DestinationRegions, plan, copies, now); err != nil {
+			return Summary{}, err
+		}
+	}
 	budget := maxListBytes
 	s.Failures, s.MoreFailures = fitList(s.Failures, &budget)
 	s.SkippedTables, s.MoreSkipped = fitList(s.SkippedTables, &budget)
 	s.Results, s.MoreResults = fitList(s.Results, &budget)
+	s.Status, s.MoreStatus = fitList(s.Status, &budget)
 	if s.Failed > 0 {
 		s.Cause = failureCause(s)
 	}
@@ -364,9 +392,33 @@ func (h *Summarize) fromLedger(ctx context.Context, in SummarizeInput) ([]TableR
 // https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
 const maxListBytes = 192 << 10
 
+// emitMetrics writes the run's metrics per destination region, and the
+// heartbeat, from the plan's RPO decisions and the copies' outcomes.
+func (h *Summarize) emitMetrics(destinations []string, plan []Decision, copies map[CopyKey]CopyOutcome, now time.Time) error {
+	if h.Metrics == nil {
+		return nil
+	}
+	var decisions []core.Decision
+	for _, d := range plan {
+		if d.RPO != nil {
+			decisions = append(decisions, *d.RPO)
+		}
+	}
+	lines, err := core.EMFLines(now, RunMetrics(destinations, decisions, copies, now))
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if _, err := fmt.Fprintf(h.Metrics, "%s\n", l); err != nil {
+			return fmt.Errorf("write the run metrics: %w", err)
+		}
+	}
+	return nil
+}
+
 // fitList keeps the head of list that fits what is left of budget, and
 // says how many it left out.
-func fitList(list []TableResult, budget *int) ([]TableResult, int) {
+func fitList[T any](list []T, budget *int) ([]T, int) {
 	for i, r := range list {
 		b, _ := json.Marshal(r)
 		if len(b)+1 > *budget {

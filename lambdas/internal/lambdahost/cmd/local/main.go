@@ -120,7 +120,10 @@ func run() error {
 	}
 
 	regions := ddb.NewRegions(cfg)
-	deps := registry.Deps{Regions: regions, Getenv: os.Getenv}
+	deps := registry.Deps{Regions: regions, Getenv: os.Getenv, Metrics: registry.MetricsFrom(cfg)}
+	if *logs {
+		deps.RunMetrics = os.Stderr // with the handlers' logs, as in CloudWatch Logs
+	}
 	if emu != nil {
 		// Paced at the emulator's rates, read at each call: equal to
 		// DynamoDB's documented ones by default, and relaxed with them by
