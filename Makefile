@@ -13,7 +13,7 @@ export PATH := $(NODE_PATH_PREFIX):$(PATH)
 export SOURCE_REGION ?= ap-southeast-2
 export DESTINATION_REGIONS ?= ap-southeast-1
 
-.PHONY: all build build-local deps test test-go test-e2e lint vulncheck run run-backup run-restore emulator bench sizes synth bootstrap deploy destroy test-live clean
+.PHONY: all build build-local deps test test-go test-e2e lint vulncheck run status run-backup run-restore emulator bench sizes synth bootstrap deploy destroy test-live clean
 
 all: lint test
 
@@ -84,9 +84,17 @@ else
 endif
 
 ## run: the local demo: emulator, demo tables, one backup execution, what now
-## exists, then a disaster drill: source region down, restore everything, compare
+## exists, a second run an hour later that copies only the table written to,
+## then a disaster drill: source region down, restore everything, compare
 run: deps build-local
-	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed --report --drill
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed --report --second-run --drill
+
+## status: the status report (a dry run's decisions): per table and
+## destination, its RPO, data current as of, RPO age, and what a run would do
+## now and why; against AWS_ENDPOINT_URL_DYNAMODB when set, else after one
+## backup run of the demo
+status: deps build-local
+	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed=auto --quiet --status
 
 ## run-backup: one backup execution (INPUT=file.json optional) against
 ## AWS_ENDPOINT_URL_DYNAMODB when set, else a fresh demo emulator

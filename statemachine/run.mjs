@@ -8,9 +8,12 @@
 //
 //   node run.mjs --machine backup.asl.json [--input file.json]
 //                [--host URL [--emulator URL] | --host-bin ../build/local [--seed[=auto]] [--host-logs] [--restore-time D]]
-//                [--wait-ms N] [--retry-ms N] [--name run-name] [--quiet] [--report] [--drill]
+//                [--wait-ms N] [--retry-ms N] [--name run-name] [--quiet] [--report] [--second-run] [--status] [--drill]
 //
-// --drill follows the backup execution with a disaster drill (lib/drill.mjs):
+// --second-run follows the backup execution with writes to one table, an
+// hour on the emulator's clock, and a second backup execution, and prints
+// what it decided for each table and why. --status then prints the status
+// report: a dry run's decision for every table and destination. --drill follows the backup execution with a disaster drill (lib/drill.mjs):
 // the source region goes down and restore.asl.json brings every table back.
 //
 // The work is done by the library in lib/: this file reads the flags and
@@ -23,9 +26,11 @@ import { parseArgs } from 'node:util';
 import { runMain } from './lib/cli.mjs';
 import { loadDefinition, taskFunctions } from './lib/definition.mjs';
 import { drillReport, runDrill } from './lib/drill.mjs';
+import { admin, ddbCall } from './lib/emulator.mjs';
 import { DEFAULT_RETRY_MS, DEFAULT_WAIT_MS, runExecution } from './lib/execution.mjs';
 import { shortName } from './lib/format.mjs';
 import { settledInventory, startHost } from './lib/host.mjs';
+import { ledgerRecords } from './lib/ledger.mjs';
 import { profileFor } from './lib/profiles.mjs';
 
 function printInventory(inv, say) {
@@ -35,6 +40,24 @@ function printInventory(inv, say) {
     for (const t of ri.tables) say(`      ${shortName(t.name, 60)}  ${t.status}  ${t.items} item(s)`);
     say(`    backups (${ri.backups.length}):${ri.backups.length ? '' : ' none'}`);
     for (const b of ri.backups) say(`      ${shortName(b.name, 60)}  of ${shortName(b.table, 50)}  ${b.type} ${b.status}  ${b.created}`);
+  }
+}
+
+// The decisions of a backup run, from its run ledger: [{table, region, decision, reason, rpo}].
+async function decisionsOf(result, emulator) {
+  const out = [];
+  for (const r of await ledgerRecords(emulator, result.settings.sourceRegion, result.name, 'decision#')) out.push(...r.data.decisions);
+  return out;
+}
+
+const age = (s) => (s === undefined ? '-' : s < 90 ? `${Math.round(s)}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`);
+
+function printDecisions(title, decisions, say) {
+  say(title);
+  say(`  ${'table'.padEnd(28)} ${'region'.padEnd(15)} ${'RPO'.padEnd(5)} ${'current as of'.padEnd(21)} ${'age'.padEnd(6)} decision: why`);
+  for (const d of decisions) {
+    const r = d.rpo ?? {};
+    say(`  ${shortName(d.table, 28).padEnd(28)} ${(d.region ?? '').padEnd(15)} ${(r.rpo ?? '-').padEnd(5)} ${(r.currentAsOf ?? '-').padEnd(21)} ${age(r.ageSeconds).padEnd(6)} ${d.decision}${r.unattainable ? ' (unattainable)' : ''}: ${d.reason}`);
   }
 }
 
@@ -85,6 +108,13 @@ const USAGE = `usage: node run.mjs --machine backup.asl.json [--input file.json]
   --host-logs   show the handlers' JSON logs
   --restore-time  the started emulator's restore duration, such as 500ms
                 (default: the host's, 2s); backups take a quarter of it
+  --second-run  after the backup execution, write items to one demo table,
+                move the emulator's clock an hour on, and run a second backup
+                execution; print what it decided for each table and why
+                (needs the project's emulator)
+  --status      then a dry run: print its status report, per table and
+                destination: RPO, data current as of, RPO age, what a run
+                would do now and why
   --drill       after the backup execution, a disaster drill: snapshot the
                 source tables, write more items to them, take the source
                 region down, restore every table with restore.asl.json (suffix
@@ -128,6 +158,8 @@ async function main(argv) {
       quiet: { type: 'boolean' },
       report: { type: 'boolean' },
       drill: { type: 'boolean' },
+      'second-run': { type: 'boolean' },
+      status: { type: 'boolean' },
       'restore-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -212,6 +244,25 @@ async function main(argv) {
     printSummary(result, await inventoryOf(host, profile.regions(result), say), say);
     if (values.report) say(`report: ${JSON.stringify(result.metrics)}`);
     process.stdout.write(`${JSON.stringify(result.output)}\n`);
+    if ((values['second-run'] || values.status) && kind !== 'backup') throw new Error('--second-run and --status follow a backup execution: use --machine backup.asl.json');
+    if (values['second-run'] && result.status === 'SUCCEEDED') {
+      const table = result.tables[0];
+      say('');
+      say(`Second run: 5 items written to ${shortName(table)}, then an hour passes on the emulator's clock (the metrics publish writes after a delay).`);
+      for (let i = 0; i < 5; i++) {
+        await ddbCall(emulator, result.settings.sourceRegion, 'PutItem', { TableName: table, Item: { pk: { S: `second-run-${i}` }, sk: { S: 'x' } } });
+      }
+      await admin(emulator, 'POST', 'clock', { advanceSeconds: 3600 });
+      const second = await runExecution({ definition, input, host, emulator, waitMs, retryMs, name: `${result.name}-second`, log: null });
+      say(`Execution ${second.name}: ${second.status}; decided ${JSON.stringify(second.summary?.decided ?? {})}`);
+      printDecisions('What it decided, per table and destination:', await decisionsOf(second, emulator), say);
+      if (second.status !== 'SUCCEEDED') return 1;
+    }
+    if (values.status && result.status === 'SUCCEEDED') {
+      const dry = await runExecution({ definition, input: { ...input, dryRun: true }, host, emulator, waitMs, retryMs, log: null });
+      say('');
+      printDecisions(`Status (dry run ${dry.name}: what a run would do now):`, await decisionsOf(dry, emulator), say);
+    }
     if (!values.drill || result.status !== 'SUCCEEDED') return result.status === 'SUCCEEDED' ? 0 : 1;
 
     say('');

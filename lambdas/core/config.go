@@ -54,8 +54,10 @@ type Settings struct {
 	RestoreSlots int `json:"restoreSlots"`
 	// DestinationRetention and SourceRetention are retention tiers for each
 	// region; nil keeps RetentionDays and KeepLast.
-	DestinationRetention *Tiers `json:"destinationRetention,omitempty"`
-	SourceRetention      *Tiers `json:"sourceRetention,omitempty"`
+	// Both are always in the JSON (null when unset): the state machine
+	// passes them on by path.
+	DestinationRetention *Tiers `json:"destinationRetention"`
+	SourceRetention      *Tiers `json:"sourceRetention"`
 	// LedgerTable names the run ledger in the stack's region. It is a
 	// deployment setting: the execution input cannot change it.
 	LedgerTable string `json:"ledgerTable"`

@@ -68,9 +68,15 @@ func DecideCopies(ctx context.Context, changes ChangeReader, s core.Settings, ca
 			}
 			if changes != nil && metricsDecide(c, policy, now) {
 				pending = append(pending, c)
+				// A table created before the copy's data time is the table
+				// the copy was taken from; one created since was re-created.
+				created := t.Created
+				if !created.After(c.NewestData) {
+					created = time.Time{}
+				}
 				windows = append(windows, core.ChangeWindow{
 					Table: t.Table, From: core.ChangeWindowFrom(c.NewestData), To: now,
-					Created: t.Created, HasReplicas: t.HasReplicas,
+					Created: created, HasReplicas: t.HasReplicas,
 				})
 				at = append(at, len(decisions))
 			}

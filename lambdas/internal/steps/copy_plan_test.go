@@ -52,6 +52,8 @@ func TestDecideCopies(t *testing.T) {
 			nil, core.DecisionNotDue, false},
 		{"due and proven unchanged: skipped", CopyCandidate{Table: "idle", Copies: copiedAgo(time.Hour)},
 			&core.ChangeEvidence{Known: true, SeenUntil: seen}, core.DecisionUnchanged, true},
+		{"created a minute before its copy, then idle: skipped", CopyCandidate{Table: "young", Created: now.Add(-61 * time.Minute), Copies: copiedAgo(time.Hour)},
+			&core.ChangeEvidence{Known: true, SeenUntil: seen}, core.DecisionUnchanged, true},
 		{"due and written: copy", CopyCandidate{Table: "busy", Copies: copiedAgo(time.Hour)},
 			&core.ChangeEvidence{Known: true, Changed: true, SeenUntil: seen}, core.DecisionCopy, true},
 		{"due, metrics unknown: copy", CopyCandidate{Table: "dark", Copies: copiedAgo(time.Hour)},
@@ -79,6 +81,9 @@ func TestDecideCopies(t *testing.T) {
 			}
 			if tc.wantAsked {
 				w := changes.asked[0]
+				if created := tc.candidate.Created; !created.IsZero() && !w.Created.IsZero() {
+					t.Errorf("window created %v: a table created before its copy's data time was not re-created", w.Created)
+				}
 				if newest := tc.candidate.Copies[dst].DataTime; !w.From.Equal(core.ChangeWindowFrom(newest)) || !w.To.Equal(now) {
 					t.Errorf("window %v..%v, want from %v (the newest copy's data time less the margin) to now", w.From, w.To, core.ChangeWindowFrom(newest))
 				}

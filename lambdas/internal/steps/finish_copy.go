@@ -47,6 +47,7 @@ type FinishCopyInput struct {
 	Restore       core.PhaseHistory `json:"restore"`
 	RetentionDays int               `json:"retentionDays"`
 	KeepLast      int               `json:"keepLast"`
+	Tiers         *core.Tiers       `json:"tiers,omitempty"` // the destination's retention tiers
 }
 
 // FinishCopy polls the destination backup until it is AVAILABLE, then
@@ -108,7 +109,7 @@ func (h *FinishCopy) Handle(ctx context.Context, in FinishCopyInput) (PollOutput
 	if _, err := (&PruneBackups{
 		Clients: func(r string) BackupPruner { return db(r) }, Catalog: func(r string) CatalogEntryDeleter { return db(r) }, Ledger: h.Ledger, Now: h.Now,
 	}).Handle(ctx, PruneBackupsInput{
-		Region: in.Region, SourceRegion: in.SourceRegion, SourceTable: in.SourceTable, RetentionDays: in.RetentionDays, KeepLast: in.KeepLast,
+		Region: in.Region, SourceRegion: in.SourceRegion, SourceTable: in.SourceTable, RetentionDays: in.RetentionDays, KeepLast: in.KeepLast, Tiers: in.Tiers,
 		CatalogTable: in.CatalogTable, RunID: in.RunID, Index: in.Index,
 	}); err != nil {
 		return PollOutput{}, err

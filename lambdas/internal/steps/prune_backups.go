@@ -28,6 +28,9 @@ type PruneBackupsInput struct {
 	SourceTable   string `json:"sourceTable"`
 	RetentionDays int    `json:"retentionDays"`
 	KeepLast      int    `json:"keepLast"`
+	// Tiers, when set, replace RetentionDays (core.Retention): the
+	// destination's or the source's retention tiers.
+	Tiers *core.Tiers `json:"tiers,omitempty"`
 	DryRun        bool   `json:"dryRun,omitempty"`
 	// CatalogTable, in a destination region, is the catalog whose entries
 	// of deleted backups are removed with them.
@@ -95,7 +98,7 @@ func (h *PruneBackups) Handle(ctx context.Context, in PruneBackupsInput) (PruneB
 	if err != nil {
 		return PruneBackupsOutput{}, fmt.Errorf("list backups of %s in %s: %w", table, in.Region, err)
 	}
-	remove, keep := core.PlanPrune(backups, core.Retention{Days: in.RetentionDays, KeepLast: in.KeepLast}, now)
+	remove, keep := core.PlanPrune(backups, core.Retention{Days: in.RetentionDays, KeepLast: in.KeepLast, Tiers: in.Tiers}, now)
 	out := PruneBackupsOutput{Region: in.Region, Deleted: []string{}, DryRun: in.DryRun, At: now}
 	if !in.Since.IsZero() {
 		out.Seconds = int(now.Sub(in.Since).Seconds())
