@@ -49,7 +49,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadDefinition, machineShape, simplePath } from './definition.mjs';
-import { admin, createKeyedTable, ddbCall, emulatorClock } from './emulator.mjs';
+import { admin, createKeyedTable, ddbCall, emulatorClock, recordFastCopies } from './emulator.mjs';
 import { runExecution } from './execution.mjs';
 import { round } from './format.mjs';
 import { startHost } from './host.mjs';
@@ -415,6 +415,7 @@ export async function scaleBench({ tables = 10000, destinations = 3, hostBin = D
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       })));
     }
+    await recordFastCopies(h.emulator, { sourceRegion, regions, tables: names });
     const r = await runExecution({ definitionFile: MACHINE, input: { maxConcurrency }, host: h.host, emulator: h.emulator, waitMs: 0, retryMs: 0, name: 'scale', log });
     return {
       status: r.status,

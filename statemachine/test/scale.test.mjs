@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   DEST, DEST2, SOURCE, assertRoute, createTable, noTempTablesLeft, startTestHost, toolBackups,
 } from '../testhost.mjs';
+import { recordFastCopies } from '../lib/emulator.mjs';
 
 describe('more than 100 source tables', () => {
   let h;
@@ -18,6 +19,7 @@ describe('more than 100 source tables', () => {
     for (let i = 0; i < names.length; i += 15) {
       await Promise.all(names.slice(i, i + 15).map((n) => createTable(h, SOURCE, n, { items: 1 })));
     }
+    await recordFastCopies(h.emulator, { sourceRegion: SOURCE, regions: h.regions.slice(1), tables: names });
     result = await h.run({ maxConcurrency: 40 }, {
       onEvent: (e) => e.parentState?.name === 'CopyTables' && iterations.push(e),
     });
@@ -243,6 +245,7 @@ describe('1,000 tables with 255-character names, copied to three regions', () =>
     await withoutBackupsEnabling(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
+    await recordFastCopies(h.emulator, { sourceRegion: SOURCE, regions: h.regions.slice(1), tables: names });
     result = await h.run({ maxConcurrency: 200 });
     console.log(`1,000 tables x 3 regions: ${result.metrics.wallSeconds}s; largest payload ${JSON.stringify(result.metrics.largestPayload)}; history ${JSON.stringify({ ...result.history, largestChild: { events: result.history.largestChild.events } })}`);
   });
@@ -273,6 +276,7 @@ describe('10,000 tables that all fail', () => {
     await withoutRates(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
+    await recordFastCopies(h.emulator, { sourceRegion: SOURCE, regions: h.regions.slice(1), tables: names });
     // Every source backup fails at once, with an error that is not retried.
     await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 't*', times: 0 });
     result = await h.run({ maxConcurrency: 500 });
@@ -312,6 +316,7 @@ describe('failures in a run of more than 100 tables', () => {
     await withoutBackupsEnabling(h);
     await h.admin('POST', 'durations', { tableCreate: 0, tableDelete: 0, backupCreate: 0, restore: 0, perMiB: 0 });
     await createMany(h, SOURCE, names);
+    await recordFastCopies(h.emulator, { sourceRegion: SOURCE, regions: h.regions.slice(1), tables: names });
     // u0000 fails before its copies, u0001's copy fails.
     await h.admin('POST', 'faults', { operation: 'CreateBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 'u0000', times: 0 });
     await h.admin('POST', 'faults', { operation: 'RestoreTableFromBackup', errorCode: 'ResourceNotFoundException', message: 'injected', tablePattern: 'xrb-tmp.*.u0001', times: 0 });
