@@ -231,6 +231,11 @@ async function main(argv) {
       say('');
       if (first.status !== 'SUCCEEDED') throw new Error(`the backup before the restore ${first.status}: ${first.error}`);
     }
+    if (values['second-run'] && started?.seeded && emulator) {
+      // A backup may miss the writes of the minute before it (a skip counts
+      // them as changes): the demo's seed writes are made older than that.
+      await admin(emulator, 'POST', 'clock', { advanceSeconds: 180 });
+    }
     const result = await runExecution({
       definition,
       input,
