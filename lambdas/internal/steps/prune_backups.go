@@ -30,8 +30,8 @@ type PruneBackupsInput struct {
 	KeepLast      int    `json:"keepLast"`
 	// Tiers, when set, replace RetentionDays (core.Retention): the
 	// destination's or the source's retention tiers.
-	Tiers *core.Tiers `json:"tiers,omitempty"`
-	DryRun        bool   `json:"dryRun,omitempty"`
+	Tiers  *core.Tiers `json:"tiers,omitempty"`
+	DryRun bool        `json:"dryRun,omitempty"`
 	// CatalogTable, in a destination region, is the catalog whose entries
 	// of deleted backups are removed with them.
 	CatalogTable string `json:"catalogTable,omitempty"`
