@@ -168,12 +168,13 @@ describe('copying by RPO', () => {
     const tables = ['due1', 'due2', 'due3'];
     const h = await hostWith(Object.fromEntries(tables.map((t) => [t, {}])));
     await advance(h, 6 * 3600);
-    // Each table was copied before, in 50 minutes, hours ago: due1 longest
-    // ago, so most in RPO debt. Two such copies overrun an hour of one slot.
+    // Each table was copied before, in 50 minutes, hours ago: due3 longest
+    // ago, so most in RPO debt, then due2 (the reverse of their names'
+    // order). Two such copies overrun an hour of one slot.
     const now = await emulatorNow(h);
     const phase = { s: 1000, b: 0 };
     for (const [k, table] of tables.entries()) {
-      const dataTime = new Date(now - (5 - k) * 3600 * 1000).toISOString();
+      const dataTime = new Date(now - (3 + k) * 3600 * 1000).toISOString();
       const status = { table, sourceRegion: SOURCE, dataTime, currentAsOf: dataTime,
         phases: { sourceBackup: phase, restore: phase, destinationBackup: phase }, copySeconds: 3000, sizeBytes: 0 };
       await ddbCall(h.emulator, DEST, 'PutItem', { TableName: CATALOG, Item: { pk: { S: `status#${SOURCE}` }, sk: { S: table }, status: { S: JSON.stringify(status) } } });
@@ -183,19 +184,19 @@ describe('copying by RPO', () => {
 
     const first = await succeeds(h, { restoreSlots: 1 });
     assertDecisions(await decisionsOf(h, first), {
-      due1: ['copy', /written since/],
+      due1: ['deferred', /no restore slot/],
       due2: ['deferred', /no restore slot/],
-      due3: ['deferred', /no restore slot/],
+      due3: ['copy', /written since/],
     });
-    assert.deepEqual(await backupsPerTable(h), { due1: 1 });
+    assert.deepEqual(await backupsPerTable(h), { due3: 1 });
 
     await advance(h, 3600);
     const second = await succeeds(h, { restoreSlots: 1 });
     assertDecisions(await decisionsOf(h, second), {
+      due1: ['deferred', /no restore slot/],
       due2: ['copy', /written since/],
-      due3: ['deferred', /no restore slot/],
     });
-    assert.deepEqual(await backupsPerTable(h), { due1: 1, due2: 1 });
+    assert.deepEqual(await backupsPerTable(h), { due2: 1, due3: 1 });
   });
 
   test('a dry run is the status report and creates nothing', async () => {
