@@ -91,8 +91,8 @@ run: deps build-local
 
 ## status: the status report (a dry run's decisions): per table and
 ## destination, its RPO, data current as of, RPO age, and what a run would do
-## now and why; against AWS_ENDPOINT_URL_DYNAMODB when set, else after one
-## backup run of the demo
+## now and why; against AWS_ENDPOINT_URL_DYNAMODB when set (a dry run only),
+## else on a fresh demo after one backup run
 status: deps build-local
 	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed=auto --quiet --status
 

@@ -112,9 +112,11 @@ const USAGE = `usage: node run.mjs --machine backup.asl.json [--input file.json]
                 move the emulator's clock an hour on, and run a second backup
                 execution; print what it decided for each table and why
                 (needs the project's emulator)
-  --status      then a dry run: print its status report, per table and
+  --status      print the status report of a dry run, per table and
                 destination: RPO, data current as of, RPO age, what a run
-                would do now and why
+                would do now and why; after a backup execution when the
+                started host seeded the demo tables, else the dry run is
+                the only execution
   --drill       after the backup execution, a disaster drill: snapshot the
                 source tables, write more items to them, take the source
                 region down, restore every table with restore.asl.json (suffix
@@ -236,9 +238,13 @@ async function main(argv) {
       // them as changes): the demo's seed writes are made older than that.
       await admin(emulator, 'POST', 'clock', { advanceSeconds: 180 });
     }
+    // The status of tables the demo has not copied yet says little: on a
+    // host that seeded them, a backup execution runs first. Elsewhere the
+    // status report is the only execution, a dry run.
+    const statusOnly = values.status && !started?.seeded;
     const result = await runExecution({
       definition,
-      input,
+      input: statusOnly ? { ...input, dryRun: true } : input,
       host,
       emulator,
       waitMs,
@@ -264,7 +270,7 @@ async function main(argv) {
       if (second.status !== 'SUCCEEDED') return 1;
     }
     if (values.status && result.status === 'SUCCEEDED') {
-      const dry = await runExecution({ definition, input: { ...input, dryRun: true }, host, emulator, waitMs, retryMs, log: null });
+      const dry = statusOnly ? result : await runExecution({ definition, input: { ...input, dryRun: true }, host, emulator, waitMs, retryMs, log: null });
       say('');
       printDecisions(`Status (dry run ${dry.name}: what a run would do now):`, await decisionsOf(dry, emulator), say);
     }
