@@ -82,7 +82,7 @@ var (
 	_ steps.BackupPruner           = (*ddb.Client)(nil)
 	_ steps.CatalogEntryDeleter    = (*ddb.Client)(nil)
 	_ steps.CopyFinisher           = (*ddb.Client)(nil)
-	_ steps.CopyStatusReader       = (*ddb.Client)(nil)
+	_ steps.CopyStatusStore        = (*ddb.Client)(nil)
 	_ steps.RestorePlanner         = (*ddb.Client)(nil)
 	_ steps.RestoreFinisher        = (*ddb.Client)(nil)
 	_ steps.SettingsReader         = (*ddb.Client)(nil)
@@ -111,8 +111,8 @@ var All = []Handler{
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
 			Ledger: ledger, Own: []string{ledger.Table, defaults.CatalogTable}, Now: d.Now}
 	}),
-	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus, ReadTableMetrics}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
-		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusReader { return d.Regions.For(r) }, Changes: d.Metrics, Now: d.Now}
+	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus, WriteCatalog, ReadTableMetrics}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
+		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusStore { return d.Regions.For(r) }, Changes: d.Metrics, Now: d.Now}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later
 	// sweep, once its tags show.

@@ -692,6 +692,28 @@ func (d *fakeDB) UpdateTable(ctx context.Context, table string, u core.TableUpda
 	return nil
 }
 
+// CopyStatuses serves the copy status items PutCopyStatus wrote.
+func (d *fakeDB) CopyStatuses(_ context.Context, catalog, sourceRegion string, fn func(core.CopyStatus) error) error {
+	d.mu.Lock()
+	if err := d.record("CopyStatuses", catalog); err != nil {
+		d.mu.Unlock()
+		return err
+	}
+	var list []core.CopyStatus
+	for _, st := range d.statuses {
+		if st.SourceRegion == sourceRegion {
+			list = append(list, st)
+		}
+	}
+	d.mu.Unlock()
+	for _, st := range list {
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *fakeDB) PutCopyStatus(ctx context.Context, catalog string, st core.CopyStatus) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

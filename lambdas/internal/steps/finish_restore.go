@@ -101,6 +101,9 @@ func (h *FinishRestore) record(ctx context.Context, in FinishRestoreInput, p Res
 		Seconds: int(now.Sub(p.Since).Seconds()), RestoreSeconds: p.RestoreSeconds, ItemCount: p.ItemCount, ItemCountNote: p.ItemCountNote,
 		SettingsApplied: slices.Clone(p.Applied), NoManifest: item.Manifest == nil,
 	}, BackupsSkipped: p.Skipped}
+	if len(p.Skipped) == 0 { // the planned backup, the one the skip proved current
+		r.CurrentAsOf = item.CurrentAsOf
+	}
 	if err := h.Ledger.RecordOutcome(ctx, in.RunID, in.Index, "", r, now); err != nil {
 		return err
 	}

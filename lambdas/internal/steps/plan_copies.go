@@ -1,11 +1,13 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
@@ -14,6 +16,14 @@ import (
 // CopyStatusReader reads the copy status items of a destination's catalog.
 type CopyStatusReader interface {
 	CopyStatuses(ctx context.Context, catalog, sourceRegion string, fn func(core.CopyStatus) error) error
+}
+
+// CopyStatusStore is CopyStatusReader, and confirms the status of a copy a
+// skip proved current as of later (false: a newer copy's status is there
+// now, and stays).
+type CopyStatusStore interface {
+	CopyStatusReader
+	ConfirmCopyStatus(ctx context.Context, catalog string, s core.CopyStatus) (bool, error)
 }
 
 // Decisions a plan makes for a table in a destination region.
@@ -84,7 +94,7 @@ type PlanCopiesOutput struct {
 // items for the Map. A dry run admits nothing.
 type PlanCopies struct {
 	Ledger Ledger
-	Status func(region string) CopyStatusReader
+	Status func(region string) CopyStatusStore
 	// Changes reads the source region's table metrics; nil, or nil for a
 	// region: none, and every due table counts as changed.
 	Changes func(region string) ChangeReader
@@ -159,6 +169,11 @@ func (h *PlanCopies) Handle(ctx context.Context, in PlanCopiesInput) (PlanCopies
 	}
 	if err := h.Ledger.put(ctx, in.RunID, now, append(records, chunks...)...); err != nil {
 		return PlanCopiesOutput{}, err
+	}
+	if !in.Settings.DryRun {
+		if err := h.confirmSkips(ctx, in.Settings, candidates, decisions); err != nil {
+			return PlanCopiesOutput{}, err
+		}
 	}
 	out.Count = len(out.Items)
 	slog.InfoContext(ctx, "copies planned", "runId", in.RunID, "tables", len(candidates), "admitted", out.Count, "decided", out.Decided, "dryRun", in.Settings.DryRun)
@@ -298,6 +313,42 @@ func (l Ledger) item(ctx context.Context, runID string, i int) (CopyItem, error)
 		return CopyItem{}, fmt.Errorf("item %d of run %s: %w", i, runID, err)
 	}
 	return item, nil
+}
+
+// confirmSkips writes, for each copy a skip proved current as of later
+// than its catalog's copy status says, the new "current as of" into that
+// destination's catalog, a few at a time: a restore reports it.
+func (h *PlanCopies) confirmSkips(ctx context.Context, s core.Settings, candidates []candidate, decisions []Decision) error {
+	byName := make(map[string]candidate, len(candidates))
+	for _, c := range candidates {
+		byName[c.Name] = c
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, 8)
+	)
+	for _, d := range decisions {
+		old := byName[d.Table].status[d.Region]
+		if d.Decision != string(core.DecisionUnchanged) || d.RPO == nil || old == nil || !d.RPO.CurrentAsOf.After(old.CurrentAsOf) {
+			continue
+		}
+		confirmed := *old
+		confirmed.CurrentAsOf = d.RPO.CurrentAsOf
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if _, err := h.Status(d.Region).ConfirmCopyStatus(ctx, s.CatalogTable, confirmed); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, fmt.Errorf("confirm the copy of %s in %s: %w", d.Table, d.Region, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // planDecisions reads every decision of a run's plan from its decision

@@ -7,16 +7,29 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/core"
 )
 
 // fakeStatus serves the copy status items of one destination catalog.
 type fakeStatus struct {
-	items []core.CopyStatus
-	err   error
-	reads *int
+	items     []core.CopyStatus
+	err       error
+	reads     *int
+	confirmed *[]core.CopyStatus
+}
+
+// confirmMu guards fakeStatus.confirmed: PlanCopies confirms in parallel.
+var confirmMu sync.Mutex
+
+func (f fakeStatus) ConfirmCopyStatus(_ context.Context, _ string, s core.CopyStatus) (bool, error) {
+	confirmMu.Lock()
+	defer confirmMu.Unlock()
+	*f.confirmed = append(*f.confirmed, s)
+	return true, nil
 }
 
 func (f fakeStatus) CopyStatuses(_ context.Context, _, sourceRegion string, fn func(core.CopyStatus) error) error {
@@ -75,7 +88,7 @@ func TestPlanCopies(t *testing.T) {
 	other.SourceRegion = "us-west-2" // another source region's table of the same name
 	reads := 0
 	status := map[string]fakeStatus{"eu-central-1": {items: []core.CopyStatus{history}, reads: &reads}, "us-east-2": {items: []core.CopyStatus{other}, reads: &reads}}
-	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(r string) CopyStatusReader { return status[r] }, Now: fixedClock(t0)}
+	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(r string) CopyStatusStore { return status[r] }, Now: fixedClock(t0)}
 
 	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)})
 	if err != nil {
@@ -116,7 +129,7 @@ func TestPlanCopiesDryRun(t *testing.T) {
 	db := newMemLedger()
 	putListed(t, db, "run-1", 10, ListedTable{Name: "orders", Status: core.TableActive}, ListedTable{Name: "users", Status: core.TableActive})
 	reads := 0
-	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusReader { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
+	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusStore { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
 	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(true)})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +159,7 @@ func TestPlanCopiesStatusUnreadable(t *testing.T) {
 	putListed(t, db, "run-1", 10, ListedTable{Name: "orders", Status: core.TableActive})
 	reads := 0
 	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Now: fixedClock(t0),
-		Status: func(string) CopyStatusReader {
+		Status: func(string) CopyStatusStore {
 			return fakeStatus{err: &core.Throttled{Operation: "Query"}, reads: &reads}
 		}}
 	_, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)})
@@ -169,7 +182,7 @@ func TestPlanCopiesChunksDecisions(t *testing.T) {
 	}
 	putListed(t, db, "run-1", 1000, tables...)
 	reads := 0
-	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusReader { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
+	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusStore { return fakeStatus{reads: &reads} }, Now: fixedClock(t0)}
 	if _, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(false)}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +199,38 @@ func TestPlanCopiesChunksDecisions(t *testing.T) {
 	skipped := planResults(plan)
 	if chunks < 2 || len(skipped) != 10000 {
 		t.Errorf("%d decision records holding %d skips; want several, holding 10000", chunks, len(skipped))
+	}
+}
+
+// A skip confirms the newest copy in the destination's catalog, current as
+// of what the metrics saw; a dry run confirms nothing.
+func TestPlanCopiesConfirmsSkips(t *testing.T) {
+	for _, dryRun := range []bool{false, true} {
+		db := newMemLedger()
+		putListed(t, db, "run-1", 10, ListedTable{Name: "orders", Status: core.TableActive}, ListedTable{Name: "users", Status: core.TableActive})
+		copied := t0.Add(-2 * time.Hour)
+		seen := t0.Add(-5 * time.Minute)
+		status := func(table string) core.CopyStatus {
+			return core.CopyStatus{Table: table, SourceRegion: "eu-west-1", DataTime: copied, CurrentAsOf: copied, CopySeconds: 60}
+		}
+		reads := 0
+		var confirmed []core.CopyStatus
+		store := fakeStatus{items: []core.CopyStatus{status("orders"), status("users")}, reads: &reads, confirmed: &confirmed}
+		changes := &fakeChanges{evidence: map[string]core.ChangeEvidence{
+			"orders": {Known: true, SeenUntil: seen},
+			"users":  {Known: true, Changed: true, SeenUntil: seen},
+		}}
+		h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Status: func(string) CopyStatusStore { return store },
+			Changes: func(string) ChangeReader { return changes }, Now: fixedClock(t0)}
+		if _, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: planSettings(dryRun)}); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case dryRun && len(confirmed) != 0:
+			t.Errorf("a dry run confirmed %+v", confirmed)
+		case !dryRun && (len(confirmed) != 2 || confirmed[0].Table != "orders" || !confirmed[0].CurrentAsOf.Equal(seen) || !confirmed[0].DataTime.Equal(copied)):
+			// orders is unchanged in both destinations; users was written.
+			t.Errorf("confirmed %+v, want orders in both destinations, current as of %v", confirmed, seen)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 // PlanRestore needs.
 type RestorePlanner interface {
 	Entries(ctx context.Context, catalog, sourceRegion, sourceTable string) ([]core.CatalogEntry, int, error)
+	CopyStatusReader
 	ListBackups(ctx context.Context, table string, since time.Time) ([]core.BackupInfo, error)
 	DescribeTable(ctx context.Context, name string) (core.Table, error)
 }
@@ -73,6 +74,9 @@ type PlannedRestore struct {
 	// FoundBy is "catalog", or "backup-name" when the catalog had no entry
 	// and the backup was found by the tool's name marker (no settings then).
 	FoundBy string `json:"foundBy"`
+	// CurrentAsOf, when a backup run proved the table unchanged after this
+	// copy (a skip), is how far: the restored data is the table's as of then.
+	CurrentAsOf time.Time `json:"currentAsOf,omitzero"`
 }
 
 // RestoreItem is one table to restore, the run ledger's item record: what
@@ -220,6 +224,7 @@ func (h *PlanRestore) Handle(ctx context.Context, in PlanRestoreInput) (RestoreP
 	if err := problems.Err("input"); err != nil {
 		return RestorePlan{}, err
 	}
+	h.currentAsOf(ctx, db, items)
 	if byName := countFoundByName(items); byName > 0 && plan.CatalogProblem == "" {
 		plan.CatalogProblem = fmt.Sprintf("%d table(s) restore from a backup that has no catalog entry, without their settings", byName)
 	}
@@ -431,6 +436,37 @@ func fallbacks(candidates []core.CatalogEntry, chosen core.CatalogEntry) []Fallb
 		out = append(out, FallbackBackup{BackupArn: c.BackupArn, BackupName: c.BackupName, BackupCreatedAt: c.BackupCreatedAt, FoundBy: foundBy(c), Manifest: c.Manifest})
 	}
 	return out
+}
+
+// currentAsOf reads, per source region, the copy status the backup runs
+// keep in the catalog, and gives each item whose backup is its table's
+// newest copy the time a later skip proved that copy current as of. It is
+// a report, not a choice: without it (an old catalog, a read that fails)
+// the restore goes on, reporting the backup's own time.
+func (h *PlanRestore) currentAsOf(ctx context.Context, db RestorePlanner, items []RestoreItem) {
+	bySource := map[string][]int{}
+	for i, it := range items {
+		if it.FoundBy == "catalog" && it.SourceRegion != "" {
+			bySource[it.SourceRegion] = append(bySource[it.SourceRegion], i)
+		}
+	}
+	for source, idx := range bySource {
+		status := map[string]core.CopyStatus{}
+		err := db.CopyStatuses(ctx, h.CatalogTable, source, func(s core.CopyStatus) error {
+			status[s.Table] = s
+			return nil
+		})
+		if err != nil {
+			slog.WarnContext(ctx, "copy status unreadable: restores report their backups' own times", "sourceRegion", source, "error", err)
+			continue
+		}
+		for _, i := range idx {
+			s, ok := status[items[i].Table]
+			if ok && s.DataTime.Equal(items[i].BackupCreatedAt) && s.CurrentAsOf.After(s.DataTime) {
+				items[i].CurrentAsOf = s.CurrentAsOf
+			}
+		}
+	}
 }
 
 func countFoundByName(items []RestoreItem) int {

@@ -733,3 +733,35 @@ func TestPlanRestoreDryRunOfManyTables(t *testing.T) {
 		t.Errorf("ledger has %d items; tables %d; fullPlan %q", len(got.Items), got.Tables, got.FullPlan)
 	}
 }
+
+// A restore reports how far a backup run's skip proved the newest copy
+// current (its copy status in the catalog), and only for that copy: an
+// older backup's data is its own time.
+func TestPlanRestoreReportsCurrentAsOf(t *testing.T) {
+	cloud := newCloud()
+	db := cloud.db(dst)
+	newest := addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(3), catalog: true})
+	addXRBackup(db, xrBackup{table: "orders", taken: hoursAgo(6), catalog: true})
+	proven := hoursAgo(1)
+	if err := db.PutCopyStatus(context.Background(), catalogName, core.CopyStatus{Table: "orders", SourceRegion: newest.SourceRegion,
+		DataTime: newest.BackupCreatedAt, CurrentAsOf: proven}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, input string
+		want        time.Time
+	}{
+		{"the newest copy", `{"tables":["orders"],"nameSuffix":"-r"}`, proven},
+		{"an older copy", `{"tables":["orders"],"nameSuffix":"-r","pointInTime":"` + hoursAgo(5).Format(time.RFC3339) + `"}`, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := plan(t, cloud, newPlanner(cloud), tc.input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Items) != 1 || !got.Items[0].CurrentAsOf.Equal(tc.want) {
+				t.Errorf("items = %+v, want current as of %v", got.Items, tc.want)
+			}
+		})
+	}
+}

@@ -144,7 +144,10 @@ type TableResult struct {
 	BackupArn        string    `json:"backupArn,omitempty"`
 	BackupCreatedAt  time.Time `json:"backupCreatedAt,omitzero"`
 	BackupAgeSeconds int64     `json:"backupAgeSeconds,omitempty"`
-	RestoreSeconds   int       `json:"restoreSeconds,omitempty"`
+	// CurrentAsOf: a backup run proved the table unchanged after this
+	// backup, up to then (copying by RPO skips unchanged tables).
+	CurrentAsOf    time.Time `json:"currentAsOf,omitzero"`
+	RestoreSeconds int       `json:"restoreSeconds,omitempty"`
 	// ItemCount is the restored table's ItemCount from its last poll, and
 	// ItemCountNote says how approximate it is; both are left out of the
 	// results of a restore of more than 100 tables, to fit the state. A
