@@ -111,7 +111,7 @@ var All = []Handler{
 		return &steps.ListTables{Defaults: defaults, DefaultsErr: err, Clients: func(r string) steps.TableLister { return d.Regions.For(r) },
 			Ledger: ledger, Own: []string{ledger.Table, defaults.CatalogTable}, Now: d.Now}
 	}),
-	handler("plan-copies", backup, []Access{UseLedger, ReadCopyStatus, WriteCatalog, ReadTableMetrics}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
+	handler("plan-copies", backup, []Access{ReadTables, UseLedger, ReadCopyStatus, WriteCatalog, ReadTableMetrics}, (*steps.PlanCopies).Handle, func(d Deps) *steps.PlanCopies {
 		return &steps.PlanCopies{Ledger: d.ledger(), Status: func(r string) steps.CopyStatusStore { return d.Regions.For(r) }, Changes: d.Metrics, Now: d.Now}
 	}),
 	// sweep tags (adopts) an untagged orphan, and deletes it at a later

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -24,6 +25,10 @@ type CopyStatusReader interface {
 type CopyStatusStore interface {
 	CopyStatusReader
 	ConfirmCopyStatus(ctx context.Context, catalog string, s core.CopyStatus) (bool, error)
+	// ListTableNames and DescribeTable find the restores in flight in the
+	// destination region: the temporary tables being created.
+	ListTableNames(ctx context.Context) ([]string, error)
+	DescribeTable(ctx context.Context, name string) (core.Table, error)
 }
 
 // Decisions a plan makes for a table in a destination region.
@@ -127,7 +132,11 @@ func (h *PlanCopies) Handle(ctx context.Context, in PlanCopiesInput) (PlanCopies
 	if h.Changes != nil {
 		changes = h.Changes(in.Settings.SourceRegion)
 	}
-	decisions, concurrency, err := decide(ctx, changes, in.Settings, candidates, now)
+	inFlight, err := h.restoresInFlight(ctx, in.Settings.DestinationRegions)
+	if err != nil {
+		return PlanCopiesOutput{}, err
+	}
+	decisions, concurrency, err := decide(ctx, changes, in.Settings, candidates, inFlight, now)
 	if err != nil {
 		return PlanCopiesOutput{}, err
 	}
@@ -184,7 +193,7 @@ func (h *PlanCopies) Handle(ctx context.Context, in PlanCopiesInput) (PlanCopies
 // table that cannot be backed up now is skipped; every other gets its RPO
 // decision (DecideCopies), the copies admitted first, in the order the Map
 // should start them. It also returns the Map's concurrency.
-func decide(ctx context.Context, changes ChangeReader, s core.Settings, candidates []candidate, now time.Time) ([]Decision, int, error) {
+func decide(ctx context.Context, changes ChangeReader, s core.Settings, candidates []candidate, inFlight map[string]int, now time.Time) ([]Decision, int, error) {
 	var skips []Decision
 	var copyable []CopyCandidate
 	for _, c := range candidates {
@@ -201,7 +210,7 @@ func decide(ctx context.Context, changes ChangeReader, s core.Settings, candidat
 				Created: c.Created, HasReplicas: c.Replicated, Copies: c.status})
 		}
 	}
-	decided, err := DecideCopies(ctx, changes, s, copyable, nil, now)
+	decided, err := DecideCopies(ctx, changes, s, copyable, inFlight, now)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -313,6 +322,35 @@ func (l Ledger) item(ctx context.Context, runID string, i int) (CopyItem, error)
 		return CopyItem{}, fmt.Errorf("item %d of run %s: %w", i, runID, err)
 	}
 	return item, nil
+}
+
+// restoresInFlight counts, per destination region, the tool's temporary
+// tables being created: the restores another run (an overlapping one)
+// still holds a slot for. A table that went in between is not counted.
+func (h *PlanCopies) restoresInFlight(ctx context.Context, regions []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, region := range regions {
+		db := h.Status(region)
+		names, err := db.ListTableNames(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the tables of %s: %w", region, err)
+		}
+		for _, name := range names {
+			if !core.IsTempTableName(name) {
+				continue
+			}
+			t, err := db.DescribeTable(ctx, name)
+			var gone *core.TableNotFound
+			switch {
+			case errors.As(err, &gone):
+			case err != nil:
+				return nil, fmt.Errorf("describe %s in %s: %w", name, region, err)
+			case t.Status == core.TableCreating:
+				out[region]++
+			}
+		}
+	}
+	return out, nil
 }
 
 // confirmSkips writes, for each copy a skip proved current as of later

@@ -16,10 +16,29 @@ import (
 
 // fakeStatus serves the copy status items of one destination catalog.
 type fakeStatus struct {
+	tables    []core.Table
 	items     []core.CopyStatus
 	err       error
 	reads     *int
 	confirmed *[]core.CopyStatus
+}
+
+// ListTableNames and DescribeTable serve the destination's temporary tables.
+func (f fakeStatus) ListTableNames(context.Context) ([]string, error) {
+	var names []string
+	for _, t := range f.tables {
+		names = append(names, t.Name)
+	}
+	return names, nil
+}
+
+func (f fakeStatus) DescribeTable(_ context.Context, name string) (core.Table, error) {
+	for _, t := range f.tables {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return core.Table{}, &core.TableNotFound{Table: name}
 }
 
 // confirmMu guards fakeStatus.confirmed: PlanCopies confirms in parallel.
@@ -232,5 +251,35 @@ func TestPlanCopiesConfirmsSkips(t *testing.T) {
 			// orders is unchanged in both destinations; users was written.
 			t.Errorf("confirmed %+v, want orders in both destinations, current as of %v", confirmed, seen)
 		}
+	}
+}
+
+// Admission counts the restores in flight in a destination (another run's
+// temporary tables being created) against RESTORE_SLOTS.
+func TestPlanCopiesCountsRestoresInFlight(t *testing.T) {
+	db := newMemLedger()
+	var listed []ListedTable
+	for i := range 5 {
+		listed = append(listed, ListedTable{Name: fmt.Sprintf("t%d", i), Status: core.TableActive})
+	}
+	putListed(t, db, "run-1", 10, listed...)
+	reads := 0
+	busy := []core.Table{
+		{Name: core.TempTableName("eu-west-1", "other-1"), Status: core.TableCreating},
+		{Name: core.TempTableName("eu-west-1", "other-2"), Status: core.TableCreating},
+		{Name: core.TempTableName("eu-west-1", "other-3"), Status: core.TableActive}, // restored: backing up, no slot
+		{Name: "orders", Status: core.TableCreating},                                 // not the tool's
+	}
+	h := &PlanCopies{Ledger: Ledger{Table: "ledger", DB: db}, Now: fixedClock(t0),
+		Status: func(r string) CopyStatusStore { return fakeStatus{reads: &reads, tables: busy} }}
+	s := planSettings(false)
+	s.RestoreSlots = 3
+	out, err := h.Handle(t.Context(), PlanCopiesInput{RunID: "run-1", Settings: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 slots less 2 in flight: one at a time, an hour's predicted copy each.
+	if out.Concurrency != 1 || out.Count != 1 || out.Decided[string(core.DecisionDeferred)] != 8 {
+		t.Errorf("plan = %+v, want concurrency 1, one table admitted, the rest deferred in both destinations", out)
 	}
 }
