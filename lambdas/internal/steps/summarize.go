@@ -222,6 +222,14 @@ type Summary struct {
 	// the rest, which are in the run ledger's decision records).
 	Status     []Decision `json:"status,omitempty"`
 	MoreStatus int        `json:"moreStatus,omitempty"`
+	// OverRPO names the tables, per destination, whose newest copy is
+	// older than their RPO after this run, and Unattainable those whose copy
+	// takes at least their RPO (each with its copy time and the smallest RPO
+	// it can have), as many as fit; the More* fields count the rest.
+	OverRPO          []Decision `json:"overRpo,omitempty"`
+	MoreOverRPO      int        `json:"moreOverRpo,omitempty"`
+	Unattainable     []Decision `json:"unattainable,omitempty"`
+	MoreUnattainable int        `json:"moreUnattainable,omitempty"`
 	// Cost projects this run's copies to a month at the configured
 	// schedule and retention.
 	Cost  *core.CostEstimate `json:"cost,omitempty"`
@@ -337,11 +345,25 @@ func (h *Summarize) Handle(ctx context.Context, in SummarizeInput) (Summary, err
 		} else if err := h.emitMetrics(st.DestinationRegions, plan, copies, now); err != nil {
 			return Summary{}, err
 		}
+		for _, d := range plan {
+			if d.RPO == nil {
+				continue
+			}
+			if d.RPO.Unattainable {
+				s.Unattainable = append(s.Unattainable, d)
+			}
+			copied := d.Decision == string(core.DecisionCopy) && copies[CopyKey{d.Table, d.Region}].Succeeded
+			if d.RPO.OverRPO && !copied && !st.DryRun {
+				s.OverRPO = append(s.OverRPO, d)
+			}
+		}
 	}
 	budget := maxListBytes
 	s.Failures, s.MoreFailures = fitList(s.Failures, &budget)
 	s.SkippedTables, s.MoreSkipped = fitList(s.SkippedTables, &budget)
 	s.Results, s.MoreResults = fitList(s.Results, &budget)
+	s.OverRPO, s.MoreOverRPO = fitList(s.OverRPO, &budget)
+	s.Unattainable, s.MoreUnattainable = fitList(s.Unattainable, &budget)
 	s.Status, s.MoreStatus = fitList(s.Status, &budget)
 	if s.Failed > 0 {
 		s.Cause = failureCause(s)
