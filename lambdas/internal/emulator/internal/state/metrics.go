@@ -167,6 +167,7 @@ func (s *State) ExpireTTL() int {
 			if t.status != statusActive || !t.ttl.enabled {
 				continue
 			}
+			s.st.refreshUsage(t, now) // as of the refresh before the deletions
 			for key, it := range t.items {
 				if !expired(it, t.ttl.attr, now) {
 					continue
