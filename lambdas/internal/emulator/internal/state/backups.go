@@ -325,8 +325,7 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 		// DynamoDB Standard table class" (Restoring a DynamoDB table from a
 		// backup): the source's class is not restored, and a table whose
 		// class was never set reports none.
-		tags:  map[string]string{},
-		items: maps.Clone(src.items),
+		tags: map[string]string{},
 		restore: &restoreState{
 			backupArn:      b.arn,
 			sourceTableArn: src.arn,
@@ -337,6 +336,7 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 	if err := c.applyRestoreOverrides(t, in, src); err != nil {
 		return nil, err
 	}
+	t.setItems(maps.Clone(src.items))
 	if n := c.restoring; n >= c.maxRestores {
 		return nil, wire.Errorf(wire.CodeLimitExceeded, "There is a limit of %d concurrent restores per account. Current restores in progress: %d", c.maxRestores, n)
 	}

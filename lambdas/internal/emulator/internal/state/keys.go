@@ -50,7 +50,7 @@ func (t *table) checkItemKey(it wire.Item) error {
 			return err
 		}
 	}
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
+	for _, ix := range t.indexes() {
 		for _, k := range ix.keySchema {
 			raw, ok := it[k.AttributeName]
 			if !ok {

@@ -172,7 +172,7 @@ func (s *State) ExpireTTL() int {
 				if !expired(it, t.ttl.attr, now) {
 					continue
 				}
-				delete(t.items, key)
+				t.deleteItem(key)
 				s.st.record(rs.name, MetricTTLDeleted, t.name, now, 1)
 				deleted++
 			}

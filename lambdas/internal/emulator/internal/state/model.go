@@ -196,12 +196,12 @@ type usage struct {
 
 type indexUsage struct{ items, bytes int64 }
 
-// measure is the table's usage now.
+// measure is the table's usage now (an index holds the items that have all
+// of its key attributes).
 func (t *table) measure() usage {
 	u := usage{items: int64(len(t.items)), bytes: t.sizeBytes(), indexes: map[string]indexUsage{}}
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
-		count, size := t.indexStats(ix)
-		u.indexes[ix.name] = indexUsage{count, size}
+	for _, ix := range t.indexes() {
+		u.indexes[ix.name] = t.indexTotals[ix.name]
 	}
 	return u
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/expr"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"maps"
 	"regexp"
@@ -56,7 +55,10 @@ type table struct {
 	usage   usage     // ItemCount and sizes as of the last refresh
 	usageAt time.Time // when usage was last refreshed
 
-	items map[string]wire.Item // by encoded primary key
+	items       map[string]wire.Item // by encoded primary key; change them with putItem, deleteItem or setItems
+	partitions  map[string]partition // item keys by partition key value (expr.Canonical)
+	bytes       int64                // the size of the items
+	indexTotals map[string]indexUsage
 }
 
 type index struct {
@@ -126,7 +128,7 @@ func (t *table) attrType(name string) string {
 }
 
 func (t *table) findIndex(name string) *index {
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
+	for _, ix := range t.indexes() {
 		if ix.name == name {
 			return ix
 		}
@@ -134,13 +136,7 @@ func (t *table) findIndex(name string) *index {
 	return nil
 }
 
-func (t *table) sizeBytes() int64 {
-	var n int64
-	for _, it := range t.items {
-		n += expr.ItemSize(it)
-	}
-	return n
-}
+func (t *table) sizeBytes() int64 { return t.bytes }
 
 // ---- validation helpers ----
 
@@ -233,11 +229,11 @@ func (c *Call) CreateTable(in *wire.CreateTableInput) (*wire.TableDescriptionOut
 		id:      c.newUUID(),
 		created: c.now,
 		tags:    map[string]string{},
-		items:   map[string]wire.Item{},
 	}
 	if err := c.applyTableSpec(t, in); err != nil {
 		return nil, err
 	}
+	t.setItems(map[string]wire.Item{})
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -591,18 +587,6 @@ func (st *store) describe(t *table) wire.TableDescription {
 	return d
 }
 
-// indexStats counts the items an index holds (sparse: only items with all
-// of the index's key attributes) and their size.
-func (t *table) indexStats(ix *index) (count, size int64) {
-	for _, it := range t.items {
-		if hasKeys(it, ix.keySchema) {
-			count++
-			size += expr.ItemSize(it)
-		}
-	}
-	return count, size
-}
-
 // ---- ListTables ----
 
 // ListTables lists the calling region's table names in order, in pages of at most 100.
@@ -752,7 +736,9 @@ func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOut
 		t.deletionProtection = *in.DeletionProtectionEnabled
 	}
 	if len(in.GlobalSecondaryIndexUpdates) > 0 {
-		if err := updateGSIs(t, in); err != nil {
+		err := updateGSIs(t, in)
+		t.setItems(t.items) // count the items of the indexes as they are now
+		if err != nil {
 			return nil, err
 		}
 		changed = true
@@ -844,7 +830,7 @@ func (c *Call) DeleteTable(in *wire.TableName) (*wire.TableDescriptionOutput, er
 	desc := c.describe(t)
 	u := c.reportedUsage(t)
 	desc.ItemCount, desc.TableSizeBytes = u.items, u.bytes
-	t.items = map[string]wire.Item{}
+	t.setItems(map[string]wire.Item{})
 	c.log.Info("table deleting", "region", c.region, "table", t.name)
 	return &wire.TableDescriptionOutput{TableDescription: desc}, nil
 }
