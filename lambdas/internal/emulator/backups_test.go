@@ -397,3 +397,80 @@ func TestRestoreRules(t *testing.T) {
 	_, err = e.a.RestoreTableFromBackup(ctx(t), &dynamodb.RestoreTableFromBackupInput{BackupArn: pending, TargetTableName: aws.String("from-pending")})
 	wantErrorAs[*types.BackupInUseException](t, err)
 }
+
+// TestListsFollowCreationsAndDeletions checks that ListTables and
+// ListBackups (of the region and of one table) show new, restored and
+// re-created tables and new backups, and stop showing deleted ones; the
+// backups of a deleted table stay listed under its name, with those of a
+// new table of that name.
+func TestListsFollowCreationsAndDeletions(t *testing.T) {
+	e := newEnv(t, Options{Model: relaxed(func(m *Model) { m.Rates = nil; m.BackupsEnabling = 0 })})
+	tables := func() string {
+		t.Helper()
+		out, err := e.a.ListTables(ctx(t), &dynamodb.ListTablesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out.TableNames, ",")
+	}
+	backups := func(table string) string {
+		t.Helper()
+		in := &dynamodb.ListBackupsInput{}
+		if table != "" {
+			in.TableName = aws.String(table)
+		}
+		out, err := e.a.ListBackups(ctx(t), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, b := range out.BackupSummaries {
+			names = append(names, aws.ToString(b.TableName)+"/"+aws.ToString(b.BackupName))
+		}
+		return strings.Join(names, ",")
+	}
+	want := func(what, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
+	}
+	backup := func(table, name string) *string {
+		t.Helper()
+		e.emu.AdvanceClock(time.Second) // one backup per second: a known order
+		return createBackup(t, e.a, table, name).BackupArn
+	}
+	deleteBackup := func(arn *string) {
+		t.Helper()
+		if _, err := e.a.DeleteBackup(ctx(t), &dynamodb.DeleteBackupInput{BackupArn: arn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	createTable(t, e.a, "keep")
+	createTable(t, e.a, "gone")
+	first := backup("gone", "first")
+	other := backup("keep", "other")
+	if _, err := e.a.RestoreTableFromBackup(ctx(t), &dynamodb.RestoreTableFromBackupInput{BackupArn: first, TargetTableName: aws.String("restored")}); err != nil {
+		t.Fatal(err)
+	}
+	want("tables", tables(), "gone,keep,restored")
+	if _, err := e.a.DeleteTable(ctx(t), &dynamodb.DeleteTableInput{TableName: aws.String("gone")}); err != nil {
+		t.Fatal(err)
+	}
+	want("tables after a deletion", tables(), "keep,restored")
+
+	createTable(t, e.a, "gone")
+	second := backup("gone", "second")
+	want("tables after a re-creation", tables(), "gone,keep,restored")
+	want("backups of gone", backups("gone"), "gone/first,gone/second")
+	want("backups", backups(""), "gone/first,keep/other,gone/second")
+
+	deleteBackup(first)
+	want("backups of gone after a deletion", backups("gone"), "gone/second")
+	want("backups after a deletion", backups(""), "keep/other,gone/second")
+	deleteBackup(second)
+	deleteBackup(other)
+	want("backups of gone, all deleted", backups("gone"), "")
+	want("backups, all deleted", backups(""), "")
+}

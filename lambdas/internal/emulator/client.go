@@ -5,8 +5,16 @@ import (
 	"net/http"
 )
 
+// maxIdleConns is how many idle connections to the emulator a client keeps:
+// as many as the concurrent calls of a local run, so that each call reuses
+// a connection. net/http keeps 2 per host by default, so a run with hundreds
+// of calls in flight would open (and close) a connection for nearly every
+// call, which costs more than the call itself on loopback.
+const maxIdleConns = 1024
+
 // NewHTTPClient returns an HTTP client for aws-sdk-go-v2 clients that talk to
-// the emulator (set it as dynamodb.Options.HTTPClient).
+// the emulator (set it as dynamodb.Options.HTTPClient). It keeps enough
+// idle connections for hundreds of concurrent calls (maxIdleConns).
 //
 // It works around a client-side race in the SDK and net/http
 // (aws/aws-sdk-go-v2#1825, #2737): when a response arrives before the
@@ -20,6 +28,7 @@ import (
 // which ends cleanly.
 func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
 	return &http.Client{Transport: plainBodyTransport{next: tr}}
 }
 

@@ -22,7 +22,7 @@ const (
 )
 
 // startServer serves a fresh emulator on a free port for the test.
-func startServer(t *testing.T, opts Options) *Server {
+func startServer(t testing.TB, opts Options) *Server {
 	t.Helper()
 	srv, err := Start("127.0.0.1:0", opts)
 	if err != nil {
@@ -65,7 +65,7 @@ func newEnv(t *testing.T, opts Options) *env {
 	return &env{srv: srv, emu: srv.Emulator, a: newClient(srv, regionA, 1), b: newClient(srv, regionB, 1)}
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return c
@@ -88,7 +88,7 @@ func tableInput(name string) *dynamodb.CreateTableInput {
 }
 
 // createTable creates the table of tableInput, changed by mutate.
-func createTable(t *testing.T, c *dynamodb.Client, name string, mutate ...func(*dynamodb.CreateTableInput)) *types.TableDescription {
+func createTable(t testing.TB, c *dynamodb.Client, name string, mutate ...func(*dynamodb.CreateTableInput)) *types.TableDescription {
 	t.Helper()
 	in := tableInput(name)
 	for _, m := range mutate {

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -470,4 +472,125 @@ func TestBatchWriteItem(t *testing.T) {
 	dup := []types.WriteRequest{reqs[0], reqs[0]}
 	_, err = e.a.BatchWriteItem(ctx(t), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"batch": dup}})
 	wantAPIError(t, err, "ValidationException")
+}
+
+// TestQueryAndCountsFollowWrites checks that Query reads each partition as
+// the writes left it, and that ItemCount, TableSizeBytes and the index's
+// counts and size equal those of a table given the same items in one go:
+// overwrites, deletions, updates, batch writes and TTL deletions all count,
+// and a restored table starts with its backup's.
+func TestQueryAndCountsFollowWrites(t *testing.T) {
+	e := newEnv(t, Options{Model: relaxed(func(m *Model) { m.StatsRefresh = 0; m.BackupsEnabling = 0 })})
+	withIndex := func(in *dynamodb.CreateTableInput) {
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String("g"), AttributeType: types.ScalarAttributeTypeS})
+		in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("by-g"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("g"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}}
+	}
+	createTable(t, e.a, "written", withIndex)
+	createTable(t, e.a, "once", withIndex)
+	if _, err := e.a.UpdateTimeToLive(ctx(t), &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("written"),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("exp")}}); err != nil {
+		t.Fatal(err)
+	}
+	key := func(pk string, sk int) av { return av{"pk": s(pk), "sk": n(sk)} }
+	with := func(it av, attrs av) av {
+		out := av{}
+		maps.Copy(out, it)
+		maps.Copy(out, attrs)
+		return out
+	}
+	big := s(strings.Repeat("x", 3000))
+
+	for sk := 1; sk <= 12; sk++ {
+		put := key("p1", sk)
+		if sk%2 == 1 {
+			put["g"] = s("odd")
+		}
+		putItems(t, e.a, "written", []av{put})
+	}
+	putItems(t, e.a, "written", []av{key("p2", 1), key("p2", 2), key("p2", 3)})
+	putItems(t, e.a, "written", []av{with(key("p1", 2), av{"g": s("even"), "big": big})}) // overwrite
+	if _, err := e.a.DeleteItem(ctx(t), &dynamodb.DeleteItemInput{TableName: aws.String("written"), Key: key("p1", 3)}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(k av, expression string, values av) {
+		t.Helper()
+		if _, err := e.a.UpdateItem(ctx(t), &dynamodb.UpdateItemInput{TableName: aws.String("written"), Key: k,
+			UpdateExpression: aws.String(expression), ExpressionAttributeValues: values}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(key("p2", 4), "SET g = :g, big = :b", av{":g": s("even"), ":b": big}) // a new item
+	update(key("p1", 1), "REMOVE g", nil)                                        // leaves the index
+	if _, err := e.a.BatchWriteItem(ctx(t), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"written": {
+		{DeleteRequest: &types.DeleteRequest{Key: key("p2", 1)}},
+		{PutRequest: &types.PutRequest{Item: key("p3", 1)}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	putItems(t, e.a, "written", []av{with(key("p3", 2), av{"exp": n(1)})})
+	if got := e.emu.ExpireTTL(); got != 1 {
+		t.Fatalf("ExpireTTL deleted %d items, want 1", got)
+	}
+
+	final := []av{key("p1", 1), with(key("p1", 2), av{"g": s("even"), "big": big})}
+	for sk := 4; sk <= 12; sk++ {
+		it := key("p1", sk)
+		if sk%2 == 1 {
+			it["g"] = s("odd")
+		}
+		final = append(final, it)
+	}
+	final = append(final, key("p2", 2), key("p2", 3), with(key("p2", 4), av{"g": s("even"), "big": big}), key("p3", 1))
+	putItems(t, e.a, "once", final)
+
+	b := createBackup(t, e.a, "written", "written")
+	if _, err := e.a.RestoreTableFromBackup(ctx(t), &dynamodb.RestoreTableFromBackupInput{BackupArn: b.BackupArn, TargetTableName: aws.String("restored")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A partition read a page of 2 at a time, in each direction.
+	partition := func(table, pk string, forward bool) string {
+		t.Helper()
+		p := dynamodb.NewQueryPaginator(e.a, &dynamodb.QueryInput{TableName: aws.String(table), Limit: aws.Int32(2), ScanIndexForward: aws.Bool(forward),
+			KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: av{":p": s(pk)}})
+		var sks []string
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				sks = append(sks, it["sk"].(*types.AttributeValueMemberN).Value)
+			}
+		}
+		return strings.Join(sks, ",")
+	}
+	wantPartitions := map[string]string{"p1": "1,2,4,5,6,7,8,9,10,11,12", "p2": "2,3,4", "p3": "1", "p4": ""}
+	counts := func(table string) string {
+		t.Helper()
+		d := describe(t, e.a, table)
+		ix := d.GlobalSecondaryIndexes[0]
+		return fmt.Sprintf("%d items, %d bytes; index %d items, %d bytes",
+			aws.ToInt64(d.ItemCount), aws.ToInt64(d.TableSizeBytes), aws.ToInt64(ix.ItemCount), aws.ToInt64(ix.IndexSizeBytes))
+	}
+	want := counts("once")
+	for _, table := range []string{"written", "restored"} {
+		for pk, sks := range wantPartitions {
+			if got := partition(table, pk, true); got != sks {
+				t.Errorf("%s, partition %s: %s, want %s", table, pk, got, sks)
+			}
+			reversed := strings.Split(sks, ",")
+			slices.Reverse(reversed)
+			if got := partition(table, pk, false); got != strings.Join(reversed, ",") {
+				t.Errorf("%s, partition %s backwards: %s, want %s", table, pk, got, strings.Join(reversed, ","))
+			}
+		}
+		if got := counts(table); got != want {
+			t.Errorf("%s: %s; the same items written once: %s", table, got, want)
+		}
+	}
 }

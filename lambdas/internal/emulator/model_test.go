@@ -275,3 +275,62 @@ func TestModelAdminAPI(t *testing.T) {
 		t.Errorf("after POST model/default, model = %+v", e.emu.Model())
 	}
 }
+
+// TestItemCountIsMeasuredAtTheRefreshInstant checks that a refresh measures
+// a table as it was at the refresh instant, however long after it the table
+// is next used and whatever that use changes, and that refreshes come every
+// StatsRefresh from the table's creation, with the StatsRefresh of the
+// moment.
+func TestItemCountIsMeasuredAtTheRefreshInstant(t *testing.T) {
+	e := newEnv(t, Options{})
+	refresh := e.emu.Model().StatsRefresh
+	reported := func(table string) int64 {
+		t.Helper()
+		return aws.ToInt64(describe(t, e.a, table).ItemCount)
+	}
+	put := func(table string, items ...map[string]types.AttributeValue) {
+		t.Helper()
+		putItems(t, e.a, table, items)
+	}
+	want := func(what string, got, want int64) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: ItemCount %d, want %d", what, got, want)
+		}
+	}
+
+	// Two refresh instants pass without a request; the next request writes.
+	createTable(t, e.a, "written")
+	put("written", map[string]types.AttributeValue{"pk": s("a"), "sk": n(1)})
+	e.emu.AdvanceClock(2*refresh + time.Hour)
+	put("written", map[string]types.AttributeValue{"pk": s("b"), "sk": n(2)})
+	want("written after two refresh instants", reported("written"), 1)
+
+	// TTL deletes items after a refresh instant, before any request.
+	createTable(t, e.a, "expiring")
+	spec := &types.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String("expires")}
+	if _, err := e.a.UpdateTimeToLive(ctx(t), &dynamodb.UpdateTimeToLiveInput{TableName: aws.String("expiring"), TimeToLiveSpecification: spec}); err != nil {
+		t.Fatal(err)
+	}
+	put("expiring",
+		map[string]types.AttributeValue{"pk": s("a"), "sk": n(1), "expires": n(1)},
+		map[string]types.AttributeValue{"pk": s("b"), "sk": n(2), "expires": n(1)})
+	e.emu.AdvanceClock(refresh)
+	if got := e.emu.ExpireTTL(); got != 2 {
+		t.Fatalf("ExpireTTL deleted %d items, want 2", got)
+	}
+	want("expiring, expired after the refresh", reported("expiring"), 2)
+	e.emu.AdvanceClock(refresh)
+	want("expiring, at the next refresh", reported("expiring"), 0)
+
+	// A shorter StatsRefresh: refreshes at its multiples from creation.
+	createTable(t, e.a, "remodelled")
+	put("remodelled", map[string]types.AttributeValue{"pk": s("a"), "sk": n(1)})
+	e.emu.AdvanceClock(refresh + time.Hour) // refreshed at 6 h
+	want("remodelled at 7 h", reported("remodelled"), 1)
+	put("remodelled", map[string]types.AttributeValue{"pk": s("b"), "sk": n(2)})
+	e.emu.SetModel(*relaxed(func(m *Model) { m.StatsRefresh = 4 * time.Hour }))
+	want("remodelled at 7 h, every 4 h since 4 h", reported("remodelled"), 1)
+	e.emu.AdvanceClock(time.Hour)
+	want("remodelled at 8 h, every 4 h", reported("remodelled"), 2)
+}

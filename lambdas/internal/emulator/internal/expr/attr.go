@@ -361,6 +361,39 @@ func Compare(a, b json.RawMessage) int {
 	return c
 }
 
+// KeyValue is a scalar key attribute (S, N or B) decoded once, to be
+// compared many times. The zero KeyValue is no value.
+type KeyValue struct {
+	typ string
+	s   string   // S, and B's bytes
+	n   *big.Rat // N
+}
+
+// ParseKey decodes a key attribute.
+func ParseKey(raw json.RawMessage) KeyValue {
+	a := mustParseAttr(raw)
+	switch a.typ {
+	case "S":
+		return KeyValue{typ: a.typ, s: a.str()}
+	case "N":
+		return KeyValue{typ: a.typ, n: a.num()}
+	case "B":
+		return KeyValue{typ: a.typ, s: string(a.bin())}
+	}
+	return KeyValue{typ: a.typ}
+}
+
+// Compare orders two key values as [Compare] orders their AttributeValues.
+func (k KeyValue) Compare(o KeyValue) int {
+	switch {
+	case k.typ != o.typ:
+		return 0
+	case k.typ == "N":
+		return k.n.Cmp(o.n)
+	}
+	return strings.Compare(k.s, o.s)
+}
+
 // Scalar returns the type tag of an AttributeValue and whether it is an
 // empty string or binary, which a key attribute may not be.
 func Scalar(raw json.RawMessage) (typ string, empty bool) {

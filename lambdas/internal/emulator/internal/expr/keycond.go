@@ -4,11 +4,12 @@ import "github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/inter
 
 // KeyCondition parses a KeyConditionExpression and checks that it has
 // the shape DynamoDB accepts: partition key equality, optionally AND one
-// sort key condition.
-func (env *Env) KeyCondition(src string, ks []wire.KeySchemaElement) (Condition, error) {
+// sort key condition. It also returns the partition key value the
+// condition selects, in the canonical form of [Canonical].
+func (env *Env) KeyCondition(src string, ks []wire.KeySchemaElement) (Condition, string, error) {
 	cond, err := parseCondition("KeyConditionExpression", src, env)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var parts []Condition
 	var flatten func(c Condition) error
@@ -28,36 +29,36 @@ func (env *Env) KeyCondition(src string, ks []wire.KeySchemaElement) (Condition,
 		return nil
 	}
 	if err := flatten(cond); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(parts) > 2 {
-		return nil, wire.Validation("Conditions can be of length 1 or 2 only")
+		return nil, "", wire.Validation("Conditions can be of length 1 or 2 only")
 	}
 	hash := ks[0].AttributeName
 	rangeKey := ""
 	if len(ks) > 1 {
 		rangeKey = ks[1].AttributeName
 	}
-	sawHash := false
+	partition, sawHash := "", false
 	for _, p := range parts {
 		name, op, err := keyConditionTarget(p)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		switch {
 		case name == hash && op == "=":
-			sawHash = true
+			partition, sawHash = canonical(p.(compareCond).right.(valueOperand).value), true
 		case name == hash:
-			return nil, wire.Validation("Query key condition not supported")
+			return nil, "", wire.Validation("Query key condition not supported")
 		case name == rangeKey && op != "<>" && op != "IN" && op != "contains":
 		default:
-			return nil, wire.Validation("Query condition missed key schema element: %s", hash)
+			return nil, "", wire.Validation("Query condition missed key schema element: %s", hash)
 		}
 	}
 	if !sawHash {
-		return nil, wire.Validation("Query condition missed key schema element: %s", hash)
+		return nil, "", wire.Validation("Query condition missed key schema element: %s", hash)
 	}
-	return cond, nil
+	return cond, partition, nil
 }
 
 func isOr(c Condition) bool { _, ok := c.(orCond); return ok }

@@ -4,7 +4,6 @@ import (
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"maps"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -121,7 +120,7 @@ func (c *Call) CreateBackup(in *wire.CreateBackupInput) (*wire.CreateBackupOutpu
 	if err := validateName("backupName", in.BackupName); err != nil {
 		return nil, err
 	}
-	t, ok := c.inRegion(c.region).tables[in.TableName]
+	t, ok := c.regionTable(in.TableName)
 	if !ok {
 		return nil, wire.Errorf(wire.CodeTableNotFound, "Table not found: %s", in.TableName)
 	}
@@ -135,7 +134,6 @@ func (c *Call) CreateBackup(in *wire.CreateBackupInput) (*wire.CreateBackupOutpu
 	b := &backup{
 		name:       in.BackupName,
 		region:     c.region,
-		status:     statusCreating,
 		backupType: backupTypeUser,
 		created:    c.now,
 		readyAt:    c.now.Add(c.durations.scaled(c.durations.BackupCreate, snap.sizeBytes)),
@@ -148,7 +146,8 @@ func (c *Call) CreateBackup(in *wire.CreateBackupInput) (*wire.CreateBackupOutpu
 			break
 		}
 	}
-	c.backups[b.arn] = b
+	c.addBackup(b)
+	c.startBackup(b)
 	c.advanceLifecycle(c.now) // a zero duration makes it AVAILABLE at once
 	c.log.Info("backup created", "region", c.region, "table", t.name, "backup", b.arn)
 	return &wire.CreateBackupOutput{BackupDetails: b.details()}, nil
@@ -193,7 +192,7 @@ func (c *Call) DeleteBackup(in *wire.BackupArn) (*wire.BackupDescriptionOutput, 
 	if b.status == statusCreating {
 		return nil, wire.Errorf(wire.CodeBackupInUse, "Backup is being created: %s", b.arn)
 	}
-	delete(c.backups, b.arn)
+	c.dropBackup(b)
 	b.status = statusDeleted
 	c.log.Info("backup deleted", "backup", b.arn)
 	return &wire.BackupDescriptionOutput{BackupDescription: b.description()}, nil
@@ -246,26 +245,24 @@ func (c *Call) ListBackups(in *wire.ListBackupsInput) (*wire.ListBackupsOutput, 
 		}
 	}
 
+	rs := c.inRegion(c.region)
+	candidates := rs.backups
+	if in.TableName != "" {
+		candidates = rs.backupsOf[in.TableName]
+	}
+	if in.ExclusiveStartBackupArn != "" {
+		candidates = candidates[after(candidates, startCreated, in.ExclusiveStartBackupArn):]
+	}
+	// One more than a page tells whether there is a next page.
 	var matched []*backup
-	for _, b := range c.backups {
-		switch {
-		case b.region != c.region,
-			!types[b.backupType],
-			in.TableName != "" && b.source.name != in.TableName,
-			in.TimeRangeLowerBound != nil && b.created.Before(lower),
-			in.TimeRangeUpperBound != nil && !b.created.Before(upper):
+	for _, b := range candidates {
+		if in.TimeRangeUpperBound != nil && !b.created.Before(upper) || len(matched) > limit {
+			break // in creation order: no later backup matches
+		}
+		if !types[b.backupType] || in.TimeRangeLowerBound != nil && b.created.Before(lower) {
 			continue
 		}
 		matched = append(matched, b)
-	}
-	sort.Slice(matched, func(i, j int) bool {
-		return backupLess(matched[i].created, matched[i].arn, matched[j].created, matched[j].arn)
-	})
-	if in.ExclusiveStartBackupArn != "" {
-		i := sort.Search(len(matched), func(i int) bool {
-			return backupLess(startCreated, in.ExclusiveStartBackupArn, matched[i].created, matched[i].arn)
-		})
-		matched = matched[i:]
 	}
 	out := &wire.ListBackupsOutput{}
 	if len(matched) > limit {
@@ -282,16 +279,6 @@ func (c *Call) ListBackups(in *wire.ListBackupsInput) (*wire.ListBackupsOutput, 
 	}
 	out.BackupSummaries = summaries
 	return out, nil
-}
-
-// backupLess orders backups by creation time (millisecond precision, as in
-// the ARN), then ARN.
-func backupLess(ac time.Time, aarn string, bc time.Time, barn string) bool {
-	am, bm := ac.UnixMilli(), bc.UnixMilli()
-	if am != bm {
-		return am < bm
-	}
-	return aarn < barn
 }
 
 // ---- RestoreTableFromBackup ----
@@ -338,8 +325,7 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 		// DynamoDB Standard table class" (Restoring a DynamoDB table from a
 		// backup): the source's class is not restored, and a table whose
 		// class was never set reports none.
-		tags:  map[string]string{},
-		items: maps.Clone(src.items),
+		tags: map[string]string{},
 		restore: &restoreState{
 			backupArn:      b.arn,
 			sourceTableArn: src.arn,
@@ -350,16 +336,17 @@ func (c *Call) RestoreTableFromBackup(in *wire.RestoreTableFromBackupInput) (*wi
 	if err := c.applyRestoreOverrides(t, in, src); err != nil {
 		return nil, err
 	}
-	if n := c.restoresInProgress(); n >= c.maxRestores {
+	t.setItems(maps.Clone(src.items))
+	if n := c.restoring; n >= c.maxRestores {
 		return nil, wire.Errorf(wire.CodeLimitExceeded, "There is a limit of %d concurrent restores per account. Current restores in progress: %d", c.maxRestores, n)
 	}
 	if err := c.startTableOperation(); err != nil {
 		return nil, err
 	}
 	t.usageAt = c.now
-	t.status = statusCreating
-	t.transitionAt = c.now.Add(c.durations.scaled(c.durations.Restore, b.sizeBytes))
-	rs.tables[t.name] = t
+	c.startTableTransition(rs, t, statusCreating, c.now.Add(c.durations.scaled(c.durations.Restore, b.sizeBytes)))
+	c.restoring++
+	rs.addTable(t)
 	c.log.Info("restore started", "region", c.region, "table", t.name, "backup", b.arn)
 	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
@@ -477,17 +464,4 @@ func restoreIndexes(override []wire.SecondaryIndex, source []index, t *table, gl
 func (s tableSnapshot) arnRegion() string {
 	a, _ := wire.ParseARN(s.arn)
 	return a.Region
-}
-
-// restoresInProgress counts restores under way in every region.
-func (st *store) restoresInProgress() int {
-	n := 0
-	for _, rs := range st.regions {
-		for _, t := range rs.tables {
-			if t.restore != nil && t.restore.inProgress {
-				n++
-			}
-		}
-	}
-	return n
 }

@@ -2,7 +2,6 @@ package state
 
 import (
 	"maps"
-	"sort"
 	"time"
 
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
@@ -81,25 +80,13 @@ func (s *State) Dump() Dump {
 		for tn, t := range rs.tables {
 			rd.Tables[tn] = t.dump()
 		}
-		d.Regions[name] = rd
-	}
-	var backups []*backup
-	for _, b := range st.backups {
-		backups = append(backups, b)
-	}
-	sort.Slice(backups, func(i, j int) bool {
-		return backupLess(backups[i].created, backups[i].arn, backups[j].created, backups[j].arn)
-	})
-	for _, b := range backups {
-		rd, ok := d.Regions[b.region]
-		if !ok {
-			rd = RegionDump{Tables: map[string]TableDump{}, Backups: []BackupDump{}}
+		for _, b := range rs.backups {
+			rd.Backups = append(rd.Backups, BackupDump{
+				Arn: b.arn, Name: b.name, Status: b.status, Type: b.backupType, Created: b.created, ReadyAt: b.readyAt,
+				SourceTable: b.source.arn, ItemCount: b.source.itemCount, SizeBytes: b.sizeBytes,
+			})
 		}
-		rd.Backups = append(rd.Backups, BackupDump{
-			Arn: b.arn, Name: b.name, Status: b.status, Type: b.backupType, Created: b.created, ReadyAt: b.readyAt,
-			SourceTable: b.source.arn, ItemCount: b.source.itemCount, SizeBytes: b.sizeBytes,
-		})
-		d.Regions[b.region] = rd
+		d.Regions[name] = rd
 	}
 	return d
 }

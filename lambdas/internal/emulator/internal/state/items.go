@@ -88,9 +88,9 @@ func (c *Call) replaceItem(w *wire.ItemWrite, keyItem, put wire.Item, check func
 	}
 	c.consumeWrite(t, old, put)
 	if put != nil {
-		t.items[key] = put.Clone()
+		t.putItem(key, put.Clone())
 	} else {
-		delete(t.items, key)
+		t.deleteItem(key)
 	}
 	return allOld(w.ReturnValues, old), nil
 }
@@ -145,7 +145,7 @@ func (c *Call) UpdateItem(in *wire.UpdateItemInput) (*wire.AttributesOutput, err
 		return nil, err
 	}
 	c.consumeWrite(t, old, next)
-	t.items[key] = next
+	t.putItem(key, next)
 
 	switch in.ReturnValues {
 	case "ALL_OLD":
@@ -261,9 +261,9 @@ func (c *Call) BatchWriteItem(in *wire.BatchWriteItemInput) (*wire.BatchWriteIte
 	for _, o := range ops {
 		c.consumeWrite(o.t, o.t.items[o.key], o.put)
 		if o.put != nil {
-			o.t.items[o.key] = o.put
+			o.t.putItem(o.key, o.put)
 		} else {
-			delete(o.t.items, o.key)
+			o.t.deleteItem(o.key)
 		}
 	}
 	return &wire.BatchWriteItemOutput{UnprocessedItems: map[string][]wire.WriteRequest{}}, nil

@@ -50,7 +50,7 @@ func (t *table) checkItemKey(it wire.Item) error {
 			return err
 		}
 	}
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
+	for _, ix := range t.indexes() {
 		for _, k := range ix.keySchema {
 			raw, ok := it[k.AttributeName]
 			if !ok {
@@ -109,7 +109,7 @@ func (c *Call) itemTable(name string) (*table, error) {
 	if err := validateName("tableName", name); err != nil {
 		return nil, err
 	}
-	t, ok := c.inRegion(c.region).tables[name]
+	t, ok := c.regionTable(name)
 	if !ok || (t.status != statusActive && t.status != statusUpdating) {
 		return nil, wire.Errorf(wire.CodeResourceNotFound, "Requested resource not found")
 	}

@@ -167,11 +167,12 @@ func (s *State) ExpireTTL() int {
 			if t.status != statusActive || !t.ttl.enabled {
 				continue
 			}
+			s.st.refreshUsage(t, now) // as of the refresh before the deletions
 			for key, it := range t.items {
 				if !expired(it, t.ttl.attr, now) {
 					continue
 				}
-				delete(t.items, key)
+				t.deleteItem(key)
 				s.st.record(rs.name, MetricTTLDeleted, t.name, now, 1)
 				deleted++
 			}

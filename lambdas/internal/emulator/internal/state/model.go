@@ -143,19 +143,6 @@ func (s *State) Admit(op, region string) *wire.Error {
 
 // ---- concurrent table operations ----
 
-// tableOperationsInProgress counts the tables of a region being created
-// (restores included), updated or deleted.
-func (rs *regionState) tableOperationsInProgress() int {
-	n := 0
-	for _, t := range rs.tables {
-		switch t.status {
-		case statusCreating, statusUpdating, statusDeleting:
-			n++
-		}
-	}
-	return n
-}
-
 // startTableOperation fails with LimitExceededException when the region
 // already has the model's maximum of table operations in progress.
 func (c *Call) startTableOperation() error {
@@ -163,7 +150,7 @@ func (c *Call) startTableOperation() error {
 	if max <= 0 {
 		return nil
 	}
-	if n := c.inRegion(c.region).tableOperationsInProgress(); n >= max {
+	if n := c.inRegion(c.region).operations; n >= max {
 		return wire.Errorf(wire.CodeLimitExceeded, "Subscriber limit exceeded: Only %d tables can be created, updated, or deleted simultaneously. Current table operations in progress: %d", max, n)
 	}
 	return nil
@@ -209,12 +196,12 @@ type usage struct {
 
 type indexUsage struct{ items, bytes int64 }
 
-// measure is the table's usage now.
+// measure is the table's usage now (an index holds the items that have all
+// of its key attributes).
 func (t *table) measure() usage {
 	u := usage{items: int64(len(t.items)), bytes: t.sizeBytes(), indexes: map[string]indexUsage{}}
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
-		count, size := t.indexStats(ix)
-		u.indexes[ix.name] = indexUsage{count, size}
+	for _, ix := range t.indexes() {
+		u.indexes[ix.name] = t.indexTotals[ix.name]
 	}
 	return u
 }
@@ -228,14 +215,18 @@ func (st *store) reportedUsage(t *table) usage {
 	return t.usage
 }
 
-// refreshUsage measures the table when a refresh is due. It runs before
-// every request, and items only change in requests, so the measure is the
-// usage at the refresh instant.
+// refreshUsage measures the table when a refresh is due: refreshes happen
+// every StatsRefresh from the table's creation. It runs before anything
+// reads or changes the table (see regionTable), and items only change in
+// requests, so the measure is the usage at the latest refresh instant,
+// however long ago that was.
 func (st *store) refreshUsage(t *table, now time.Time) {
 	every := st.model.StatsRefresh
-	if every <= 0 || now.Sub(t.usageAt) < every {
+	if every <= 0 {
 		return
 	}
-	t.usage = t.measure()
-	t.usageAt = t.usageAt.Add(now.Sub(t.usageAt).Truncate(every))
+	if due := t.created.Add(now.Sub(t.created).Truncate(every)); due.After(t.usageAt) {
+		t.usage = t.measure()
+		t.usageAt = due
+	}
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/json"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,39 +112,100 @@ type pageRequest struct {
 	byRange    bool
 }
 
-// readPage reads one page of candidates in order, applying Limit (on items
+// checkStartKey rejects an ExclusiveStartKey without the source's key
+// attributes.
+func (s readSource) checkStartKey(req pageRequest) error {
+	if req.startKey == nil {
+		return nil
+	}
+	for _, k := range s.keySchema() {
+		if _, ok := req.startKey[k.AttributeName]; !ok {
+			return wire.Validation("The provided starting key is invalid: The provided key element does not match the schema")
+		}
+	}
+	return nil
+}
+
+// candidates is the items a read evaluates, in order, after the start key:
+// each call returns the next one, false when there is none.
+type candidates func() (wire.Item, bool)
+
+// sorted is the candidates of a read among items, in any order: sorted,
+// and from after the start key.
+func (s readSource) sorted(items []wire.Item, req pageRequest) candidates {
+	type ranked struct {
+		it  wire.Item
+		pos position
+	}
+	all := make([]ranked, len(items))
+	for i, it := range items {
+		all[i] = ranked{it, s.position(it, req.byRange)}
+	}
+	order := func(a, b position) int {
+		if c := comparePositions(a, b); req.forward {
+			return c
+		} else {
+			return -c
+		}
+	}
+	slices.SortFunc(all, func(a, b ranked) int { return order(a.pos, b.pos) })
+	i := 0
+	if req.startKey != nil {
+		start := s.position(req.startKey, req.byRange)
+		i = sort.Search(len(all), func(i int) bool { return order(all[i].pos, start) > 0 })
+	}
+	return func() (wire.Item, bool) {
+		if i >= len(all) {
+			return nil, false
+		}
+		i++
+		return all[i-1].it, true
+	}
+}
+
+// inPartition is the candidates of a Query of the table (not an index):
+// the items of the key condition's partition that meet it, in order, from
+// after the start key.
+func (s readSource) inPartition(p string, keyCond expr.Condition, req pageRequest) candidates {
+	t := s.t
+	entries := t.partitions[p]
+	step, i := 1, 0
+	if !req.forward {
+		step, i = -1, len(entries)-1
+	}
+	if req.startKey != nil {
+		_, start := t.entry(encodeKey(req.startKey, t.keySchema), req.startKey)
+		at, found := slices.BinarySearchFunc(entries, start, comparePartEntries)
+		switch {
+		case req.forward && found:
+			i = at + 1
+		case req.forward:
+			i = at
+		default:
+			i = at - 1
+		}
+	}
+	return func() (wire.Item, bool) {
+		for ; i >= 0 && i < len(entries); i += step {
+			if it := t.items[entries[i].key]; keyCond.Eval(it) {
+				i += step
+				return it, true
+			}
+		}
+		return nil, false
+	}
+}
+
+// readPage reads one page of candidates, applying Limit (on items
 // evaluated), the 1 MB page cap, the filter and the projection. Items is
 // always present unless only a count was asked for.
-func (s readSource) readPage(candidates []wire.Item, req pageRequest) (*wire.ReadOutput, error) {
-	sort.Slice(candidates, func(i, j int) bool {
-		c := comparePositions(s.position(candidates[i], req.byRange), s.position(candidates[j], req.byRange))
-		if req.forward {
-			return c < 0
-		}
-		return c > 0
-	})
-	if req.startKey != nil {
-		for _, k := range s.keySchema() {
-			if _, ok := req.startKey[k.AttributeName]; !ok {
-				return nil, wire.Validation("The provided starting key is invalid: The provided key element does not match the schema")
-			}
-		}
-		start := s.position(req.startKey, req.byRange)
-		i := sort.Search(len(candidates), func(i int) bool {
-			c := comparePositions(s.position(candidates[i], req.byRange), start)
-			if req.forward {
-				return c > 0
-			}
-			return c < 0
-		})
-		candidates = candidates[i:]
-	}
+func (s readSource) readPage(next candidates, req pageRequest) *wire.ReadOutput {
 	out := &wire.ReadOutput{}
 	if !req.countOnly {
 		out.Items = []wire.Item{}
 	}
 	var bytesRead int64
-	for i, it := range candidates {
+	for it, ok := next(); ok; {
 		out.ScannedCount++
 		bytesRead += expr.ItemSize(it)
 		if req.filter == nil || req.filter.Eval(it) {
@@ -152,37 +214,49 @@ func (s readSource) readPage(candidates []wire.Item, req pageRequest) (*wire.Rea
 				out.Items = append(out.Items, req.projection.Apply(s.projectForIndex(it)))
 			}
 		}
-		more := i < len(candidates)-1
-		if (req.limit > 0 && out.ScannedCount == req.limit) || (bytesRead >= maxPageBytes && more) {
+		if req.limit > 0 && out.ScannedCount == req.limit {
 			out.LastEvaluatedKey = s.cursorKey(it)
 			break
 		}
+		following, more := next()
+		if bytesRead >= maxPageBytes && more {
+			out.LastEvaluatedKey = s.cursorKey(it)
+			break
+		}
+		it, ok = following, more
 	}
-	return out, nil
+	return out
+}
+
+// keyCondition is a Query's parsed KeyConditionExpression and the
+// partition key value it selects (expr.Canonical).
+type keyCondition struct {
+	cond      expr.Condition
+	partition string
 }
 
 // read prepares a Query (with its key condition) or a Scan: the source to
 // read and the page request, with every expression parsed.
-func (c *Call) read(in *wire.ReadInput, query bool) (readSource, pageRequest, expr.Condition, error) {
+func (c *Call) read(in *wire.ReadInput, query bool) (readSource, pageRequest, keyCondition, error) {
 	var req pageRequest
 	src, err := c.readSource(in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
-		return src, req, nil, err
+		return src, req, keyCondition{}, err
 	}
 	if query && in.KeyConditionExpression == "" {
-		return src, req, nil, wire.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+		return src, req, keyCondition{}, wire.Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
 	}
 	env := expr.NewEnv(in.ExpressionAttributes)
-	var keyCond expr.Condition
+	var keyCond keyCondition
 	if query {
-		if keyCond, err = env.KeyCondition(in.KeyConditionExpression, src.keySchema()); err != nil {
-			return src, req, nil, err
+		if keyCond.cond, keyCond.partition, err = env.KeyCondition(in.KeyConditionExpression, src.keySchema()); err != nil {
+			return src, req, keyCond, err
 		}
 	}
 	req = pageRequest{forward: in.ScanIndexForward == nil || *in.ScanIndexForward, startKey: in.ExclusiveStartKey, byRange: query}
 	if in.Limit != nil {
 		if *in.Limit < 1 {
-			return src, req, nil, wire.Constraint(*in.Limit, "limit", "Member must have value greater than or equal to 1")
+			return src, req, keyCondition{}, wire.Constraint(*in.Limit, "limit", "Member must have value greater than or equal to 1")
 		}
 		req.limit = int(*in.Limit)
 	}
@@ -191,16 +265,16 @@ func (c *Call) read(in *wire.ReadInput, query bool) (readSource, pageRequest, ex
 	case "COUNT":
 		req.countOnly = true
 		if in.ProjectionExpression != "" {
-			return src, req, nil, wire.Validation("Cannot specify the AttributesToGet or ProjectionExpression when choosing to get only the Count")
+			return src, req, keyCondition{}, wire.Validation("Cannot specify the AttributesToGet or ProjectionExpression when choosing to get only the Count")
 		}
 	default:
-		return src, req, nil, wire.Constraint(in.Select, "select", "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
+		return src, req, keyCondition{}, wire.Constraint(in.Select, "select", "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]")
 	}
 	if req.filter, err = env.Condition("FilterExpression", in.FilterExpression); err != nil {
-		return src, req, nil, err
+		return src, req, keyCondition{}, err
 	}
 	if req.projection, err = env.Projection(in.ProjectionExpression); err != nil {
-		return src, req, nil, err
+		return src, req, keyCondition{}, err
 	}
 	return src, req, keyCond, env.CheckUnused()
 }
@@ -211,13 +285,19 @@ func (c *Call) Query(in *wire.ReadInput) (*wire.ReadOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	var candidates []wire.Item
+	if err := src.checkStartKey(req); err != nil {
+		return nil, err
+	}
+	if src.index == nil {
+		return src.readPage(src.inPartition(keyCond.partition, keyCond.cond, req), req), nil
+	}
+	var items []wire.Item
 	for _, it := range src.t.items {
-		if hasKeys(it, src.keySchema()) && keyCond.Eval(it) {
-			candidates = append(candidates, it)
+		if hasKeys(it, src.keySchema()) && keyCond.cond.Eval(it) {
+			items = append(items, it)
 		}
 	}
-	return src.readPage(candidates, req)
+	return src.readPage(src.sorted(items, req), req), nil
 }
 
 // Scan reads one page of all items, of the table or an index, optionally one segment.
@@ -236,7 +316,10 @@ func (c *Call) Scan(in *wire.ReadInput) (*wire.ReadOutput, error) {
 			return nil, wire.Validation("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: %d is not less than TotalSegments: %d", segment, total)
 		}
 	}
-	var candidates []wire.Item
+	if err := src.checkStartKey(req); err != nil {
+		return nil, err
+	}
+	var items []wire.Item
 	for _, it := range src.t.items {
 		if !hasKeys(it, src.keySchema()) {
 			continue
@@ -244,9 +327,9 @@ func (c *Call) Scan(in *wire.ReadInput) (*wire.ReadOutput, error) {
 		if total > 1 && segmentOf(it, src.t.keySchema, total) != segment {
 			continue
 		}
-		candidates = append(candidates, it)
+		items = append(items, it)
 	}
-	return src.readPage(candidates, req)
+	return src.readPage(src.sorted(items, req), req), nil
 }
 
 func segmentOf(it wire.Item, ks []wire.KeySchemaElement, total int32) int32 {

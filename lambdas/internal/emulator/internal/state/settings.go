@@ -31,7 +31,7 @@ func (c *Call) lookupTableByARN(arn string) (*table, error) {
 	if a.Region != c.region || a.Account != c.accountID {
 		return nil, wire.Validation("Invalid TableArn: Invalid ResourceArn provided as input %s", arn)
 	}
-	t, ok := c.inRegion(c.region).tables[a.Table]
+	t, ok := c.regionTable(a.Table)
 	// The tagging operations' ResourceNotFoundException: "The resource
 	// might not be specified correctly, or its status might not be ACTIVE."
 	if !ok || t.status == statusDeleting || c.model.TagsRequireActive && t.status != statusActive {
@@ -178,7 +178,7 @@ func (c *Call) lookupTableForBackups(name string) (*table, error) {
 	if err := validateName("tableName", name); err != nil {
 		return nil, err
 	}
-	t, ok := c.inRegion(c.region).tables[name]
+	t, ok := c.regionTable(name)
 	if !ok || t.status == statusDeleting {
 		return nil, wire.Errorf(wire.CodeTableNotFound, "Table not found: %s", name)
 	}

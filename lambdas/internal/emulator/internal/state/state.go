@@ -63,15 +63,22 @@ type store struct {
 	rng         *rand.Rand
 	regions     map[string]*regionState
 	backups     map[string]*backup // by ARN, account-wide
+	pending     transitions        // lifecycle transitions under way, by deadline
+	seq         uint64             // transitions started
+	restoring   int                // restores in progress, in every region
 	metricsFrom time.Time          // when the account metrics start (the last reset)
 	outages     []MetricsOutage
 }
 
 // regionState is everything that lives in one region.
 type regionState struct {
-	name    string
-	tables  map[string]*table
-	metrics map[seriesKey]series // CloudWatch metrics by table name, which outlive the table
+	name       string
+	tables     map[string]*table
+	names      []string             // the keys of tables, sorted
+	operations int                  // tables CREATING, UPDATING or DELETING
+	backups    []*backup            // the region's backups, in backupCmp order
+	backupsOf  map[string][]*backup // the region's backups by source table name, in backupCmp order
+	metrics    map[seriesKey]series // CloudWatch metrics by table name, which outlive the table
 }
 
 // New returns an empty State.
@@ -129,7 +136,7 @@ func (st *store) clock() time.Time {
 func (st *store) inRegion(name string) *regionState {
 	rs, ok := st.regions[name]
 	if !ok {
-		rs = &regionState{name: name, tables: map[string]*table{}, metrics: map[seriesKey]series{}}
+		rs = &regionState{name: name, tables: map[string]*table{}, backupsOf: map[string][]*backup{}, metrics: map[seriesKey]series{}}
 		st.regions[name] = rs
 	}
 	return rs
@@ -140,6 +147,8 @@ func (st *store) reset() {
 	st.buckets = map[bucketKey]*bucket{}
 	st.regions = map[string]*regionState{}
 	st.backups = map[string]*backup{}
+	st.pending = nil
+	st.restoring = 0
 	st.metricsFrom = st.clock()
 	st.outages = nil
 }

@@ -2,10 +2,10 @@ package state
 
 import (
 	"fmt"
-	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/expr"
 	"github.com/dynamodb-xregion-backup/dynamodb-xregion-backup/lambdas/internal/emulator/internal/wire"
 	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +55,10 @@ type table struct {
 	usage   usage     // ItemCount and sizes as of the last refresh
 	usageAt time.Time // when usage was last refreshed
 
-	items map[string]wire.Item // by encoded primary key
+	items       map[string]wire.Item // by encoded primary key; change them with putItem, deleteItem or setItems
+	partitions  map[string]partition // item keys by partition key value (expr.Canonical)
+	bytes       int64                // the size of the items
+	indexTotals map[string]indexUsage
 }
 
 type index struct {
@@ -125,7 +128,7 @@ func (t *table) attrType(name string) string {
 }
 
 func (t *table) findIndex(name string) *index {
-	for _, ix := range append(append([]*index{}, t.gsis...), t.lsis...) {
+	for _, ix := range t.indexes() {
 		if ix.name == name {
 			return ix
 		}
@@ -133,13 +136,7 @@ func (t *table) findIndex(name string) *index {
 	return nil
 }
 
-func (t *table) sizeBytes() int64 {
-	var n int64
-	for _, it := range t.items {
-		n += expr.ItemSize(it)
-	}
-	return n
-}
+func (t *table) sizeBytes() int64 { return t.bytes }
 
 // ---- validation helpers ----
 
@@ -172,13 +169,24 @@ func pageLimit(limit *int32, max int) (int, error) {
 	return int(*limit), nil
 }
 
+// regionTable is the calling region's table of that name, its ItemCount
+// and sizes refreshed as of now. Every operation on an existing table finds
+// it here, so its usage is refreshed before anything reads or changes it.
+func (c *Call) regionTable(name string) (*table, bool) {
+	t, ok := c.inRegion(c.region).tables[name]
+	if ok {
+		c.refreshUsage(t, c.now)
+	}
+	return t, ok
+}
+
 // lookupTable finds a table in the calling region, or returns DynamoDB's
 // ResourceNotFoundException.
 func (c *Call) lookupTable(name string) (*table, error) {
 	if err := validateName("tableName", name); err != nil {
 		return nil, err
 	}
-	t, ok := c.inRegion(c.region).tables[name]
+	t, ok := c.regionTable(name)
 	if !ok {
 		return nil, wire.Errorf(wire.CodeResourceNotFound, "Requested resource not found: Table: %s not found", name)
 	}
@@ -221,11 +229,11 @@ func (c *Call) CreateTable(in *wire.CreateTableInput) (*wire.TableDescriptionOut
 		id:      c.newUUID(),
 		created: c.now,
 		tags:    map[string]string{},
-		items:   map[string]wire.Item{},
 	}
 	if err := c.applyTableSpec(t, in); err != nil {
 		return nil, err
 	}
+	t.setItems(map[string]wire.Item{})
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -238,9 +246,8 @@ func (c *Call) CreateTable(in *wire.CreateTableInput) (*wire.TableDescriptionOut
 	// Tags given at creation are there from the start.
 	t.tagVersions = []tagVersion{{from: c.now, tags: maps.Clone(t.tags)}}
 	t.usageAt = c.now
-	t.status = statusCreating
-	t.transitionAt = c.now.Add(c.durations.TableCreate)
-	rs.tables[t.name] = t
+	c.startTableTransition(rs, t, statusCreating, c.now.Add(c.durations.TableCreate))
+	rs.addTable(t)
 	c.log.Info("table created", "region", c.region, "table", t.name)
 	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
@@ -580,18 +587,6 @@ func (st *store) describe(t *table) wire.TableDescription {
 	return d
 }
 
-// indexStats counts the items an index holds (sparse: only items with all
-// of the index's key attributes) and their size.
-func (t *table) indexStats(ix *index) (count, size int64) {
-	for _, it := range t.items {
-		if hasKeys(it, ix.keySchema) {
-			count++
-			size += expr.ItemSize(it)
-		}
-	}
-	return count, size
-}
-
 // ---- ListTables ----
 
 // ListTables lists the calling region's table names in order, in pages of at most 100.
@@ -605,22 +600,19 @@ func (c *Call) ListTables(in *wire.ListTablesInput) (*wire.ListTablesOutput, err
 			return nil, err
 		}
 	}
-	var names []string
-	for name := range c.inRegion(c.region).tables {
-		if name > in.ExclusiveStartTableName {
-			names = append(names, name)
-		}
+	all := c.inRegion(c.region).names
+	from, found := slices.BinarySearch(all, in.ExclusiveStartTableName)
+	if found {
+		from++
 	}
-	sort.Strings(names)
-	out := &wire.ListTablesOutput{}
-	if len(names) > limit {
-		names = names[:limit]
+	names := slices.Clone(all[from:min(from+limit, len(all))])
+	out := &wire.ListTablesOutput{TableNames: names}
+	if len(all)-from > limit {
 		out.LastEvaluatedTableName = names[limit-1]
 	}
 	if names == nil {
-		names = []string{}
+		out.TableNames = []string{}
 	}
-	out.TableNames = names
 	return out, nil
 }
 
@@ -744,7 +736,9 @@ func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOut
 		t.deletionProtection = *in.DeletionProtectionEnabled
 	}
 	if len(in.GlobalSecondaryIndexUpdates) > 0 {
-		if err := updateGSIs(t, in); err != nil {
+		err := updateGSIs(t, in)
+		t.setItems(t.items) // count the items of the indexes as they are now
+		if err != nil {
 			return nil, err
 		}
 		changed = true
@@ -753,8 +747,7 @@ func (c *Call) UpdateTable(in *wire.UpdateTableInput) (*wire.TableDescriptionOut
 		// DynamoDB: "While it is UPDATING, you cannot issue another
 		// UpdateTable request"; with no TableUpdate time the update
 		// completes by the next request.
-		t.status = statusUpdating
-		t.transitionAt = c.now.Add(c.model.TableUpdate)
+		c.startTableTransition(c.inRegion(c.region), t, statusUpdating, c.now.Add(c.model.TableUpdate))
 	}
 	return &wire.TableDescriptionOutput{TableDescription: c.describe(t)}, nil
 }
@@ -825,20 +818,19 @@ func (c *Call) DeleteTable(in *wire.TableName) (*wire.TableDescriptionOutput, er
 	if t.deletionProtection {
 		return nil, wire.Validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 	}
-	for _, b := range c.backups {
-		if b.status == statusCreating && b.source.arn == t.arn && b.source.id == t.id {
+	for _, b := range c.inRegion(c.region).backupsOf[t.name] {
+		if b.status == statusCreating && b.source.id == t.id {
 			return nil, wire.Errorf(wire.CodeResourceInUse, "Attempt to change a resource which is still in use: Table is being backed up: %s", t.name)
 		}
 	}
 	if err := c.startTableOperation(); err != nil {
 		return nil, err
 	}
-	t.status = statusDeleting
-	t.transitionAt = c.now.Add(c.durations.TableDelete)
+	c.startTableTransition(c.inRegion(c.region), t, statusDeleting, c.now.Add(c.durations.TableDelete))
 	desc := c.describe(t)
 	u := c.reportedUsage(t)
 	desc.ItemCount, desc.TableSizeBytes = u.items, u.bytes
-	t.items = map[string]wire.Item{}
+	t.setItems(map[string]wire.Item{})
 	c.log.Info("table deleting", "region", c.region, "table", t.name)
 	return &wire.TableDescriptionOutput{TableDescription: desc}, nil
 }
