@@ -92,9 +92,16 @@ run: deps build-local
 ## status: the status report (a dry run's decisions): per table and
 ## destination, its RPO, data current as of, RPO age, and what a run would do
 ## now and why; against AWS_ENDPOINT_URL_DYNAMODB when set (a dry run only),
-## else on a fresh demo after one backup run
+## else on a fresh demo after one backup run. With STATE_MACHINE_ARN (and AWS
+## credentials and the AWS CLI), a dry run of the deployed state machine.
 status: deps build-local
+ifdef STATE_MACHINE_ARN
+	@arn=$$(aws stepfunctions start-execution --state-machine-arn '$(STATE_MACHINE_ARN)' --input '{"dryRun":true}' --query executionArn --output text) && \
+	while [ "$$(aws stepfunctions describe-execution --execution-arn "$$arn" --query status --output text)" = RUNNING ]; do sleep 5; done && \
+	aws stepfunctions describe-execution --execution-arn "$$arn" --query output --output text | (cd statemachine && node run.mjs --print-status -)
+else
 	cd statemachine && node run.mjs --machine backup.asl.json --host-bin ../$(BUILD)/local --seed=auto --quiet --status
+endif
 
 ## run-backup: one backup execution (INPUT=file.json optional) against
 ## AWS_ENDPOINT_URL_DYNAMODB when set, else a fresh demo emulator

@@ -112,6 +112,8 @@ const USAGE = `usage: node run.mjs --machine backup.asl.json [--input file.json]
                 move the emulator's clock an hour on, and run a second backup
                 execution; print what it decided for each table and why
                 (needs the project's emulator)
+  --print-status FILE  print the status report in FILE (- for standard input),
+                a dry run's output, such as a deployed state machine's
   --status      print the status report of a dry run, per table and
                 destination: RPO, data current as of, RPO age, what a run
                 would do now and why; after a backup execution when the
@@ -162,6 +164,7 @@ async function main(argv) {
       drill: { type: 'boolean' },
       'second-run': { type: 'boolean' },
       status: { type: 'boolean' },
+      'print-status': { type: 'string' },
       'restore-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -169,6 +172,14 @@ async function main(argv) {
   });
   if (values.help) {
     console.error(USAGE);
+    return 0;
+  }
+  if (values['print-status'] !== undefined) {
+    // A dry run's output, from a deployed state machine (make status
+    // STATE_MACHINE_ARN=...): its status report.
+    const summary = JSON.parse(readFileSync(values['print-status'] === '-' ? 0 : values['print-status'], 'utf8'));
+    printDecisions('Status (what a run would do now):', summary.status ?? [], (l) => process.stderr.write(`${l}\n`));
+    if (summary.moreStatus) process.stderr.write(`  ... and ${summary.moreStatus} more, in the run ledger's decision records of ${summary.runId}\n`);
     return 0;
   }
   if (!values.machine || (!values.host && !values['host-bin']) || (values.host && values['host-bin'])) {
