@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -35,16 +33,7 @@ func newCWEnv(t *testing.T, model *Model) *cwEnv {
 
 // newCWClient is the real SDK CloudWatch client for region, pointed at srv.
 func newCWClient(srv *Server, region string, maxAttempts int) *cloudwatch.Client {
-	return cloudwatch.New(cloudwatch.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(srv.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-		HTTPClient:   NewHTTPClient(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = maxAttempts
-			o.MaxBackoff = 5 * time.Millisecond
-		}),
-	})
+	return cloudwatch.NewFromConfig(clientConfig(srv, region, maxAttempts))
 }
 
 // dynamoMetric is one DynamoDB metric query; table "" has no dimensions.

@@ -39,16 +39,23 @@ func startServer(t testing.TB, opts Options) *Server {
 // newClient builds a real SDK client for one region, pointed at srv, with
 // static credentials and few, fast retries.
 func newClient(srv *Server, region string, maxAttempts int) *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
+	return dynamodb.NewFromConfig(clientConfig(srv, region, maxAttempts))
+}
+
+// clientConfig is the SDK configuration of the tests' clients.
+func clientConfig(srv *Server, region string, maxAttempts int) aws.Config {
+	return aws.Config{
 		Region:       region,
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		HTTPClient:   NewHTTPClient(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = maxAttempts
-			o.MaxBackoff = 5 * time.Millisecond
-		}),
-	})
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = maxAttempts
+				o.MaxBackoff = 5 * time.Millisecond
+			})
+		},
+	}
 }
 
 // env is a started emulator plus clients for two regions.
